@@ -1,0 +1,55 @@
+// aigc: the Module interface every layer and network implements.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aigc/core/param.hpp"
+#include "aigc/core/tensor.hpp"
+
+namespace aigc {
+
+// forward(x) computes the output and caches what backward needs; backward(dy) accumulates the
+// parameter gradients and returns dx. Both return references to buffers the module owns, valid
+// until its next forward/backward; buffers are sized once per batch shape.
+template <class T>
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  virtual const Tensor<T>& forward(const Tensor<T>& x) = 0;
+  virtual const Tensor<T>& backward(const Tensor<T>& dy) = 0;
+
+  // The trainable parameters, with their full names.
+  virtual std::vector<Param<T>*> params() { return {}; }
+
+  // Train mode (default) or eval mode; BatchNorm and Dropout behave differently.
+  virtual void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
+
+  // The module's path (e.g. "encoder.fc1"); parameter names derive from it.
+  virtual void set_name(const std::string& name) { name_ = name; }
+  const std::string& name() const { return name_; }
+
+  // When false, backward may skip computing dx (the first layer of a network needs no dx);
+  // it then returns an empty tensor.
+  virtual void set_needs_input_grad(bool on) { needs_input_grad_ = on; }
+  bool needs_input_grad() const { return needs_input_grad_; }
+
+  void zero_grad() {
+    for (Param<T>* p : params()) p->zero_grad();
+  }
+
+ protected:
+  // "name.suffix", or just "suffix" for an unnamed module.
+  std::string child_name(const std::string& suffix) const {
+    return name_.empty() ? suffix : name_ + "." + suffix;
+  }
+
+  bool training_ = true;
+  bool needs_input_grad_ = true;
+  std::string name_;
+};
+
+}  // namespace aigc

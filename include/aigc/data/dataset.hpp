@@ -1,0 +1,100 @@
+// aigc: an image data set in memory, and the Fashion-MNIST / MNIST loaders.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "aigc/data/idx.hpp"
+
+namespace aigc {
+
+// How pixel bytes 0..255 map to values: [0, 1] (VAEs) or [-1, 1] (GANs with tanh outputs).
+enum class PixelScale { unit, symmetric };
+
+// Images as rows (n x channels*height*width, NCHW), labels in [0, num_classes).
+template <class T>
+struct Dataset {
+  Tensor<T> images;
+  std::vector<int> labels;  // empty when the set has no labels
+  Index channels = 1, height = 0, width = 0;
+  int num_classes = 0;
+
+  Index size() const { return images.rows(); }
+  Index features() const { return images.cols(); }
+};
+
+// Reads an IDX image file (n x rows x cols) and scales it.
+template <class T>
+Dataset<T> read_idx_images(const std::string& path, PixelScale scale = PixelScale::unit) {
+  IdxArray a = read_idx(path, 3);
+  Dataset<T> d;
+  d.height = a.dims[1];
+  d.width = a.dims[2];
+  d.images.resize(a.dims[0], a.dims[1] * a.dims[2]);
+  const T mul = scale == PixelScale::unit ? T(1) / T(255) : T(2) / T(255);
+  const T add = scale == PixelScale::unit ? T(0) : T(-1);
+  T* out = d.images.data();
+  for (std::size_t i = 0; i < a.values.size(); ++i) out[i] = static_cast<T>(a.values[i]) * mul + add;
+  return d;
+}
+
+// Reads an IDX label file (n labels); every label must be below max_classes.
+inline std::vector<int> read_idx_labels(const std::string& path, int max_classes = 256) {
+  IdxArray a = read_idx(path, 1);
+  std::vector<int> labels(a.values.begin(), a.values.end());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] >= max_classes) {
+      throw FileError(path + ": label " + std::to_string(labels[i]) + " at index " +
+                      std::to_string(i) + " is out of range [0, " + std::to_string(max_classes) + ")");
+    }
+  }
+  return labels;
+}
+
+// Reads an image file and its label file; their counts must agree.
+template <class T>
+Dataset<T> read_idx_dataset(const std::string& images_path, const std::string& labels_path,
+                            PixelScale scale = PixelScale::unit, int max_classes = 256) {
+  Dataset<T> d = read_idx_images<T>(images_path, scale);
+  d.labels = read_idx_labels(labels_path, max_classes);
+  if (static_cast<Index>(d.labels.size()) != d.size()) {
+    throw FileError(labels_path + ": holds " + std::to_string(d.labels.size()) +
+                    " labels but " + images_path + " holds " + std::to_string(d.size()) + " images");
+  }
+  int top = -1;
+  for (int l : d.labels) top = l > top ? l : top;
+  d.num_classes = top + 1;
+  return d;
+}
+
+// Where Debian's dataset-fashion-mnist package puts the data.
+inline const char* default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
+
+enum class Split { train, test };
+
+// Loads the train or test split of an MNIST-format folder ({train,t10k}-{images-idx3,
+// labels-idx1}-ubyte, each raw or .gz).
+template <class T>
+Dataset<T> load_mnist_format(const std::string& dir, Split split, PixelScale scale = PixelScale::unit) {
+  namespace fs = std::filesystem;
+  const std::string prefix = split == Split::train ? "train" : "t10k";
+  auto find = [&](const std::string& stem) {
+    const fs::path base = fs::path(dir) / stem;
+    for (const char* ext : {".gz", ""}) {
+      fs::path p = base;
+      p += ext;
+      std::error_code ec;
+      if (fs::is_regular_file(p, ec)) return p.string();
+    }
+    throw FileError("data directory '" + dir + "': neither " + base.string() + ".gz nor " +
+                    base.string() + " exists (install Debian's dataset-fashion-mnist or pass --data)");
+  };
+  const std::string images = find(prefix + "-images-idx3-ubyte");
+  const std::string labels = find(prefix + "-labels-idx1-ubyte");
+  Dataset<T> d = read_idx_dataset<T>(images, labels, scale, 10);
+  d.num_classes = 10;
+  return d;
+}
+
+}  // namespace aigc

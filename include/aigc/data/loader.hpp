@@ -1,0 +1,103 @@
+// aigc: a seeded, shuffling mini-batch loader.
+#pragma once
+
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "aigc/core/rng.hpp"
+#include "aigc/data/dataset.hpp"
+
+namespace aigc {
+
+struct LoaderOptions {
+  Index batch_size = 128;
+  bool shuffle = true;
+  bool drop_last = false;  // false: the last, partial batch is kept
+  std::uint64_t seed = 0;
+};
+
+// Walks a data set in mini-batches. Epoch e's order is a permutation drawn from (seed, e) alone,
+// so a position (epoch, batch) fully describes the loader's state.
+template <class T>
+class BatchLoader {
+ public:
+  BatchLoader(const Dataset<T>& data, LoaderOptions options) : data_(&data), o_(options) {
+    if (options.batch_size <= 0) {
+      throw ArgumentError("BatchLoader: batch size must be positive, got " +
+                          std::to_string(options.batch_size));
+    }
+    if (data.size() == 0) throw ArgumentError("BatchLoader: the data set is empty");
+    if (options.drop_last && data.size() < options.batch_size) {
+      throw ArgumentError("BatchLoader: drop_last with batch size " +
+                          std::to_string(options.batch_size) + " leaves no batch of a data set of " +
+                          std::to_string(data.size()));
+    }
+    order_.resize(static_cast<std::size_t>(data.size()));
+    seek(0, 0);
+  }
+
+  // Number of batches in one epoch.
+  Index batches_per_epoch() const {
+    const Index n = data_->size(), b = o_.batch_size;
+    return o_.drop_last ? n / b : (n + b - 1) / b;
+  }
+
+  // Fills x (and labels, if given) with the next batch of this epoch; false at the epoch's end,
+  // after which the loader moves to the next epoch.
+  bool next(Tensor<T>& x, std::vector<int>* labels = nullptr) {
+    if (batch_ == batches_per_epoch()) {
+      seek(epoch_ + 1, 0);
+      return false;
+    }
+    const Index begin = batch_ * o_.batch_size;
+    const Index rows = std::min(o_.batch_size, data_->size() - begin);
+    x.resize(rows, data_->features());
+    if (labels) labels->resize(static_cast<std::size_t>(rows));
+    for (Index r = 0; r < rows; ++r) {
+      const Index src = order_[static_cast<std::size_t>(begin + r)];
+      x.row(r) = data_->images.row(src);
+      if (labels) {
+        (*labels)[static_cast<std::size_t>(r)] =
+            data_->labels.empty() ? 0 : data_->labels[static_cast<std::size_t>(src)];
+      }
+    }
+    ++batch_;
+    return true;
+  }
+
+  // Moves to batch `batch` of epoch `epoch` (exact resume).
+  void seek(std::int64_t epoch, Index batch) {
+    if (batch < 0 || batch > batches_per_epoch()) {
+      throw ArgumentError("BatchLoader::seek: batch " + std::to_string(batch) + " out of [0, " +
+                          std::to_string(batches_per_epoch()) + "]");
+    }
+    if (epoch != epoch_ || !ordered_) {
+      std::iota(order_.begin(), order_.end(), Index{0});
+      if (o_.shuffle) {
+        Rng rng(o_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(epoch) + 1);
+        for (std::size_t i = order_.size() - 1; i > 0; --i) {
+          std::swap(order_[i], order_[rng.below(i + 1)]);
+        }
+      }
+      ordered_ = true;
+    }
+    epoch_ = epoch;
+    batch_ = batch;
+  }
+
+  std::int64_t epoch() const { return epoch_; }
+  Index batch_index() const { return batch_; }
+  const std::vector<Index>& order() const { return order_; }
+  const LoaderOptions& options() const { return o_; }
+
+ private:
+  const Dataset<T>* data_;
+  LoaderOptions o_;
+  std::vector<Index> order_;
+  std::int64_t epoch_ = 0;
+  Index batch_ = 0;
+  bool ordered_ = false;
+};
+
+}  // namespace aigc

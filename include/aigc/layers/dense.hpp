@@ -1,0 +1,104 @@
+// aigc: fully connected layer, Y = act(X W^T + b), with PyTorch's default initialisation.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/gemm.hpp"
+
+namespace aigc {
+
+struct DenseOptions {
+  bool bias = true;
+  Activation activation = Activation::identity;  // fused into the layer's output pass
+  double negative_slope = 0.01;                  // for Activation::leaky_relu
+};
+
+template <class T>
+class Dense : public Module<T> {
+ public:
+  // Weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), as torch.nn.Linear.
+  Dense(Index in_features, Index out_features, Rng& rng, DenseOptions options = {})
+      : in_(in_features), out_(out_features), options_(options) {
+    if (in_features <= 0 || out_features <= 0) {
+      throw ArgumentError("Dense: sizes must be positive, got in=" + std::to_string(in_features) +
+                          " out=" + std::to_string(out_features));
+    }
+    if (options.activation == Activation::leaky_relu && !(options.negative_slope > 0.0)) {
+      throw ArgumentError("Dense: negative_slope must be > 0 for leaky_relu");
+    }
+    weight_ = Param<T>("weight", out_features, in_features);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    rng.fill_uniform(weight_.value, -bound, bound);
+    if (options.bias) {
+      bias_ = Param<T>("bias", 1, out_features);
+      rng.fill_uniform(bias_.value, -bound, bound);
+    }
+    set_name("");
+  }
+
+  // Y = act(X W^T + b)
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    check_cols(x, in_, "Dense '" + this->name() + "' forward");
+    x_ = x;
+    y_.resize(x.rows(), out_);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_, T(1), x_.data(),
+                  in_, weight_.value.data(), in_, T(0), y_.data(), out_);
+    kernels::bias_activation_forward(y_.data(), options_.bias ? bias_.value.data() : nullptr,
+                                     y_.rows(), out_, options_.activation,
+                                     static_cast<T>(options_.negative_slope));
+    return y_;
+  }
+
+  // dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ; dX = dZ W
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    check_same_shape(dy, y_, "Dense '" + this->name() + "' backward (dY vs Y)");
+    const T* dz = dy.data();
+    if (options_.activation != Activation::identity) {
+      dz_.resize(dy.rows(), out_);
+      kernels::activation_backward(dy.data(), y_.data(), dz_.data(), dy.size(),
+                                   options_.activation, static_cast<T>(options_.negative_slope));
+      dz = dz_.data();
+    }
+    const Index batch = dy.rows();
+    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
+                  x_.data(), in_, T(1), weight_.grad.data(), in_);
+    if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
+    if (!this->needs_input_grad()) {
+      dx_.resize(0, in_);
+      return dx_;
+    }
+    dx_.resize(batch, in_);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, batch, in_, out_, T(1), dz, out_,
+                  weight_.value.data(), in_, T(0), dx_.data(), in_);
+    return dx_;
+  }
+
+  std::vector<Param<T>*> params() override {
+    if (options_.bias) return {&weight_, &bias_};
+    return {&weight_};
+  }
+
+  void set_name(const std::string& name) override {
+    Module<T>::set_name(name);
+    weight_.name = this->child_name("weight");
+    bias_.name = this->child_name("bias");
+  }
+
+  Index in_features() const { return in_; }
+  Index out_features() const { return out_; }
+  Param<T>& weight() { return weight_; }
+  Param<T>& bias() { return bias_; }
+
+ private:
+  Index in_, out_;
+  DenseOptions options_;
+  Param<T> weight_, bias_;
+  Tensor<T> x_, y_, dz_, dx_;
+};
+
+}  // namespace aigc

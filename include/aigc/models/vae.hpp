@@ -1,0 +1,191 @@
+// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/data/loader.hpp"
+#include "aigc/layers/dense.hpp"
+#include "aigc/layers/sequential.hpp"
+#include "aigc/losses/bce.hpp"
+#include "aigc/losses/gaussian_kl.hpp"
+#include "aigc/optim/adam.hpp"
+
+namespace aigc {
+
+// The PyTorch example's encoder: in -> hidden ReLU -> [mu | logvar] (2 * latent outputs).
+template <class T>
+std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index latent, Rng& rng) {
+  auto enc = std::make_unique<Sequential<T>>();
+  enc->set_name("encoder");
+  enc->template emplace<Dense<T>>("fc1", in, hidden, rng, DenseOptions{.activation = Activation::relu});
+  enc->template emplace<Dense<T>>("fc2", hidden, 2 * latent, rng);
+  return enc;
+}
+
+// The PyTorch example's decoder: latent -> hidden ReLU -> out logits (sigmoid applied by the loss).
+template <class T>
+std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Index out, Rng& rng) {
+  auto dec = std::make_unique<Sequential<T>>();
+  dec->set_name("decoder");
+  dec->template emplace<Dense<T>>("fc3", latent, hidden, rng, DenseOptions{.activation = Activation::relu});
+  dec->template emplace<Dense<T>>("fc4", hidden, out, rng);
+  return dec;
+}
+
+struct VaeOptions {
+  Index latent = 20;
+  AdamOptions adam{};  // lr 1e-3
+  std::uint64_t seed = 0;
+};
+
+// Loss, per sample, and time of one epoch.
+struct VaeEpochStats {
+  double train_loss = 0.0;  // (BCE + KL) summed over the epoch / number of samples
+  double bce = 0.0, kl = 0.0;  // the two terms, per sample
+  double seconds = 0.0;
+  Index samples = 0;
+};
+
+// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
+// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
+template <class T>
+class VaeTrainer {
+ public:
+  VaeTrainer(Module<T>& encoder, Module<T>& decoder, VaeOptions options)
+      : enc_(encoder), dec_(decoder), o_(options), rng_(options.seed ^ 0xA11CE5EEDULL),
+        opt_(all_params(encoder, decoder), options.adam) {
+    if (options.latent <= 0) throw ArgumentError("VaeTrainer: latent size must be positive");
+    enc_.set_needs_input_grad(false);
+  }
+
+  // One optimisation step on a batch; returns the summed (BCE, KL) of the batch.
+  std::pair<double, double> step(const Tensor<T>& x) {
+    set_training(true);
+    opt_.zero_grad();
+    const auto [bce, kl] = forward_loss(x, true);
+    const Tensor<T>& dz = dec_.backward(dlogits_);
+    reparam_.backward(dz, dmu_, dlogvar_);
+    dh_.resize(x.rows(), 2 * o_.latent);
+    dh_.leftCols(o_.latent) = dmu_;
+    dh_.rightCols(o_.latent) = dlogvar_;
+    enc_.backward(dh_);
+    opt_.step();
+    return {bce, kl};
+  }
+
+  // One pass over the loader's epoch.
+  VaeEpochStats train_epoch(BatchLoader<T>& loader) {
+    VaeEpochStats s;
+    const auto t0 = std::chrono::steady_clock::now();
+    double bce = 0.0, kl = 0.0;
+    while (loader.next(batch_)) {
+      const auto [b, k] = step(batch_);
+      bce += b;
+      kl += k;
+      s.samples += batch_.rows();
+    }
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    s.bce = bce / static_cast<double>(s.samples);
+    s.kl = kl / static_cast<double>(s.samples);
+    s.train_loss = s.bce + s.kl;
+    return s;
+  }
+
+  // Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
+  double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
+    set_training(false);
+    double total = 0.0;
+    for (Index begin = 0; begin < data.size(); begin += batch_size) {
+      const Index rows = std::min(batch_size, data.size() - begin);
+      batch_ = data.images.middleRows(begin, rows);
+      const auto [b, k] = forward_loss(batch_, false);
+      total += b + k;
+    }
+    set_training(true);
+    return total / static_cast<double>(data.size());
+  }
+
+  // Decodes n draws of z ~ N(0, I) into images in [0, 1].
+  Tensor<T> sample(Index n) {
+    Tensor<T> z(n, o_.latent);
+    rng_.fill_normal(z);
+    return decode(z);
+  }
+
+  // Decodes given latent codes into images in [0, 1].
+  Tensor<T> decode(const Tensor<T>& z) {
+    set_training(false);
+    Tensor<T> out = dec_.forward(z);
+    kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
+                                        Activation::sigmoid, T(0));
+    set_training(true);
+    return out;
+  }
+
+  // Reconstructions of x in [0, 1] through one sampled z each.
+  Tensor<T> reconstruct(const Tensor<T>& x) {
+    set_training(false);
+    forward_loss(x, false);
+    Tensor<T> out = dec_.forward(reparam_.forward(mu_, logvar_, rng_));
+    kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
+                                        Activation::sigmoid, T(0));
+    set_training(true);
+    return out;
+  }
+
+  // The posterior means of x.
+  const Tensor<T>& encode_mean(const Tensor<T>& x) {
+    set_training(false);
+    forward_loss(x, false);
+    set_training(true);
+    return mu_;
+  }
+
+  Adam<T>& optimizer() { return opt_; }
+  Rng& rng() { return rng_; }
+  Index latent() const { return o_.latent; }
+
+ private:
+  static std::vector<Param<T>*> all_params(Module<T>& a, Module<T>& b) {
+    std::vector<Param<T>*> p = a.params();
+    for (Param<T>* q : b.params()) p.push_back(q);
+    return p;
+  }
+
+  void set_training(bool on) {
+    enc_.set_training(on);
+    dec_.set_training(on);
+  }
+
+  // Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
+  std::pair<double, double> forward_loss(const Tensor<T>& x, bool grads) {
+    const Tensor<T>& h = enc_.forward(x);
+    if (h.cols() != 2 * o_.latent) {
+      throw ShapeError("VaeTrainer: the encoder must output [batch x " +
+                       std::to_string(2 * o_.latent) + "] (mu | logvar), got " + shape_string(h));
+    }
+    mu_ = h.leftCols(o_.latent);
+    logvar_ = h.rightCols(o_.latent);
+    const Tensor<T>& z = reparam_.forward(mu_, logvar_, rng_);
+    const Tensor<T>& logits = dec_.forward(z);
+    check_same_shape(logits, x, "VaeTrainer: decoder output vs input");
+    const double bce = bce_with_logits(logits, x, Reduction::sum, grads ? &dlogits_ : nullptr);
+    const double kl = gaussian_kl(mu_, logvar_, Reduction::sum, grads ? &dmu_ : nullptr,
+                                  grads ? &dlogvar_ : nullptr);
+    return {bce, kl};
+  }
+
+  Module<T>& enc_;
+  Module<T>& dec_;
+  VaeOptions o_;
+  Rng rng_;
+  Adam<T> opt_;
+  Reparameterization<T> reparam_;
+  Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;
+};
+
+}  // namespace aigc

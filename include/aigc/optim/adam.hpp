@@ -1,0 +1,70 @@
+// aigc: Adam and AdamW with bias correction, as torch.optim.Adam / AdamW.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "aigc/optim/optimizer.hpp"
+
+namespace aigc {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool decoupled_weight_decay = false;  // true: AdamW
+};
+
+template <class T>
+class Adam : public Optimizer<T> {
+ public:
+  Adam(std::vector<Param<T>*> params, AdamOptions options = {})
+      : Optimizer<T>(std::move(params)), o_(options) {
+    if (!(options.lr > 0.0)) throw ArgumentError("Adam: lr must be > 0, got " + std::to_string(options.lr));
+    if (!(options.beta1 >= 0.0 && options.beta1 < 1.0) || !(options.beta2 >= 0.0 && options.beta2 < 1.0)) {
+      throw ArgumentError("Adam: betas must be in [0, 1), got (" + std::to_string(options.beta1) +
+                          ", " + std::to_string(options.beta2) + ")");
+    }
+    if (!(options.eps > 0.0)) throw ArgumentError("Adam: eps must be > 0");
+    for (Param<T>* p : this->params_) {
+      exp_avg_.push_back(Tensor<T>::Zero(p->value.rows(), p->value.cols()));
+      exp_avg_sq_.push_back(Tensor<T>::Zero(p->value.rows(), p->value.cols()));
+    }
+  }
+
+  void step() override {
+    ++this->steps_;
+    const double t = static_cast<double>(this->steps_);
+    const double bias1 = 1.0 - std::pow(o_.beta1, t);
+    const double bias2 = 1.0 - std::pow(o_.beta2, t);
+    const T step_size = static_cast<T>(o_.lr / bias1);
+    const T bias2_sqrt = static_cast<T>(std::sqrt(bias2));
+    const T coupled = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
+    const T decoupled = o_.decoupled_weight_decay ? T(1.0 - o_.lr * o_.weight_decay) : T(1);
+    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+      Param<T>& p = *this->params_[i];
+      kernels::adam_update(p.value.data(), p.grad.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(),
+                           p.value.size(), T(o_.beta1), T(o_.beta2), step_size, bias2_sqrt,
+                           T(o_.eps), coupled, decoupled);
+    }
+  }
+
+  std::vector<OptimizerState<T>> state() override {
+    std::vector<OptimizerState<T>> s;
+    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+      s.push_back({this->params_[i]->name + ".exp_avg", &exp_avg_[i]});
+      s.push_back({this->params_[i]->name + ".exp_avg_sq", &exp_avg_sq_[i]});
+    }
+    return s;
+  }
+
+  const AdamOptions& options() const { return o_; }
+
+ private:
+  AdamOptions o_;
+  std::vector<Tensor<T>> exp_avg_, exp_avg_sq_;
+};
+
+}  // namespace aigc

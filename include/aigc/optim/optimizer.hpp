@@ -1,0 +1,66 @@
+// aigc: the optimiser interface and gradient clipping.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aigc/core/param.hpp"
+#include "aigc/kernels/update.hpp"
+
+namespace aigc {
+
+// A named state tensor of an optimiser, e.g. {"exp_avg", param, tensor}, for checkpoints.
+template <class T>
+struct OptimizerState {
+  std::string name;  // "<param name>.<slot>"
+  Tensor<T>* tensor;
+};
+
+template <class T>
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<Param<T>*> params) : params_(std::move(params)) {
+    for (Param<T>* p : params_) {
+      if (!p) throw ArgumentError("optimizer: null parameter");
+    }
+  }
+  virtual ~Optimizer() = default;
+
+  // Applies one update from the accumulated gradients.
+  virtual void step() = 0;
+
+  void zero_grad() {
+    for (Param<T>* p : params_) p->zero_grad();
+  }
+
+  // Number of steps taken so far.
+  std::int64_t steps() const { return steps_; }
+  void set_steps(std::int64_t s) { steps_ = s; }
+
+  // The optimiser's per-parameter state (momentum buffers, moments), for checkpoints.
+  virtual std::vector<OptimizerState<T>> state() { return {}; }
+
+  const std::vector<Param<T>*>& params() const { return params_; }
+
+ protected:
+  std::vector<Param<T>*> params_;
+  std::int64_t steps_ = 0;
+};
+
+// Scales all gradients so that their joint L2 norm is at most max_norm
+// (torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+template <class T>
+double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
+  double total = 0.0;
+  for (Param<T>* p : params) total += kernels::sum_of_squares(p->grad.data(), p->grad.size());
+  total = std::sqrt(total);
+  const double coef = max_norm / (total + 1e-6);
+  if (coef < 1.0) {
+    for (Param<T>* p : params) kernels::scale(p->grad.data(), p->grad.size(), static_cast<T>(coef));
+  }
+  return total;
+}
+
+}  // namespace aigc

@@ -1,0 +1,57 @@
+// aigc: stochastic gradient descent with momentum, as torch.optim.SGD.
+#pragma once
+
+#include <vector>
+
+#include "aigc/optim/optimizer.hpp"
+
+namespace aigc {
+
+struct SgdOptions {
+  double lr = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+};
+
+template <class T>
+class Sgd : public Optimizer<T> {
+ public:
+  Sgd(std::vector<Param<T>*> params, SgdOptions options) : Optimizer<T>(std::move(params)), o_(options) {
+    if (!(options.lr > 0.0)) throw ArgumentError("Sgd: lr must be > 0, got " + std::to_string(options.lr));
+    if (options.momentum < 0.0) throw ArgumentError("Sgd: momentum must be >= 0");
+    if (options.nesterov && (options.momentum <= 0.0 || options.dampening != 0.0)) {
+      throw ArgumentError("Sgd: nesterov needs momentum > 0 and dampening 0");
+    }
+    for (Param<T>* p : this->params_) {
+      buffers_.push_back(Tensor<T>::Zero(p->value.rows(), p->value.cols()));
+    }
+  }
+
+  void step() override {
+    const bool first = this->steps_ == 0;
+    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+      Param<T>& p = *this->params_[i];
+      kernels::sgd_update(p.value.data(), p.grad.data(), buffers_[i].data(), p.value.size(),
+                          T(o_.lr), T(o_.momentum), T(o_.dampening), T(o_.weight_decay),
+                          o_.nesterov, first);
+    }
+    ++this->steps_;
+  }
+
+  std::vector<OptimizerState<T>> state() override {
+    std::vector<OptimizerState<T>> s;
+    if (o_.momentum == 0.0) return s;
+    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+      s.push_back({this->params_[i]->name + ".momentum_buffer", &buffers_[i]});
+    }
+    return s;
+  }
+
+ private:
+  SgdOptions o_;
+  std::vector<Tensor<T>> buffers_;
+};
+
+}  // namespace aigc

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds and runs the test suite twice: with -march=native and without (portable x86-64),
+# both with -Wall -Wextra -Wpedantic -Werror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs="$(nproc)"
+for variant in native portable; do
+  native=ON
+  [ "$variant" = portable ] && native=OFF
+  dir="build/test-$variant"
+  echo "== aigc tests ($variant) =="
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=$native \
+        -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=ON > /dev/null
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+done

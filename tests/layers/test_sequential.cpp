@@ -1,0 +1,45 @@
+#include <aigc/layers/activation.hpp>
+#include <aigc/layers/dense.hpp>
+#include <aigc/layers/sequential.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/gradcheck.hpp"
+
+using namespace aigc;
+
+TEST_CASE("Sequential names parameters by path", "[sequential]") {
+  Rng rng(1);
+  Sequential<float> net;
+  net.emplace<Dense<float>>("fc1", 4, 3, rng);
+  net.emplace<ReLU<float>>("act");
+  net.emplace<Dense<float>>("fc2", 3, 2, rng, DenseOptions{.bias = false});
+  net.set_name("encoder");
+  const auto p = net.params();
+  REQUIRE(p.size() == 3);
+  CHECK(p[0]->name == "encoder.fc1.weight");
+  CHECK(p[1]->name == "encoder.fc1.bias");
+  CHECK(p[2]->name == "encoder.fc2.weight");
+}
+
+TEST_CASE("Sequential gradients match finite differences", "[sequential][gradcheck]") {
+  Rng rng(2);
+  Sequential<double> net;
+  net.emplace<Dense<double>>("fc1", 6, 5, rng, DenseOptions{.activation = Activation::tanh});
+  net.emplace<LeakyReLU<double>>("act", 0.1);
+  net.emplace<Dense<double>>("fc2", 5, 3, rng);
+  net.emplace<Sigmoid<double>>("out");
+  const auto r = test::check_module_gradients(net, test::random_input(4, 6, 3));
+  CHECK(r.input_error < 1e-6);
+  CHECK(r.max_param_error < 1e-6);
+}
+
+TEST_CASE("Sequential shape errors name the layer", "[sequential]") {
+  Rng rng(2);
+  Sequential<float> net;
+  REQUIRE_THROWS_AS(net.forward(Tensor<float>::Zero(1, 1)), ArgumentError);
+  net.emplace<Dense<float>>("fc1", 6, 5, rng);
+  net.emplace<Dense<float>>("fc2", 4, 3, rng);
+  net.set_name("decoder");
+  REQUIRE_THROWS_WITH(net.forward(Tensor<float>::Zero(2, 6)), Catch::Contains("decoder.fc2") &&
+                                                                   Catch::Contains("[2 x 5]"));
+}
