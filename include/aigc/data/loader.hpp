@@ -7,6 +7,7 @@
 
 #include "aigc/core/rng.hpp"
 #include "aigc/data/dataset.hpp"
+#include "aigc/kernels/elementwise.hpp"
 
 namespace aigc {
 
@@ -54,12 +55,12 @@ class BatchLoader {
     const Index rows = std::min(o_.batch_size, data_->size() - begin);
     x.resize(rows, data_->features());
     if (labels) labels->resize(static_cast<std::size_t>(rows));
-    for (Index r = 0; r < rows; ++r) {
-      const Index src = order_[static_cast<std::size_t>(begin + r)];
-      x.row(r) = data_->images.row(src);
-      if (labels) {
-        (*labels)[static_cast<std::size_t>(r)] =
-            data_->labels.empty() ? 0 : data_->labels[static_cast<std::size_t>(src)];
+    kernels::gather_rows(data_->images.data(), data_->features(),
+                         order_.data() + static_cast<std::size_t>(begin), rows, x.data());
+    if (labels) {
+      for (Index r = 0; r < rows; ++r) {
+        const auto src = static_cast<std::size_t>(order_[static_cast<std::size_t>(begin + r)]);
+        (*labels)[static_cast<std::size_t>(r)] = data_->labels.empty() ? 0 : data_->labels[src];
       }
     }
     ++batch_;

@@ -1,11 +1,16 @@
 // aigc: elementwise kernels: fused bias + activation and its backward, column sums, and the
-// pointwise parts of the losses.
+// pointwise parts of the losses. Written once on Simd<T, A>::V (vectorised exp/log/tanh from
+// xsimd, a padded last vector), split over the threads; the losses' sums are bitwise the same
+// for any number of threads.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "aigc/core/tensor.hpp"
+#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/simd.hpp"
 
 namespace aigc {
 
@@ -15,112 +20,283 @@ enum class Activation { identity, relu, leaky_relu, sigmoid, tanh };
 
 namespace aigc::kernels {
 
-// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
-template <class T>
-void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activation act, T slope) {
-  for (Index r = 0; r < rows; ++r) {
-    T* row = y + r * cols;
-    for (Index c = 0; c < cols; ++c) {
-      T v = row[c] + (b ? b[c] : T(0));
-      switch (act) {
-        case Activation::identity: break;
-        case Activation::relu: v = v > T(0) ? v : T(0); break;
-        case Activation::leaky_relu: v = v > T(0) ? v : slope * v; break;
-        case Activation::sigmoid: v = T(1) / (T(1) + std::exp(-v)); break;
-        case Activation::tanh: v = std::tanh(v); break;
-      }
-      row[c] = v;
-    }
+namespace detail {
+
+// Elements per thread below which a pass stays on one thread (fork/join costs a few µs).
+inline constexpr Index cheap_grain = Index{1} << 12;      // a few flops per element
+inline constexpr Index expensive_grain = Index{1} << 11;  // an exp, log or tanh per element
+
+// Calls f(std::integral_constant<Activation, act>) for the run-time act.
+template <class F>
+void with_activation(Activation act, F&& f) {
+  using A = Activation;
+  switch (act) {
+    case A::identity:
+      f(std::integral_constant<A, A::identity>{});
+      break;
+    case A::relu:
+      f(std::integral_constant<A, A::relu>{});
+      break;
+    case A::leaky_relu:
+      f(std::integral_constant<A, A::leaky_relu>{});
+      break;
+    case A::sigmoid:
+      f(std::integral_constant<A, A::sigmoid>{});
+      break;
+    case A::tanh:
+      f(std::integral_constant<A, A::tanh>{});
+      break;
   }
+}
+
+// act(v).
+template <Activation act, class S, class V>
+V activate(const V& v, const V& slope) {
+  const V zero = S::broadcast(0);
+  if constexpr (act == Activation::identity) {
+    return v;
+  } else if constexpr (act == Activation::relu) {
+    return S::select(v > zero, v, zero);
+  } else if constexpr (act == Activation::leaky_relu) {
+    return S::select(v > zero, v, slope * v);
+  } else if constexpr (act == Activation::sigmoid) {
+    const V one = S::broadcast(1);
+    return one / (one + xsimd::exp(-v));
+  } else {
+    return xsimd::tanh(v);
+  }
+}
+
+// dy * act'(x), through the output y = act(x).
+template <Activation act, class S, class V>
+V activate_backward(const V& dy, const V& y, const V& slope) {
+  const V zero = S::broadcast(0), one = S::broadcast(1);
+  if constexpr (act == Activation::identity) {
+    return dy;
+  } else if constexpr (act == Activation::relu) {
+    return S::select(y > zero, dy, zero);
+  } else if constexpr (act == Activation::leaky_relu) {
+    return S::select(y > zero, dy, slope * dy);
+  } else if constexpr (act == Activation::sigmoid) {
+    return dy * y * (one - y);
+  } else {
+    return dy * (one - y * y);
+  }
+}
+
+// Threads for a pass of n elements with the given grain.
+inline Index grain_for(Activation act) {
+  return act == Activation::sigmoid || act == Activation::tanh ? expensive_grain : cheap_grain;
+}
+
+// Sums chunk(begin, end) over [0, n) cut into chunks that depend on n alone (multiples of 64
+// elements, at most 256 of them), computed in parallel and added in chunk order: the result is
+// bitwise the same for any number of threads.
+template <class F>
+double parallel_sum(Index n, Index grain, F&& chunk) {
+  constexpr Index max_chunks = 256;
+  if (n <= 0) return 0.0;
+  Index size = std::max<Index>(1024, (n + max_chunks - 1) / max_chunks);
+  size = (size + 63) / 64 * 64;
+  const Index chunks = (n + size - 1) / size;
+  double partial[max_chunks];
+  aigc::detail::parallel_for(chunks, std::max<Index>(1, grain / size), [&](Index c0, Index c1) {
+    for (Index c = c0; c < c1; ++c) partial[c] = chunk(c * size, std::min(n, (c + 1) * size));
+  });
+  double sum = 0.0;
+  for (Index c = 0; c < chunks; ++c) sum += partial[c];
+  return sum;
+}
+
+// Sums, over [begin, end), the vectors term(i, n, full) returns (only the first n lanes of the
+// last, partial one): per-lane sums in T, then the lanes in order, in double.
+template <class T, class A, class Term>
+double sum_vectors(Index begin, Index end, Term&& term) {
+  using S = Simd<T, A>;
+  typename S::V acc = S::broadcast(0);
+  double tail = 0.0;
+  for_each_vector<T, A>(begin, end, [&](Index i, Index n, auto full) {
+    if constexpr (decltype(full)::value) {
+      acc += term(i, n, full);
+    } else {
+      tail = S::sum(term(i, n, full), n);
+    }
+  });
+  return S::sum(acc) + tail;
+}
+
+// y[r, c] = act(y[r, c] + b[c]) for r < rows, c < cols, rows ld apart, on the calling thread.
+template <class T, class A>
+void bias_activation_block(T* y, Index ld, const T* b, Index rows, Index cols, Activation act,
+                           T slope) {
+  using S = Simd<T, A>;
+  with_activation(act, [&](auto tag) {
+    constexpr Activation a = decltype(tag)::value;
+    const typename S::V vs = S::broadcast(slope);
+    for (Index r = 0; r < rows; ++r) {
+      T* row = y + r * ld;
+      for_each_vector<T, A>(0, cols, [&](Index c, Index n, auto full) {
+        typename S::V v = S::load(row + c, n, full);
+        if (b) v += S::load(b + c, n, full);
+        S::store(row + c, activate<a, S>(v, vs), n, full);
+      });
+    }
+  });
+}
+
+}  // namespace detail
+
+// dst[i] = src[i] (the caches of the layers' inputs).
+template <class T>
+void copy(const T* src, T* dst, Index n) {
+  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+    std::copy(src + begin, src + end, dst + begin);
+  });
+}
+
+// Row r of dst (cols values) = row index[r] of src: a mini-batch gathered from a data set.
+template <class T>
+void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* dst) {
+  const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, cols));
+  aigc::detail::parallel_for(rows, grain, [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) std::copy_n(src + index[r] * cols, cols, dst + r * cols);
+  });
+}
+
+// x[i] = value (zeroing gradients).
+template <class T>
+void fill(T* x, Index n, T value) {
+  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+    std::fill(x + begin, x + end, value);
+  });
+}
+
+// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
+template <class T, class A = simd_arch>
+void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activation act, T slope) {
+  if (rows <= 0 || cols <= 0) return;
+  const Index grain_rows = std::max<Index>(1, detail::grain_for(act) / cols);
+  aigc::detail::parallel_for(rows, grain_rows, [&](Index r0, Index r1) {
+    detail::bias_activation_block<T, A>(y + r0 * cols, cols, b, r1 - r0, cols, act, slope);
+  });
 }
 
 // dx = dy * act'(x), with act' expressed through the output y = act(x) (slope > 0 for leaky).
-template <class T>
+template <class T, class A = simd_arch>
 void activation_backward(const T* dy, const T* y, T* dx, Index n, Activation act, T slope) {
-  for (Index i = 0; i < n; ++i) {
-    T d = dy[i];
-    switch (act) {
-      case Activation::identity: break;
-      case Activation::relu: d = y[i] > T(0) ? d : T(0); break;
-      case Activation::leaky_relu: d = y[i] > T(0) ? d : slope * d; break;
-      case Activation::sigmoid: d = d * y[i] * (T(1) - y[i]); break;
-      case Activation::tanh: d = d * (T(1) - y[i] * y[i]); break;
-    }
-    dx[i] = d;
-  }
+  using S = detail::Simd<T, A>;
+  detail::with_activation(act, [&](auto tag) {
+    constexpr Activation a = decltype(tag)::value;
+    aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+      const typename S::V vs = S::broadcast(slope);
+      detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+        const auto d =
+            detail::activate_backward<a, S>(S::load(dy + i, m, full), S::load(y + i, m, full), vs);
+        S::store(dx + i, d, m, full);
+      });
+    });
+  });
 }
 
-// out[c] (+)= sum over r of x[r, c].
-template <class T>
+// out[c] (+)= sum over r of x[r, c], rows added in order (as a naive loop would).
+template <class T, class A = simd_arch>
 void column_sums(const T* x, Index rows, Index cols, T* out, bool accumulate) {
-  if (!accumulate) std::fill(out, out + cols, T(0));
-  for (Index r = 0; r < rows; ++r) {
-    const T* row = x + r * cols;
-    for (Index c = 0; c < cols; ++c) out[c] += row[c];
-  }
+  using S = detail::Simd<T, A>;
+  constexpr Index W = S::W, block = 4 * W;
+  const Index grain = std::max<Index>(block, detail::cheap_grain / std::max<Index>(1, rows));
+  aigc::detail::parallel_for_aligned(cols, block, grain, [&](Index c0, Index c1) {
+    for (Index cb = c0; cb < c1; cb += block) {  // four vectors of columns summed down the rows
+      const Index ce = std::min(c1, cb + block);
+      detail::for_each_vector<T, A>(cb, ce, [&](Index c, Index n, auto full) {
+        typename S::V acc = accumulate ? S::load(out + c, n, full) : S::broadcast(0);
+        for (Index r = 0; r < rows; ++r) acc += S::load(x + r * cols + c, n, full);
+        S::store(out + c, acc, n, full);
+      });
+    }
+  });
 }
 
 // Sum over i of BCE(sigmoid(z_i), t_i) = max(z,0) - z*t + log(1 + exp(-|z|)), stable for any z.
 // When dz is not null, dz_i = scale * (sigmoid(z_i) - t_i).
-template <class T>
+template <class T, class A = simd_arch>
 double bce_with_logits(const T* z, const T* t, Index n, T* dz, T scale) {
-  double sum = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    const T zi = z[i];
-    const T e = std::exp(-std::abs(zi));
-    sum += static_cast<double>(std::max(zi, T(0)) - zi * t[i] + std::log1p(e));
-    if (dz) {
-      const T s = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-      dz[i] = scale * (s - t[i]);
-    }
-  }
-  return sum;
+  using S = detail::Simd<T, A>;
+  using V = typename S::V;
+  return detail::parallel_sum(n, detail::expensive_grain, [&](Index begin, Index end) {
+    const V zero = S::broadcast(0), one = S::broadcast(1), vscale = S::broadcast(scale);
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const V zi = S::load(z + i, m, full), ti = S::load(t + i, m, full);
+      const V e = xsimd::exp(-xsimd::abs(zi));
+      if (dz) {
+        const V s = S::select(zi >= zero, one, e) / (one + e);
+        S::store(dz + i, vscale * (s - ti), m, full);
+      }
+      return S::select(zi > zero, zi, zero) - zi * ti + xsimd::log1p(e);
+    });
+  });
 }
 
 // Sum over i of (x_i - t_i)^2; when dx is not null, dx_i = scale * 2 (x_i - t_i).
-template <class T>
+template <class T, class A = simd_arch>
 double squared_error(const T* x, const T* t, Index n, T* dx, T scale) {
-  double sum = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    const T d = x[i] - t[i];
-    sum += static_cast<double>(d * d);
-    if (dx) dx[i] = scale * T(2) * d;
-  }
-  return sum;
+  using S = detail::Simd<T, A>;
+  using V = typename S::V;
+  return detail::parallel_sum(n, detail::cheap_grain, [&](Index begin, Index end) {
+    const V two_scale = S::broadcast(scale * T(2));
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const V d = S::load(x + i, m, full) - S::load(t + i, m, full);
+      if (dx) S::store(dx + i, two_scale * d, m, full);
+      return d * d;
+    });
+  });
 }
 
 // Sum over i of -1/2 (1 + lv_i - mu_i^2 - exp(lv_i)) = KL(N(mu, exp(lv)) || N(0, 1)).
 // When dmu/dlv are not null: dmu_i = scale * mu_i, dlv_i = scale * (exp(lv_i) - 1) / 2.
-template <class T>
+template <class T, class A = simd_arch>
 double gaussian_kl(const T* mu, const T* logvar, Index n, T* dmu, T* dlogvar, T scale) {
-  double sum = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    const T e = std::exp(logvar[i]);
-    sum += static_cast<double>(T(-0.5) * (T(1) + logvar[i] - mu[i] * mu[i] - e));
-    if (dmu) dmu[i] = scale * mu[i];
-    if (dlogvar) dlogvar[i] = scale * T(0.5) * (e - T(1));
-  }
-  return sum;
+  using S = detail::Simd<T, A>;
+  using V = typename S::V;
+  return detail::parallel_sum(n, detail::expensive_grain, [&](Index begin, Index end) {
+    const V one = S::broadcast(1), half = S::broadcast(T(0.5)), vscale = S::broadcast(scale);
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const V u = S::load(mu + i, m, full), lv = S::load(logvar + i, m, full);
+      const V e = xsimd::exp(lv);
+      if (dmu) S::store(dmu + i, vscale * u, m, full);
+      if (dlogvar) S::store(dlogvar + i, vscale * half * (e - one), m, full);
+      return -half * (one + lv - u * u - e);
+    });
+  });
 }
 
 // z = mu + eps * exp(logvar / 2); std_out receives exp(logvar / 2) for the backward pass.
-template <class T>
+template <class T, class A = simd_arch>
 void reparameterize(const T* mu, const T* logvar, const T* eps, T* z, T* std_out, Index n) {
-  for (Index i = 0; i < n; ++i) {
-    const T s = std::exp(T(0.5) * logvar[i]);
-    std_out[i] = s;
-    z[i] = mu[i] + eps[i] * s;
-  }
+  using S = detail::Simd<T, A>;
+  aigc::detail::parallel_for_aligned(n, 64, detail::expensive_grain, [&](Index begin, Index end) {
+    const typename S::V half = S::broadcast(T(0.5));
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto s = xsimd::exp(half * S::load(logvar + i, m, full));
+      S::store(std_out + i, s, m, full);
+      S::store(z + i, S::load(mu + i, m, full) + S::load(eps + i, m, full) * s, m, full);
+    });
+  });
 }
 
 // dmu += dz; dlogvar += dz * eps * std / 2 (the backward of reparameterize).
-template <class T>
+template <class T, class A = simd_arch>
 void reparameterize_backward(const T* dz, const T* eps, const T* std_in, T* dmu, T* dlogvar,
                              Index n) {
-  for (Index i = 0; i < n; ++i) {
-    dmu[i] += dz[i];
-    dlogvar[i] += dz[i] * eps[i] * std_in[i] * T(0.5);
-  }
+  using S = detail::Simd<T, A>;
+  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    const typename S::V half = S::broadcast(T(0.5));
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto d = S::load(dz + i, m, full);
+      S::store(dmu + i, S::load(dmu + i, m, full) + d, m, full);
+      const auto g = d * S::load(eps + i, m, full) * S::load(std_in + i, m, full) * half;
+      S::store(dlogvar + i, S::load(dlogvar + i, m, full) + g, m, full);
+    });
+  });
 }
 
 }  // namespace aigc::kernels

@@ -1,43 +1,390 @@
-// aigc: general matrix multiply on row-major storage.
+// aigc: general matrix multiply on row-major storage: packed, cache-blocked, with a
+// register-blocked micro-kernel written once on xsimd batches, threaded over the output.
 #pragma once
 
-#include <Eigen/Core>
+#include <algorithm>
+#include <type_traits>
 
 #include "aigc/core/tensor.hpp"
+#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/simd.hpp"
 
 namespace aigc::kernels {
 
 enum class Trans { no, yes };
 
+namespace detail {
+
+// Tile and block sizes for scalar T on architecture A. A tile is MR rows by NV vectors of the
+// output, MR * NV accumulators held in registers (AVX-512: 8 x 3 of 32 registers, AVX/SSE: 6 x 2
+// of 16).
+template <class T, class A>
+struct GemmBlocking {
+  using S = Simd<T, A>;
+  static constexpr int NV = S::W == 1 ? 4 : (S::registers >= 32 ? 3 : 2);
+  static constexpr int MR = S::W == 1 ? 4 : (S::registers >= 32 ? 8 : 6);
+  static constexpr Index NR = NV * S::W;
+  static constexpr Index KC = 1024;  // depth of a block (an MR x KC panel of X stays in L1)
+  static constexpr Index Y_BLOCK = 512 * 1024 / sizeof(T);  // packed Y values (stay in L2)
+};
+
+// The core GEMM on strided views: Out = alpha * X Y + beta * Out, X R x K, Y K x C, with
+//   X(r, k) = x[r * x_rs + k * x_ks]  read in place and broadcast (x_ks == 1 or x_rs == 1),
+//   Y(k, c) = y[k * y_ks + c * y_cs]  packed into panels of NR columns (vectors),
+//   Out(r, c) = out[r * o_rs + c * o_cs] (o_cs == 1: rows of vectors; o_rs == 1: transposed).
+// With an epilogue, the output is then replaced by act(C + bias) (bias indexed by C's columns).
+template <class T>
+struct GemmView {
+  const T* x;
+  Index x_rs, x_ks;
+  const T* y;
+  Index y_ks, y_cs;
+  T* out;
+  Index o_rs, o_cs;
+  const T* bias = nullptr;
+  Activation act = Activation::identity;
+  T slope = T(0);
+  bool epilogue() const { return bias || act != Activation::identity; }
+};
+
+// One tile: Out[0:mr, 0:nr] = alpha * X[0:mr, 0:kc] Yp + beta * Out (beta == 0: Out not read).
+// XK: X rows are k-contiguous, row r at x + min(r, mr - 1) * xs; else X(r, k) = x[k * xs + r]
+// for r < MR (the caller pads). Yp holds kc rows of NP >= NV vectors (packed, aligned).
+// OT: Out is transposed (Out(r, c) at out[c * ldo + r]); else Out(r, c) at out[r * ldo + c].
+// Edge tiles go through an aligned copy so every element sees the same instructions wherever
+// the tile boundaries fall.
+template <class T, class A, int MR, int NV, int NP, bool XK, bool OT>
+void gemm_tile(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta, T* out, Index ldo,
+               Index mr, Index nr) {
+  using S = Simd<T, A>;
+  using V = typename S::V;
+  constexpr Index W = S::W;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = S::broadcast(T(0));
+  }
+  if constexpr (XK) {
+    const T* xr[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) xr[r] = x + std::min<Index>(r, mr - 1) * xs;
+    for (Index k = 0; k < kc; ++k) {
+      V y[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) y[v] = S::load_aligned(yp + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const V b = S::broadcast(xr[r][k]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(b, y[v], acc[r][v]);
+      }
+      yp += NP * W;
+    }
+  } else {
+    for (Index k = 0; k < kc; ++k) {
+      V y[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) y[v] = S::load_aligned(yp + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const V b = S::broadcast(x[r]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(b, y[v], acc[r][v]);
+      }
+      x += xs;
+      yp += NP * W;
+    }
+  }
+
+  const V va = S::broadcast(alpha), vb = S::broadcast(beta);
+  constexpr Index TW = NV * W;
+  alignas(simd_alignment) T tile[MR * TW];
+  if constexpr (OT) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) S::store_aligned(tile + r * TW + v * W, acc[r][v] * va);
+    }
+    for (Index c = 0; c < nr; ++c) {
+      T* o = out + c * ldo;
+      if (beta == T(0)) {
+        for (Index r = 0; r < mr; ++r) o[r] = tile[r * TW + c];
+      } else if (beta == T(1)) {
+        for (Index r = 0; r < mr; ++r) o[r] = o[r] + tile[r * TW + c];
+      } else {
+        for (Index r = 0; r < mr; ++r) o[r] = beta * o[r] + tile[r * TW + c];
+      }
+    }
+  } else {
+    const bool full = mr == MR && nr == TW;
+    T* o = out;
+    Index ld = ldo;
+    if (!full) {
+      o = tile;
+      ld = TW;
+      if (beta != T(0)) {
+        std::fill(tile, tile + MR * TW, T(0));
+        for (Index r = 0; r < mr; ++r) std::copy_n(out + r * ldo, nr, tile + r * TW);
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        T* p = o + r * ld + v * W;
+        const V ab = acc[r][v] * va;
+        V res;
+        if (beta == T(0)) {
+          res = ab;
+        } else if (beta == T(1)) {
+          res = S::load(p, W, std::true_type{}) + ab;
+        } else {
+          res = S::fma(vb, S::load(p, W, std::true_type{}), ab);
+        }
+        S::store(p, res, W, std::true_type{});
+      }
+    }
+    if (!full) {
+      for (Index r = 0; r < mr; ++r) std::copy_n(tile + r * TW, nr, out + r * ldo);
+    }
+  }
+}
+
+// Calls gemm_tile with the fewest vectors that cover nr columns of NP-vector panels.
+template <class T, class A, int MR, int NP, bool XK, bool OT, int NV = NP>
+void gemm_tile_cols(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta, T* out, Index ldo,
+                    Index mr, Index nr) {
+  constexpr Index W = Simd<T, A>::W;
+  if constexpr (NV > 1) {
+    if (nr <= (NV - 1) * W) {
+      gemm_tile_cols<T, A, MR, NP, XK, OT, NV - 1>(kc, x, xs, yp, alpha, beta, out, ldo, mr, nr);
+      return;
+    }
+  }
+  gemm_tile<T, A, MR, NV, NP, XK, OT>(kc, x, xs, yp, alpha, beta, out, ldo, mr, nr);
+}
+
+// Packs Y(p0 + k, c0 + c) for k < kc, c < nc into panels of NR columns: panel q holds kc rows
+// of NR values (zero past the last column).
+template <class T, class A, Index NR>
+void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, Index nc, T* yp) {
+  using S = Simd<T, A>;
+  constexpr Index W = S::W;
+  for (Index q = 0; q < nc; q += NR) {
+    const Index nr = std::min<Index>(NR, nc - q);
+    T* dst = yp + q * kc;
+    const T* src = y + p0 * y_ks + (c0 + q) * y_cs;
+    if (y_cs == 1) {  // rows copied
+      for (Index k = 0; k < kc; ++k) {
+        T* d = dst + k * NR;
+        const T* s = src + k * y_ks;
+        if (nr == NR) {
+          for (Index j = 0; j < NR; j += W) {
+            S::store_aligned(d + j, S::load(s + j, W, std::true_type{}));
+          }
+        } else {
+          Index j = 0;
+          for (; j < nr; ++j) d[j] = s[j];
+          for (; j < NR; ++j) d[j] = T(0);
+        }
+      }
+    } else {  // columns are k-contiguous: a transpose, in blocks of 32 depths
+      constexpr Index KB = 32;
+      for (Index k0 = 0; k0 < kc; k0 += KB) {
+        const Index kb = std::min(KB, kc - k0);
+        for (Index j = 0; j < nr; ++j) {
+          const T* s = src + j * y_cs + k0;
+          T* d = dst + k0 * NR + j;
+          for (Index k = 0; k < kb; ++k) d[k * NR] = s[k];
+        }
+        for (Index j = nr; j < NR; ++j) {
+          for (Index k = 0; k < kb; ++k) dst[(k0 + k) * NR + j] = T(0);
+        }
+      }
+    }
+  }
+}
+
+// The scratch panels of the calling thread (allocated on first use, then reused).
+inline AlignedBuffer& gemm_scratch(int which) {
+  thread_local AlignedBuffer buffers[2];
+  return buffers[which];
+}
+
+// Out[r0:r1, c0:c1] of the core GEMM on the calling thread, with Y packed in panels of NP
+// vectors. The depth blocks depend on K alone, so every element sees the same sequence of
+// operations for any split of the output and any panel width.
+template <class T, class A, bool XK, bool OT, int NP>
+void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index r1, Index c0,
+                Index c1) {
+  using G = GemmBlocking<T, A>;
+  constexpr int MR = G::MR;
+  constexpr Index NR = NP * Simd<T, A>::W;
+  const Index k_blocks = (K + G::KC - 1) / G::KC;
+  const Index kc_max = (K + k_blocks - 1) / k_blocks;
+  const Index nc_block = std::max<Index>(NR, G::Y_BLOCK / kc_max / NR * NR);
+  const Index nc_max = std::min<Index>(nc_block, (c1 - c0 + NR - 1) / NR * NR);
+  T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(kc_max * nc_max));
+  T* xe = XK ? nullptr : gemm_scratch(1).get<T>(static_cast<std::size_t>(kc_max * MR));
+  const Index ldo = OT ? g.o_cs : g.o_rs;
+  for (Index jc = c0; jc < c1; jc += nc_block) {
+    const Index nc = std::min(nc_block, c1 - jc);
+    for (Index kb = 0; kb < k_blocks; ++kb) {
+      const Index pc = K * kb / k_blocks;
+      const Index kc = K * (kb + 1) / k_blocks - pc;
+      const T beta_k = kb == 0 ? beta : T(1);
+      pack_y<T, A, NR>(g.y, g.y_ks, g.y_cs, pc, kc, jc, nc, yp);
+      for (Index ir = r0; ir < r1; ir += MR) {
+        const Index mr = std::min<Index>(MR, r1 - ir);
+        const T* x = g.x + ir * g.x_rs + pc * g.x_ks;
+        Index xs = XK ? g.x_rs : g.x_ks;
+        if (!XK && mr < MR) {  // the last rows, padded so that MR values per depth are readable
+          for (Index k = 0; k < kc; ++k) {
+            for (Index r = 0; r < MR; ++r) xe[k * MR + r] = r < mr ? x[k * xs + r] : T(0);
+          }
+          x = xe;
+          xs = MR;
+        }
+        for (Index jr = 0; jr < nc; jr += NR) {
+          const Index nr = std::min(NR, nc - jr);
+          gemm_tile_cols<T, A, MR, NP, XK, OT>(kc, x, xs, yp + jr * kc, alpha, beta_k,
+                                               g.out + ir * g.o_rs + (jc + jr) * g.o_cs, ldo, mr,
+                                               nr);
+        }
+      }
+    }
+    if (g.epilogue()) {    // bias and activation on the finished block, still in cache
+      if constexpr (OT) {  // rows of C are columns [jc, jc + nc) of the core
+        bias_activation_block<T, A>(g.out + jc * g.o_cs + r0, g.o_cs,
+                                    g.bias ? g.bias + r0 : nullptr, nc, r1 - r0, g.act, g.slope);
+      } else {
+        bias_activation_block<T, A>(g.out + r0 * g.o_rs + jc, g.o_rs,
+                                    g.bias ? g.bias + jc : nullptr, r1 - r0, nc, g.act, g.slope);
+      }
+    }
+  }
+}
+
+// Runs the core GEMM over an R x C output, split over the threads. Each thread packs the columns
+// of Y it needs in its own cache (measured faster than sharing packed blocks between cores). The
+// threads split the columns when there are enough column panels to balance them (each packs
+// only its own columns), else the rows (each packs all of Y). The weight-gradient case (X = op(A)
+// with A k-major, i.e. dW = dY^T X) splits the rows: each thread then owns contiguous halves of
+// dW, as the optimiser's and the zeroing passes do, instead of pulling lines from the other core.
+template <class T, class A, bool XK, bool OT>
+void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta) {
+  using G = GemmBlocking<T, A>;
+  constexpr Index W = Simd<T, A>::W;
+  // At least ~1 MFLOP per thread: below that the fork/join costs more than it saves.
+  const double flops = 2.0 * static_cast<double>(R) * static_cast<double>(C) * K;
+  const int parts = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  if (parts == 1) {
+    gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C);
+    return;
+  }
+  const Index r_units = (R + G::MR - 1) / G::MR;
+  const Index wide = (C + G::NR - 1) / G::NR;      // panels of NV vectors
+  const Index narrow = (C + 2 * W - 1) / (2 * W);  // panels of 2 vectors
+  const bool rows_k_major = !XK;                   // dW = dY^T X: split the rows
+  auto split_cols = [&](auto np, Index units) {
+    constexpr int NP = decltype(np)::value;
+    aigc::detail::parallel_parts(parts, [&](int p) {
+      const Index c0 = std::min(C, units * p / parts * NP * W);
+      const Index c1 = std::min(C, units * (p + 1) / parts * NP * W);
+      if (c0 < c1) gemm_block<T, A, XK, OT, NP>(g, K, alpha, beta, 0, R, c0, c1);
+    });
+  };
+  if (!rows_k_major && wide >= 3 * parts) {
+    split_cols(std::integral_constant<int, G::NV>{}, wide);
+  } else if (!rows_k_major && G::NV > 2 && narrow >= 2 * parts) {
+    split_cols(std::integral_constant<int, (G::NV > 2 ? 2 : G::NV)>{}, narrow);
+  } else if (r_units >= parts) {
+    aigc::detail::parallel_parts(parts, [&](int p) {
+      const Index r0 = std::min(R, r_units * p / parts * G::MR);
+      const Index r1 = std::min(R, r_units * (p + 1) / parts * G::MR);
+      if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C);
+    });
+  } else {
+    split_cols(std::integral_constant<int, G::NV>{}, wide);
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// The GEMM of both public entry points below, with an optional epilogue.
+template <class T, class A>
+void gemm_impl(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a,
+               Index lda, const T* b, Index ldb, T beta, T* c, Index ldc, const T* bias,
+               Activation act, T slope) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    for (Index i = 0; i < M; ++i) {
+      T* row = c + i * ldc;
+      if (beta == T(0)) {
+        std::fill(row, row + N, T(0));
+      } else if (beta != T(1)) {
+        for (Index j = 0; j < N; ++j) row[j] *= beta;
+      }
+    }
+    if (bias || act != Activation::identity) {
+      bias_activation_block<T, A>(c, ldc, bias, M, N, act, slope);
+    }
+    return;
+  }
+  if (trans_b == Trans::no) {
+    // Rows of C are vectors: X = op(A) broadcast in place, Y = B packed by rows.
+    const GemmView<T> g{a,
+                        trans_a == Trans::no ? lda : 1,
+                        trans_a == Trans::no ? 1 : lda,
+                        b,
+                        ldb,
+                        1,
+                        c,
+                        ldc,
+                        1,
+                        bias,
+                        act,
+                        slope};
+    if (trans_a == Trans::no) {
+      gemm_core<T, A, true, false>(g, M, N, K, alpha, beta);
+    } else {
+      gemm_core<T, A, false, false>(g, M, N, K, alpha, beta);
+    }
+  } else {
+    // op(B) = B^T has k-contiguous columns: compute C^T = B op(A)^T, so that B is broadcast in
+    // place and op(A)^T packed, and store the tiles of C^T transposed.
+    const GemmView<T> g{
+        b,   ldb,  1,   a,    trans_a == Trans::no ? 1 : lda, trans_a == Trans::no ? lda : 1, c, 1,
+        ldc, bias, act, slope};
+    gemm_core<T, A, true, true>(g, N, M, K, alpha, beta);
+  }
+}
+
+}  // namespace detail
+
 // C = alpha * op(A) * op(B) + beta * C with op(A) M x K and op(B) K x N, all row-major with
 // leading dimensions lda, ldb, ldc. beta == 0 overwrites C (NaNs in C are not propagated).
-template <class T>
-void gemm(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* A, Index lda,
-          const T* B, Index ldb, T beta, T* C, Index ldc) {
-  using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using Stride = Eigen::OuterStride<>;
-  Eigen::Map<RowMat, 0, Stride> c(C, M, N, Stride(ldc));
-  if (beta == T(0)) {
-    c.setZero();
-  } else if (beta != T(1)) {
-    c *= beta;
-  }
-  if (M == 0 || N == 0 || K == 0) return;
-  auto a_rows = trans_a == Trans::no ? M : K;
-  auto a_cols = trans_a == Trans::no ? K : M;
-  auto b_rows = trans_b == Trans::no ? K : N;
-  auto b_cols = trans_b == Trans::no ? N : K;
-  Eigen::Map<const RowMat, 0, Stride> a(A, a_rows, a_cols, Stride(lda));
-  Eigen::Map<const RowMat, 0, Stride> b(B, b_rows, b_cols, Stride(ldb));
-  if (trans_a == Trans::no && trans_b == Trans::no) {
-    c.noalias() += alpha * a * b;
-  } else if (trans_a == Trans::no) {
-    c.noalias() += alpha * a * b.transpose();
-  } else if (trans_b == Trans::no) {
-    c.noalias() += alpha * a.transpose() * b;
-  } else {
-    c.noalias() += alpha * a.transpose() * b.transpose();
-  }
+// Threads split C into blocks; the result is bitwise the same for any number of threads.
+template <class T, class A = simd_arch>
+void gemm(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a, Index lda,
+          const T* b, Index ldb, T beta, T* c, Index ldc) {
+  detail::gemm_impl<T, A>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, nullptr,
+                          Activation::identity, T(0));
+}
+
+// C = act(alpha * op(A) * op(B) + beta * C + bias) with bias[j] added to column j (bias may be
+// null): the GEMM with the bias and activation applied to each finished block of C while it is
+// still in cache (a fused Dense forward).
+template <class T, class A = simd_arch>
+void gemm_bias_activation(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
+                          const T* a, Index lda, const T* b, Index ldb, T beta, T* c, Index ldc,
+                          const T* bias, Activation act, T slope) {
+  detail::gemm_impl<T, A>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act,
+                          slope);
 }
 
 }  // namespace aigc::kernels

@@ -1,57 +1,91 @@
-// aigc: optimiser update kernels (PyTorch's formulas).
+// aigc: optimiser update kernels (PyTorch's formulas), vectorised and split over the threads.
 #pragma once
 
 #include <cmath>
 
 #include "aigc/core/tensor.hpp"
+#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/simd.hpp"
 
 namespace aigc::kernels {
 
 // SGD with momentum (torch.optim.SGD): g += wd p; buf = first ? g : mu buf + (1 - damp) g;
 // g = nesterov ? g + mu buf : buf; p -= lr g.
-template <class T>
-void sgd_update(T* p, const T* grad, T* buf, Index n, T lr, T momentum, T dampening,
-                T weight_decay, bool nesterov, bool first_step) {
-  for (Index i = 0; i < n; ++i) {
-    T g = grad[i];
-    if (weight_decay != T(0)) g += weight_decay * p[i];
-    if (momentum != T(0)) {
-      buf[i] = first_step ? g : momentum * buf[i] + (T(1) - dampening) * g;
-      g = nesterov ? g + momentum * buf[i] : buf[i];
-    }
-    p[i] -= lr * g;
-  }
+template <class T, class A = simd_arch>
+void sgd_update(T* p, const T* grad, T* buf, Index n, T lr, T momentum, T dampening, T weight_decay,
+                bool nesterov, bool first_step) {
+  using S = detail::Simd<T, A>;
+  using V = typename S::V;
+  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    const V vlr = S::broadcast(lr), vmu = S::broadcast(momentum), vwd = S::broadcast(weight_decay);
+    const V keep = S::broadcast(T(1) - dampening);
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const V pi = S::load(p + i, m, full);
+      V g = S::load(grad + i, m, full);
+      if (weight_decay != T(0)) g += vwd * pi;
+      if (momentum != T(0)) {
+        const V b = first_step ? g : vmu * S::load(buf + i, m, full) + keep * g;
+        S::store(buf + i, b, m, full);
+        g = nesterov ? g + vmu * b : b;
+      }
+      S::store(p + i, pi - vlr * g, m, full);
+    });
+  });
 }
 
 // Adam / AdamW (torch.optim.Adam, AdamW): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-// p -= step_size * m / (sqrt(v) / bias2_sqrt + eps), with step_size = lr / (1 - b1^t).
+// p -= step_size * m / (sqrt(v) / bias2_sqrt + eps), with step_size = lr / (1 - b1^t); the
+// division by bias2_sqrt is a multiplication by its reciprocal (one division less per element).
 // decoupled_decay multiplies p by (1 - lr wd) first (AdamW); otherwise g += wd p (Adam).
-template <class T>
+template <class T, class A = simd_arch>
 void adam_update(T* p, const T* grad, T* m, T* v, Index n, T beta1, T beta2, T step_size,
                  T bias2_sqrt, T eps, T weight_decay, T decoupled_decay) {
-  for (Index i = 0; i < n; ++i) {
-    if (decoupled_decay != T(1)) p[i] *= decoupled_decay;
-    T g = grad[i];
-    if (weight_decay != T(0)) g += weight_decay * p[i];
-    m[i] += (g - m[i]) * (T(1) - beta1);
-    v[i] = beta2 * v[i] + (T(1) - beta2) * g * g;
-    const T denom = std::sqrt(v[i]) / bias2_sqrt + eps;
-    p[i] -= step_size * (m[i] / denom);
-  }
+  using S = detail::Simd<T, A>;
+  using V = typename S::V;
+  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    const V one_b1 = S::broadcast(T(1) - beta1), vb2 = S::broadcast(beta2);
+    const V one_b2 = S::broadcast(T(1) - beta2), vstep = S::broadcast(step_size);
+    const V inv_bias2 = S::broadcast(T(1) / bias2_sqrt), veps = S::broadcast(eps);
+    const V vwd = S::broadcast(weight_decay), vdecay = S::broadcast(decoupled_decay);
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index k, auto full) {
+      V pi = S::load(p + i, k, full);
+      if (decoupled_decay != T(1)) pi *= vdecay;
+      V g = S::load(grad + i, k, full);
+      if (weight_decay != T(0)) g += vwd * pi;
+      V mi = S::load(m + i, k, full), vi = S::load(v + i, k, full);
+      mi += (g - mi) * one_b1;
+      vi = vb2 * vi + one_b2 * g * g;
+      const V denom = xsimd::sqrt(vi) * inv_bias2 + veps;
+      S::store(m + i, mi, k, full);
+      S::store(v + i, vi, k, full);
+      S::store(p + i, pi - vstep * (mi / denom), k, full);
+    });
+  });
 }
 
-// Sum of squares of x[0, n), in double.
-template <class T>
+// Sum of squares of x[0, n), bitwise the same for any number of threads.
+template <class T, class A = simd_arch>
 double sum_of_squares(const T* x, Index n) {
-  double s = 0.0;
-  for (Index i = 0; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  return s;
+  using S = detail::Simd<T, A>;
+  return detail::parallel_sum(n, detail::cheap_grain, [&](Index begin, Index end) {
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto xi = S::load(x + i, m, full);
+      return xi * xi;
+    });
+  });
 }
 
 // x *= a.
-template <class T>
+template <class T, class A = simd_arch>
 void scale(T* x, Index n, T a) {
-  for (Index i = 0; i < n; ++i) x[i] *= a;
+  using S = detail::Simd<T, A>;
+  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    const auto va = S::broadcast(a);
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      S::store(x + i, S::load(x + i, m, full) * va, m, full);
+    });
+  });
 }
 
 }  // namespace aigc::kernels

@@ -27,7 +27,7 @@ class ActivationLayer : public Module<T> {
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
-    check_same_shape(dy, y_, "activation '" + this->name() + "' backward (dY vs Y)");
+    check_same_shape(dy, y_, [&] { return "activation '" + this->name() + "' backward (dY vs Y)"; });
     dx_.resize(dy.rows(), dy.cols());
     kernels::activation_backward(dy.data(), y_.data(), dx_.data(), dy.size(), act_, slope_);
     return dx_;

@@ -43,25 +43,25 @@ class Dense : public Module<T> {
 
   // Y = act(X W^T + b)
   const Tensor<T>& forward(const Tensor<T>& x) override {
-    check_cols(x, in_, "Dense '" + this->name() + "' forward");
-    x_ = x;
+    check_cols(x, in_, [&] { return "Dense '" + this->name() + "' forward"; });
+    x_.resize(x.rows(), x.cols());
+    kernels::copy(x.data(), x_.data(), x.size());
     y_.resize(x.rows(), out_);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_, T(1), x_.data(),
-                  in_, weight_.value.data(), in_, T(0), y_.data(), out_);
-    kernels::bias_activation_forward(y_.data(), options_.bias ? bias_.value.data() : nullptr,
-                                     y_.rows(), out_, options_.activation,
-                                     static_cast<T>(options_.negative_slope));
+    kernels::gemm_bias_activation(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_,
+                                  T(1), x_.data(), in_, weight_.value.data(), in_, T(0), y_.data(),
+                                  out_, options_.bias ? bias_.value.data() : nullptr,
+                                  options_.activation, static_cast<T>(options_.negative_slope));
     return y_;
   }
 
   // dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ; dX = dZ W
   const Tensor<T>& backward(const Tensor<T>& dy) override {
-    check_same_shape(dy, y_, "Dense '" + this->name() + "' backward (dY vs Y)");
+    check_same_shape(dy, y_, [&] { return "Dense '" + this->name() + "' backward (dY vs Y)"; });
     const T* dz = dy.data();
     if (options_.activation != Activation::identity) {
       dz_.resize(dy.rows(), out_);
-      kernels::activation_backward(dy.data(), y_.data(), dz_.data(), dy.size(),
-                                   options_.activation, static_cast<T>(options_.negative_slope));
+      kernels::activation_backward(dy.data(), y_.data(), dz_.data(), dy.size(), options_.activation,
+                                   static_cast<T>(options_.negative_slope));
       dz = dz_.data();
     }
     const Index batch = dy.rows();

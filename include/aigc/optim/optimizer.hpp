@@ -32,7 +32,7 @@ class Optimizer {
   virtual void step() = 0;
 
   void zero_grad() {
-    for (Param<T>* p : params_) p->zero_grad();
+    for (Param<T>* p : params_) kernels::fill(p->grad.data(), p->grad.size(), T(0));
   }
 
   // Number of steps taken so far.

@@ -1,0 +1,228 @@
+#include <aigc/core/rng.hpp>
+#include <aigc/kernels/gemm.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+using namespace aigc;
+using kernels::Trans;
+
+namespace {
+
+// A matrix stored row-major with a leading dimension larger than its width (a sub-block).
+template <class T>
+struct Strided {
+  Index rows, cols, ld;
+  std::vector<T> data;
+  Strided(Index r, Index c, Index pad, Rng& rng) : rows(r), cols(c), ld(c + pad) {
+    data.resize(static_cast<std::size_t>(std::max<Index>(1, r * ld)));
+    for (T& v : data) v = static_cast<T>(rng.uniform(-1.0, 1.0));
+  }
+  T at(Index i, Index j) const { return data[static_cast<std::size_t>(i * ld + j)]; }
+};
+
+// C = alpha op(A) op(B) + beta C (beta == 0: C ignored) by the textbook loop, in long double;
+// bound[i, j] = sum_k |op(A)_ik op(B)_kj| + |beta C_ij|, the scale of the rounding errors.
+template <class T>
+void naive_gemm(Trans ta, Trans tb, Index M, Index N, Index K, T alpha, const Strided<T>& a,
+                const Strided<T>& b, T beta, const Strided<T>& c, std::vector<long double>& ref,
+                std::vector<long double>& bound) {
+  ref.assign(static_cast<std::size_t>(M * N), 0.0L);
+  bound.assign(static_cast<std::size_t>(M * N), 0.0L);
+  for (Index i = 0; i < M; ++i) {
+    for (Index j = 0; j < N; ++j) {
+      long double s = 0, m = 0;
+      for (Index k = 0; k < K; ++k) {
+        const long double x = ta == Trans::no ? a.at(i, k) : a.at(k, i);
+        const long double y = tb == Trans::no ? b.at(k, j) : b.at(j, k);
+        s += x * y;
+        m += std::fabs(x * y);
+      }
+      long double v = static_cast<long double>(alpha) * s;
+      long double bnd = std::fabs(static_cast<long double>(alpha)) * m;
+      if (beta != T(0)) {
+        v += static_cast<long double>(beta) * c.at(i, j);
+        bnd += std::fabs(static_cast<long double>(beta) * c.at(i, j));
+      }
+      ref[static_cast<std::size_t>(i * N + j)] = v;
+      bound[static_cast<std::size_t>(i * N + j)] = bnd;
+    }
+  }
+}
+
+const char* name(Trans t) { return t == Trans::no ? "N" : "T"; }
+
+// Checks gemm<T, A> against the naive loop for every transpose case, beta in {0, 1, 0.5},
+// and the given sizes (padded leading dimensions included).
+template <class T, class A>
+void check_against_naive(const std::vector<Index>& sizes) {
+  const T eps = std::numeric_limits<T>::epsilon();
+  Rng rng(11);
+  for (Trans ta : {Trans::no, Trans::yes}) {
+    for (Trans tb : {Trans::no, Trans::yes}) {
+      for (Index M : sizes) {
+        for (Index N : sizes) {
+          for (Index K : sizes) {
+            for (T beta : {T(0), T(1), T(0.5)}) {
+              const T alpha = beta == T(1) ? T(1) : T(-0.75);
+              const Strided<T> a(ta == Trans::no ? M : K, ta == Trans::no ? K : M, 3, rng);
+              const Strided<T> b(tb == Trans::no ? K : N, tb == Trans::no ? N : K, 1, rng);
+              Strided<T> c(M, N, 2, rng);
+              const Strided<T> c0 = c;
+              std::vector<long double> ref, bound;
+              naive_gemm(ta, tb, M, N, K, alpha, a, b, beta, c0, ref, bound);
+              kernels::gemm<T, A>(ta, tb, M, N, K, alpha, a.data.data(), a.ld, b.data.data(), b.ld,
+                                  beta, c.data.data(), c.ld);
+              double worst = 0.0;
+              for (Index i = 0; i < M; ++i) {
+                for (Index j = 0; j < N; ++j) {
+                  const auto e = std::fabs(c.at(i, j) - ref[static_cast<std::size_t>(i * N + j)]);
+                  const auto tol =
+                      2 * (K + 2) * eps * (bound[static_cast<std::size_t>(i * N + j)] + 1e-30L);
+                  worst = std::max(worst, static_cast<double>(e / tol));
+                }
+                for (Index j = N; j < c.ld; ++j) {  // the padding of C is not touched
+                  REQUIRE(c.at(i, j) == c0.at(i, j));
+                }
+              }
+              INFO(name(ta) << name(tb) << " M=" << M << " N=" << N << " K=" << K
+                            << " beta=" << beta << " arch " << A::name());
+              REQUIRE(worst <= 1.0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+std::vector<T> random_vector(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(rng.uniform(-1.0, 1.0));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches a naive loop on odd sizes, all transposes and betas (float)", "[gemm]") {
+  check_against_naive<float, kernels::simd_arch>({1, 7, 17, 33, 100});
+}
+
+TEST_CASE("gemm matches a naive loop on odd sizes, all transposes and betas (double)", "[gemm]") {
+  check_against_naive<double, kernels::simd_arch>({1, 7, 17, 33, 100});
+}
+
+TEST_CASE("gemm's scalar fallback matches a naive loop", "[gemm]") {
+  check_against_naive<float, kernels::scalar_arch>({1, 7, 33});
+  check_against_naive<double, kernels::scalar_arch>({1, 7, 33});
+}
+
+TEST_CASE("gemm with depth 0 or alpha 0 scales C by beta", "[gemm]") {
+  std::vector<float> c = {1, 2, 3, 4}, a = {5, 6}, b = {7, 8};
+  kernels::gemm<float>(Trans::no, Trans::no, 2, 2, 0, 1.f, a.data(), 1, b.data(), 2, 0.5f, c.data(),
+                       2);
+  CHECK(c == std::vector<float>{0.5f, 1.f, 1.5f, 2.f});
+  kernels::gemm<float>(Trans::no, Trans::no, 2, 2, 1, 0.f, a.data(), 1, b.data(), 2, 0.f, c.data(),
+                       2);
+  CHECK(c == std::vector<float>{0, 0, 0, 0});
+}
+
+TEST_CASE("gemm with beta 0 overwrites NaNs in C", "[gemm]") {
+  for (Trans tb : {Trans::no, Trans::yes}) {
+    const Index M = 9, N = 21, K = 5;
+    const auto a = random_vector<float>(M * K, 1), b = random_vector<float>(K * N, 2);
+    std::vector<float> c(M * N, std::numeric_limits<float>::quiet_NaN());
+    kernels::gemm<float>(Trans::no, tb, M, N, K, 1.f, a.data(), K, b.data(),
+                         tb == Trans::no ? N : K, 0.f, c.data(), N);
+    for (float v : c) REQUIRE(std::isfinite(v));
+  }
+}
+
+TEST_CASE("gemm is bitwise the same for 1, 2 and 3 threads", "[gemm][threads]") {
+  // Shapes of the models (Dense forward NT, weight gradient TN, input gradient NN) and odd ones.
+  struct Shape {
+    Index M, N, K;
+  };
+  const Shape shapes[] = {{128, 400, 300}, {64, 784, 200}, {400, 784, 64}, {77, 131, 50},
+                          {130, 97, 261},  {1, 400, 784},  {40, 33, 128}};
+  for (const Shape& s : shapes) {
+    for (Trans ta : {Trans::no, Trans::yes}) {
+      for (Trans tb : {Trans::no, Trans::yes}) {
+        const auto a = random_vector<float>(static_cast<std::size_t>(s.M * s.K), 3);
+        const auto b = random_vector<float>(static_cast<std::size_t>(s.K * s.N), 4);
+        const auto c0 = random_vector<float>(static_cast<std::size_t>(s.M * s.N), 5);
+        const auto bias = random_vector<float>(static_cast<std::size_t>(s.N), 6);
+        const Index lda = ta == Trans::no ? s.K : s.M, ldb = tb == Trans::no ? s.N : s.K;
+        std::vector<std::vector<float>> results;
+        for (int threads : {1, 2, 3}) {
+          set_num_threads(threads);
+          std::vector<float> c = c0;
+          kernels::gemm<float>(ta, tb, s.M, s.N, s.K, 1.f, a.data(), lda, b.data(), ldb, 1.f,
+                               c.data(), s.N);
+          std::vector<float> d(c0.size());
+          kernels::gemm_bias_activation<float>(ta, tb, s.M, s.N, s.K, 0.5f, a.data(), lda, b.data(),
+                                               ldb, 0.f, d.data(), s.N, bias.data(),
+                                               Activation::tanh, 0.f);
+          c.insert(c.end(), d.begin(), d.end());
+          results.push_back(std::move(c));
+        }
+        set_num_threads(0);
+        INFO(name(ta) << name(tb) << " " << s.M << " x " << s.N << " x " << s.K);
+        for (std::size_t t = 1; t < results.size(); ++t) {
+          REQUIRE(std::memcmp(results[0].data(), results[t].data(),
+                              results[0].size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm_bias_activation fuses the bias and activation of a naive loop", "[gemm]") {
+  const Index M = 33, N = 70, K = 17;
+  const auto a = random_vector<double>(M * K, 7), b = random_vector<double>(N * K, 8);
+  const auto bias = random_vector<double>(N, 9);
+  for (Activation act : {Activation::identity, Activation::relu, Activation::leaky_relu,
+                         Activation::sigmoid, Activation::tanh}) {
+    for (Trans tb : {Trans::no, Trans::yes}) {
+      for (bool with_bias : {true, false}) {
+        std::vector<double> c(M * N, 3.0);
+        kernels::gemm_bias_activation<double>(Trans::no, tb, M, N, K, 2.0, a.data(), K, b.data(),
+                                              tb == Trans::no ? N : K, 0.5, c.data(), N,
+                                              with_bias ? bias.data() : nullptr, act, 0.1);
+        for (Index i = 0; i < M; ++i) {
+          for (Index j = 0; j < N; ++j) {
+            double v = 0.5 * 3.0 + (with_bias ? bias[static_cast<std::size_t>(j)] : 0.0);
+            for (Index k = 0; k < K; ++k) {
+              const double bkj = tb == Trans::no ? b[static_cast<std::size_t>(k * N + j)]
+                                                 : b[static_cast<std::size_t>(j * K + k)];
+              v += 2.0 * a[static_cast<std::size_t>(i * K + k)] * bkj;
+            }
+            switch (act) {
+              case Activation::identity:
+                break;
+              case Activation::relu:
+                v = v > 0 ? v : 0;
+                break;
+              case Activation::leaky_relu:
+                v = v > 0 ? v : 0.1 * v;
+                break;
+              case Activation::sigmoid:
+                v = 1 / (1 + std::exp(-v));
+                break;
+              case Activation::tanh:
+                v = std::tanh(v);
+                break;
+            }
+            INFO("act " << static_cast<int>(act) << " tb " << name(tb) << " bias " << with_bias);
+            REQUIRE(c[static_cast<std::size_t>(i * N + j)] ==
+                    Approx(v).epsilon(1e-12).margin(1e-13));
+          }
+        }
+      }
+    }
+  }
+}

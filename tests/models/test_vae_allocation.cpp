@@ -1,0 +1,89 @@
+// A training step allocates nothing once the first batch has sized the buffers. Every heap
+// allocation goes through malloc (operator new, Eigen, the scratch panels), so this test binary
+// replaces glibc's malloc, calloc, realloc and aligned allocations with counting wrappers around
+// the originals; they count only while a test switches counting on.
+#include <aigc/models/vae.hpp>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <filesystem>
+
+#if defined(__GLIBC__)
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+}
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+inline void count() {
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t n) noexcept {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) noexcept {
+  count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) noexcept {
+  count();
+  return __libc_realloc(p, n);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t n) noexcept {
+  count();
+  return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) noexcept {
+  count();
+  *out = __libc_memalign(alignment, n);
+  return *out ? 0 : 12;  // ENOMEM
+}
+}
+
+using namespace aigc;
+
+TEST_CASE("the counting allocator sees operator new, Eigen and aligned allocations",
+          "[allocation]") {
+  g_allocations = 0;
+  g_counting = true;
+  auto* p = new int(3);
+  Tensor<float> t(17, 33);
+  auto* q = ::operator new(100, std::align_val_t(64));
+  g_counting = false;
+  ::operator delete(q, std::align_val_t(64));
+  delete p;
+  CHECK(g_allocations.load() == 3);
+  CHECK(t.size() == 17 * 33);
+}
+
+TEST_CASE("VaeTrainer::step allocates nothing after the first batch", "[allocation][vae]") {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Rng init(0), data(1);
+    auto enc = make_vae_encoder<float>(784, 400, 20, init);
+    auto dec = make_vae_decoder<float>(20, 400, 784, init);
+    VaeTrainer<float> trainer(*enc, *dec, {.latent = 20});
+    Tensor<float> x(128, 784);
+    data.fill_uniform(x, 0.0, 1.0);
+    trainer.step(x);  // sizes every buffer
+    trainer.step(x);
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 5; ++i) trainer.step(x);
+    g_counting = false;
+    INFO(threads << " thread(s)");
+    CHECK(g_allocations.load() == 0);
+  }
+  set_num_threads(0);
+}
+#endif
