@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the benchmarks (Release, -march=native) and prints the tables of docs/benchmarks.md:
+# the GEMM against Eigen and OpenBLAS, then the default VAE trained by aigc and by PyTorch's C++
+# library (when installed) in the same run, with speed ratio and test loss side by side.
+# Usage: benchmarks/run.sh [epochs]   (default 10; AIGC_BENCH_SKIP_GEMM=1 skips the GEMM table)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs="${1:-10}"
+scripts/install-deps.sh libbenchmark-dev libopenblas-dev
+dir=build/bench
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_BENCHMARKS=ON \
+      -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF > /dev/null
+cmake --build "$dir" -j"$(nproc)" > /dev/null
+
+echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') ($(nproc) cores), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo
+
+if [ "${AIGC_BENCH_SKIP_GEMM:-0}" != 1 ]; then
+  "$dir/benchmarks/bench_gemm" > "$dir/bench_gemm.log"
+  sed -n '/^GEMM, GFLOP/,$p' "$dir/bench_gemm.log"
+  echo
+fi
+
+"$dir/benchmarks/bench_train" --epochs "$epochs" | tee "$dir/bench_train.log"
+echo
+results="$(grep '^RESULT' "$dir/bench_train.log")"
+if [ -x "$dir/benchmarks/peers/torch_vae" ]; then
+  "$dir/benchmarks/peers/torch_vae" --epochs "$epochs" --threads 2 | tee "$dir/torch_vae.log"
+  results="$results"$'\n'"$(grep '^RESULT' "$dir/torch_vae.log")"
+  echo
+fi
+
+# The side-by-side table: each trainer's median training-epoch time, test loss after the last
+# epoch, generator throughput, and the speed relative to PyTorch at 2 threads.
+echo "$results" | awk -v epochs="$epochs" '
+  function field(name,   i, kv) {
+    for (i = 3; i <= NF; ++i) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
+    return ""
+  }
+  { lib[NR] = $2; th[NR] = field("threads"); ep[NR] = field("epoch_s");
+    loss[NR] = field("test_loss"); ips[NR] = field("images_per_s");
+    if ($2 == "torch" && th[NR] == 2) torch = ep[NR] }
+  END {
+    printf "| trainer | threads | training epoch (s, median) | test loss after %d epochs | generator (images/s) | epoch speed vs PyTorch (2 threads) |\n", epochs
+    print "|---|---|---|---|---|---|"
+    for (i = 1; i <= NR; ++i) {
+      ratio = torch > 0 ? sprintf("%.2fx", torch / ep[i]) : "n/a"
+      printf "| %s | %s | %.3f | %.2f | %.0f | %s |\n", lib[i], th[i], ep[i], loss[i], ips[i], ratio
+    }
+  }'
