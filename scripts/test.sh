@@ -3,7 +3,7 @@
 # both with -Wall -Wextra -Wpedantic -Werror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh protobuf-compiler  # protoc: the event-file test decodes records with it
 jobs="$(nproc)"
 for variant in native portable; do
   native=ON
