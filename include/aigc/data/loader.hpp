@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "aigc/core/rng.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/data/dataset.hpp"
 #include "aigc/kernels/elementwise.hpp"
 
@@ -100,5 +101,44 @@ class BatchLoader {
   Index batch_ = 0;
   bool ordered_ = false;
 };
+
+// Saves the loader's position and the options that give it meaning under "<prefix>...".
+template <class T>
+void save_loader(StateDict& s, const BatchLoader<T>& loader,
+                 const std::string& prefix = "loader/") {
+  s.put_int(prefix + "epoch", loader.epoch());
+  s.put_int(prefix + "batch", loader.batch_index());
+  s.put_int(prefix + "batch_size", loader.options().batch_size);
+  s.put_u64(prefix + "seed", loader.options().seed);
+  s.put_int(prefix + "shuffle", loader.options().shuffle ? 1 : 0);
+  s.put_int(prefix + "drop_last", loader.options().drop_last ? 1 : 0);
+  s.put_int(prefix + "batches_per_epoch", loader.batches_per_epoch());
+}
+
+// Moves the loader to the saved position; the loader must walk the same data in the same way
+// (batch size, seed, shuffling, number of batches), or the position would mean another batch.
+template <class T>
+void load_loader(const StateDict& s, BatchLoader<T>& loader,
+                 const std::string& prefix = "loader/") {
+  const std::string src = s.source.empty() ? "state" : s.source;
+  auto same = [&](const char* what, std::int64_t saved, std::int64_t now) {
+    if (saved != now) {
+      throw ArgumentError(src + ": the data loader's " + what + " was " + std::to_string(saved) +
+                          " when saved but is " + std::to_string(now) +
+                          " now; an exact resume needs the same data and options");
+    }
+  };
+  const LoaderOptions& o = loader.options();
+  same("batch_size", s.get_int(prefix + "batch_size"), o.batch_size);
+  same("seed", static_cast<std::int64_t>(s.get_u64(prefix + "seed")),
+       static_cast<std::int64_t>(o.seed));
+  same("shuffle", s.get_int(prefix + "shuffle"), o.shuffle ? 1 : 0);
+  same("drop_last", s.get_int(prefix + "drop_last"), o.drop_last ? 1 : 0);
+  same("batches_per_epoch", s.get_int(prefix + "batches_per_epoch"), loader.batches_per_epoch());
+  const std::int64_t epoch = s.get_int(prefix + "epoch");
+  if (epoch < 0)
+    throw FileError(src + ": the data loader's epoch is negative (" + std::to_string(epoch) + ")");
+  loader.seek(epoch, s.get_int(prefix + "batch"));
+}
 
 }  // namespace aigc

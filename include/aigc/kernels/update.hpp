@@ -76,6 +76,19 @@ double sum_of_squares(const T* x, Index n) {
   });
 }
 
+// True when x[0, n) holds no NaN and no infinity (x - x is 0 for finite x, NaN otherwise).
+template <class T, class A = simd_arch>
+bool all_finite(const T* x, Index n) {
+  using S = detail::Simd<T, A>;
+  const double s = detail::parallel_sum(n, detail::cheap_grain, [&](Index begin, Index end) {
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto xi = S::load(x + i, m, full);
+      return xi - xi;
+    });
+  });
+  return s == 0.0;
+}
+
 // x *= a.
 template <class T, class A = simd_arch>
 void scale(T* x, Index n, T a) {

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/sequential.hpp"
@@ -40,6 +43,8 @@ struct VaeOptions {
   Index latent = 20;
   AdamOptions adam{};  // lr 1e-3
   std::uint64_t seed = 0;
+  double clip_grad_norm = 0.0;  // > 0: scale the gradients to at most this joint L2 norm
+  bool check_finite = true;     // stop with a NumericError on a non-finite loss or gradient
 };
 
 // Loss, per sample, and time of one epoch.
@@ -59,26 +64,40 @@ class VaeTrainer {
       : enc_(encoder), dec_(decoder), o_(options), rng_(options.seed ^ 0xA11CE5EEDULL),
         opt_(all_params(encoder, decoder), options.adam) {
     if (options.latent <= 0) throw ArgumentError("VaeTrainer: latent size must be positive");
+    if (!(options.clip_grad_norm >= 0.0)) {
+      throw ArgumentError("VaeTrainer: clip_grad_norm must be >= 0, got " +
+                          std::to_string(options.clip_grad_norm));
+    }
     enc_.set_needs_input_grad(false);
   }
 
-  // One optimisation step on a batch; returns the summed (BCE, KL) of the batch.
+  // One optimisation step on a batch; returns the summed (BCE, KL) of the batch. A non-finite
+  // loss or gradient throws NumericError before the parameters change.
   std::pair<double, double> step(const Tensor<T>& x) {
     set_training(true);
     opt_.zero_grad();
     const auto [bce, kl] = forward_loss(x, true);
+    const std::int64_t step = opt_.steps() + 1;
+    if (o_.check_finite && !std::isfinite(bce + kl)) {
+      throw NumericError("VaeTrainer: step " + std::to_string(step) + ": the loss is not finite (" +
+                         (std::isfinite(bce) ? "KL" : "BCE") + "; BCE = " + std::to_string(bce) +
+                         ", KL = " + std::to_string(kl) + ")");
+    }
     const Tensor<T>& dz = dec_.backward(dlogits_);
     reparam_.backward(dz, dmu_, dlogvar_);
     dh_.resize(x.rows(), 2 * o_.latent);
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
+    if (o_.check_finite) check_finite_grads(opt_.params(), "VaeTrainer", step);
+    if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
     opt_.step();
     return {bce, kl};
   }
 
-  // One pass over the loader's epoch.
-  VaeEpochStats train_epoch(BatchLoader<T>& loader) {
+  // One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
+  // e.g. to write a checkpoint.
+  VaeEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
     VaeEpochStats s;
     const auto t0 = std::chrono::steady_clock::now();
     double bce = 0.0, kl = 0.0;
@@ -87,10 +106,12 @@ class VaeTrainer {
       bce += b;
       kl += k;
       s.samples += batch_.rows();
+      if (after_step) after_step();
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    s.bce = bce / static_cast<double>(s.samples);
-    s.kl = kl / static_cast<double>(s.samples);
+    const double n = static_cast<double>(std::max<Index>(s.samples, 1));
+    s.bce = bce / n;
+    s.kl = kl / n;
     s.train_loss = s.bce + s.kl;
     return s;
   }
@@ -144,6 +165,31 @@ class VaeTrainer {
     set_training(true);
     return mu_;
   }
+
+  // The full training state: parameters ("param/..."), Adam's moments and step count
+  // ("optim/..."), the sampling RNG ("rng/vae") and the latent size.
+  void save_state(StateDict& s) {
+    save_params(s, opt_.params());
+    save_optimizer(s, opt_);
+    save_rng(s, "rng/vae", rng_);
+    s.put_int("vae/latent", o_.latent);
+  }
+
+  // Restores what save_state saved; every name and shape must match this model.
+  void load_state(const StateDict& s) {
+    const std::int64_t latent = s.get_int("vae/latent");
+    if (latent != o_.latent) {
+      throw ShapeError((s.source.empty() ? "state" : s.source) + ": latent size " +
+                       std::to_string(latent) + " in the checkpoint but " +
+                       std::to_string(o_.latent) + " in the model");
+    }
+    load_params(s, opt_.params());
+    load_optimizer(s, opt_);
+    load_rng(s, "rng/vae", rng_);
+  }
+
+  // Number of optimisation steps taken.
+  std::int64_t steps() const { return opt_.steps(); }
 
   Adam<T>& optimizer() { return opt_; }
   Rng& rng() { return rng_; }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aigc/core/param.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/kernels/update.hpp"
 
 namespace aigc {
@@ -61,6 +62,38 @@ double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
     for (Param<T>* p : params) kernels::scale(p->grad.data(), p->grad.size(), static_cast<T>(coef));
   }
   return total;
+}
+
+// Throws NumericError naming `who`, the step and the first parameter whose gradient holds a NaN
+// or an infinity.
+template <class T>
+void check_finite_grads(const std::vector<Param<T>*>& params, const std::string& who,
+                        std::int64_t step) {
+  for (const Param<T>* p : params) {
+    if (!kernels::all_finite(p->grad.data(), p->grad.size())) {
+      throw NumericError(who + ": step " + std::to_string(step) + ": the gradient of '" + p->name +
+                         "' " + shape_string(p->grad) + " is not finite (NaN or infinity)");
+    }
+  }
+}
+
+// Saves the optimiser's step count ("<prefix>steps") and its state tensors ("<prefix><name>").
+template <class T>
+void save_optimizer(StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
+  s.put_int(prefix + "steps", opt.steps());
+  for (const OptimizerState<T>& st : opt.state()) s.put_tensor(prefix + st.name, *st.tensor);
+}
+
+// Restores what save_optimizer saved, checking every name and shape.
+template <class T>
+void load_optimizer(const StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
+  const std::int64_t steps = s.get_int(prefix + "steps");
+  if (steps < 0) {
+    throw FileError((s.source.empty() ? "state" : s.source) + ": '" + prefix +
+                    "steps' is negative (" + std::to_string(steps) + ")");
+  }
+  for (const OptimizerState<T>& st : opt.state()) s.get_tensor(prefix + st.name, *st.tensor);
+  opt.set_steps(steps);
 }
 
 }  // namespace aigc
