@@ -1,6 +1,7 @@
 // aigc: the umbrella header. Includes every public header of the library.
 #pragma once
 
+#include "aigc/core/buffer.hpp"
 #include "aigc/core/error.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/param.hpp"
@@ -12,7 +13,12 @@
 #include "aigc/io/png.hpp"
 #include "aigc/kernels/parallel.hpp"
 #include "aigc/layers/activation.hpp"
+#include "aigc/layers/batchnorm.hpp"
+#include "aigc/layers/conv2d.hpp"
+#include "aigc/layers/conv_transpose2d.hpp"
 #include "aigc/layers/dense.hpp"
+#include "aigc/layers/dropout.hpp"
+#include "aigc/layers/reshape.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/bce.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
