@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -68,8 +69,9 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
   }
   const int ndims = magic[3];
   if (ndims < 1 || (expected_dims > 0 && ndims != expected_dims)) {
-    throw FileError(path + ": wrong IDX magic number: " + std::to_string(ndims) +
-                    " dimensions, expected " + std::to_string(expected_dims));
+    throw FileError(
+        path + ": wrong IDX magic number: " + std::to_string(ndims) + " dimensions, expected " +
+        (expected_dims > 0 ? std::to_string(expected_dims) : std::string("at least 1")));
   }
   IdxArray out;
   std::uint64_t total = 1;
@@ -87,10 +89,13 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
     }
     out.dims.push_back(static_cast<Index>(dim));
   }
-  // Read in chunks so that storage follows the data, not the header.
-  const std::size_t chunk = std::size_t{1} << 22;
+  // Read in chunks growing with what has arrived (64 KiB, then doubling up to 4 MiB), so that
+  // storage follows the data, not the header.
   while (out.values.size() < total) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - out.values.size()));
+    const std::size_t chunk =
+        std::clamp<std::size_t>(out.values.size(), std::size_t{1} << 16, std::size_t{1} << 22);
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - out.values.size()));
     const std::size_t old = out.values.size();
     out.values.resize(old + want);
     const std::size_t got = detail::gz_read_some(f.get(), out.values.data() + old, want, path);

@@ -151,7 +151,9 @@ inline StateDict parse_checkpoint(const std::uint8_t* data, std::size_t n,
   if (flags != 0) throw FileError(source + ": unknown checkpoint flags " + std::to_string(flags));
   const auto length = header.get<std::uint64_t>("the payload length");
   const auto crc = header.get<std::uint32_t>("the CRC-32");
-  header.get<std::uint32_t>("the reserved word");
+  if (header.get<std::uint32_t>("the reserved word") != 0) {
+    throw FileError(source + ": corrupt checkpoint: the reserved header word is not zero");
+  }
   if (length != header.left()) {
     throw FileError(source + ": truncated or corrupt checkpoint: the header announces " +
                     std::to_string(length) + " bytes of payload, the file holds " +

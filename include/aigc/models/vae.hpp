@@ -61,7 +61,11 @@ template <class T>
 class VaeTrainer {
  public:
   VaeTrainer(Module<T>& encoder, Module<T>& decoder, VaeOptions options)
-      : enc_(encoder), dec_(decoder), o_(options), rng_(options.seed ^ 0xA11CE5EEDULL),
+      : enc_(encoder),
+        dec_(decoder),
+        o_(options),
+        rng_(options.seed ^ 0xA11CE5EEDULL),
+        eval_rng_(options.seed ^ 0xE7A15EEDULL),
         opt_(all_params(encoder, decoder), options.adam) {
     if (options.latent <= 0) throw ArgumentError("VaeTrainer: latent size must be positive");
     if (!(options.clip_grad_norm >= 0.0)) {
@@ -133,7 +137,7 @@ class VaeTrainer {
   // Decodes n draws of z ~ N(0, I) into images in [0, 1].
   Tensor<T> sample(Index n) {
     Tensor<T> z(n, o_.latent);
-    rng_.fill_normal(z);
+    eval_rng_.fill_normal(z);
     return decode(z);
   }
 
@@ -151,7 +155,7 @@ class VaeTrainer {
   Tensor<T> reconstruct(const Tensor<T>& x) {
     set_training(false);
     forward_loss(x, false);
-    Tensor<T> out = dec_.forward(reparam_.forward(mu_, logvar_, rng_));
+    Tensor<T> out = dec_.forward(reparam_.forward(mu_, logvar_, eval_rng_));
     kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
                                         Activation::sigmoid, T(0));
     set_training(true);
@@ -167,11 +171,13 @@ class VaeTrainer {
   }
 
   // The full training state: parameters ("param/..."), Adam's moments and step count
-  // ("optim/..."), the sampling RNG ("rng/vae") and the latent size.
+  // ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
+  // size.
   void save_state(StateDict& s) {
     save_params(s, opt_.params());
     save_optimizer(s, opt_);
     save_rng(s, "rng/vae", rng_);
+    save_rng(s, "rng/vae_eval", eval_rng_);
     s.put_int("vae/latent", o_.latent);
   }
 
@@ -186,6 +192,7 @@ class VaeTrainer {
     load_params(s, opt_.params());
     load_optimizer(s, opt_);
     load_rng(s, "rng/vae", rng_);
+    load_rng(s, "rng/vae_eval", eval_rng_);
   }
 
   // Number of optimisation steps taken.
@@ -216,7 +223,7 @@ class VaeTrainer {
     }
     mu_ = h.leftCols(o_.latent);
     logvar_ = h.rightCols(o_.latent);
-    const Tensor<T>& z = reparam_.forward(mu_, logvar_, rng_);
+    const Tensor<T>& z = reparam_.forward(mu_, logvar_, grads ? rng_ : eval_rng_);
     const Tensor<T>& logits = dec_.forward(z);
     check_same_shape(logits, x, "VaeTrainer: decoder output vs input");
     const double bce = bce_with_logits(logits, x, Reduction::sum, grads ? &dlogits_ : nullptr);
@@ -228,7 +235,8 @@ class VaeTrainer {
   Module<T>& enc_;
   Module<T>& dec_;
   VaeOptions o_;
-  Rng rng_;
+  Rng rng_;       // training draws only, so that evaluating or sampling never changes training
+  Rng eval_rng_;  // evaluate, sample, reconstruct
   Adam<T> opt_;
   Reparameterization<T> reparam_;
   Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;
