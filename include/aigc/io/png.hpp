@@ -1,4 +1,5 @@
-// aigc: PNG output of image grids (stb_image_write).
+/// @file
+/// aigc: PNG output of image grids (stb_image_write).
 #pragma once
 
 #include <algorithm>
@@ -30,14 +31,16 @@
 
 namespace aigc {
 
-// An 8-bit image: height x width x channels, interleaved.
+/// An 8-bit image: height x width x channels, interleaved.
 struct Image {
-  int width = 0, height = 0, channels = 1;
-  std::vector<unsigned char> pixels;
+  int width = 0;                      ///< columns of pixels
+  int height = 0;                     ///< rows of pixels
+  int channels = 1;                   ///< 1 (grey), 3 (RGB) or 4 (RGBA)
+  std::vector<unsigned char> pixels;  ///< height * width * channels bytes, row by row
 };
 
-// Writes an 8-bit image as PNG, through a temporary file renamed into place so that a reader
-// never sees half a file.
+/// Writes an 8-bit image as PNG, through a temporary file renamed into place so that a reader
+/// never sees half a file.
 inline void write_png(const std::string& path, const Image& img) {
   if (img.width <= 0 || img.height <= 0 || (img.channels != 1 && img.channels != 3 && img.channels != 4)) {
     throw ArgumentError(path + ": cannot write a " + std::to_string(img.width) + "x" +
@@ -57,9 +60,9 @@ inline void write_png(const std::string& path, const Image& img) {
   }
 }
 
-// Lays out images (one per row of `images`, NCHW with the given channels/height/width) in a grid
-// of `columns` columns with `padding` pixels between cells; values in [0,1] (unit) or [-1,1]
-// (symmetric) are clamped and mapped to 0..255.
+/// Lays out images (one per row of `images`, NCHW with the given channels/height/width) in a grid
+/// of `columns` columns with `padding` pixels between cells; values in [0,1] (unit) or [-1,1]
+/// (symmetric) are clamped and mapped to 0..255.
 template <class T>
 Image make_grid(const Tensor<T>& images, Index channels, Index height, Index width, Index columns,
                 PixelScale scale = PixelScale::unit, int padding = 2) {
@@ -96,7 +99,7 @@ Image make_grid(const Tensor<T>& images, Index channels, Index height, Index wid
   return img;
 }
 
-// make_grid + write_png.
+/// make_grid + write_png.
 template <class T>
 void write_png_grid(const std::string& path, const Tensor<T>& images, Index channels, Index height,
                     Index width, Index columns, PixelScale scale = PixelScale::unit) {
