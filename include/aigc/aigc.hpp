@@ -1,4 +1,5 @@
-// aigc: the umbrella header. Includes every public header of the library.
+/// @file
+/// aigc: the umbrella header. Includes every public header of the library.
 #pragma once
 
 #include "aigc/core/buffer.hpp"
@@ -30,3 +31,4 @@
 #include "aigc/optim/adam.hpp"
 #include "aigc/optim/optimizer.hpp"
 #include "aigc/optim/sgd.hpp"
+#include "aigc/version.hpp"
