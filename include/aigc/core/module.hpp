@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "aigc/core/buffer.hpp"
 #include "aigc/core/param.hpp"
 #include "aigc/core/tensor.hpp"
 
@@ -23,6 +24,9 @@ class Module {
 
   // The trainable parameters, with their full names.
   virtual std::vector<Param<T>*> params() { return {}; }
+
+  // The non-trainable state (running statistics), with their full names, for checkpoints.
+  virtual std::vector<Buffer<T>*> buffers() { return {}; }
 
   // Train mode (default) or eval mode; BatchNorm and Dropout behave differently.
   virtual void set_training(bool on) { training_ = on; }

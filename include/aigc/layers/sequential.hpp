@@ -56,6 +56,14 @@ class Sequential : public Module<T> {
     return out;
   }
 
+  std::vector<Buffer<T>*> buffers() override {
+    std::vector<Buffer<T>*> out;
+    for (auto& child : children_) {
+      for (Buffer<T>* b : child->buffers()) out.push_back(b);
+    }
+    return out;
+  }
+
   void set_training(bool on) override {
     Module<T>::set_training(on);
     for (auto& child : children_) child->set_training(on);
