@@ -64,13 +64,13 @@ class BatchNorm : public Module<T> {
       dx_.resize(dy.rows(), dy.cols());
       dx = dx_.data();
     } else {
-      dx_.resize(0, dy.cols());
+      no_dx_.resize(0, dy.cols());  // dx_ keeps its storage for the next call
     }
     kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S,
                                 options_.affine ? weight_.value.data() : nullptr, invstd_.data(),
                                 batch_statistics_, options_.affine ? weight_.grad.data() : nullptr,
                                 options_.affine ? bias_.grad.data() : nullptr, dx, scratch_.data());
-    return dx_;
+    return dx ? dx_ : no_dx_;
   }
 
   std::vector<Param<T>*> params() override {
@@ -140,7 +140,7 @@ class BatchNorm : public Module<T> {
   Buffer<T> running_mean_, running_var_;
   bool batch_statistics_ = true;  // of the last forward
   RowVector<T> mean_, var_, invstd_, scratch_;
-  Tensor<T> xhat_, y_, dx_;
+  Tensor<T> xhat_, y_, dx_, no_dx_;
 };
 
 // torch.nn.BatchNorm1d over batch x num_features: one mean and variance per feature.

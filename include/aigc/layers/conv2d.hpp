@@ -91,8 +91,8 @@ class Conv2d : public Module<T> {
                   cols, col_.data(), cols, T(1), weight_.grad.data(), patch);
     if (options_.bias) kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
     if (!this->needs_input_grad()) {
-      dx_.resize(0, shape_.image_size());
-      return dx_;
+      no_dx_.resize(0, shape_.image_size());  // dx_ keeps its storage for the next call
+      return no_dx_;
     }
     dcol_.resize(patch, cols);
     kernels::gemm(kernels::Trans::yes, kernels::Trans::no, patch, cols, out_, T(1),
@@ -130,7 +130,7 @@ class Conv2d : public Module<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> col_, ycm_, y_, dzcm_, dcol_, dx_;
+  Tensor<T> col_, ycm_, y_, dzcm_, dcol_, dx_, no_dx_;
 };
 
 }  // namespace aigc

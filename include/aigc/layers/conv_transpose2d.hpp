@@ -112,8 +112,8 @@ class ConvTranspose2d : public Module<T> {
     kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
                   cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
     if (!this->needs_input_grad()) {
-      dx_.resize(0, in_features());
-      return dx_;
+      no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
+      return no_dx_;
     }
     dxcm_.resize(in_, cols);
     kernels::gemm(kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1),
@@ -150,7 +150,7 @@ class ConvTranspose2d : public Module<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> xcm_, col_, y_, dz_, dcol_, dxcm_, dx_;
+  Tensor<T> xcm_, col_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };
 
 }  // namespace aigc
