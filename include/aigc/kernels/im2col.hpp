@@ -169,6 +169,27 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
   });
 }
 
+// dst[c, r] = src[r, c] for a rows x cols src (dst: cols x rows), in 32 x 32 blocks, threads
+// split the rows of dst. The GEMM reads a transposed weight this way as a plain row-major
+// operand: its strided (transposed) operand walks rows thousands of floats apart, which
+// conflict in the L1 cache.
+template <class T>
+void transpose(const T* src, Index rows, Index cols, T* dst) {
+  constexpr Index B = 32;
+  const Index grain = std::max<Index>(B, 4 * detail::cheap_grain / std::max<Index>(1, rows));
+  aigc::detail::parallel_for_aligned(cols, B, grain, [&](Index c0, Index c1) {
+    for (Index cb = c0; cb < c1; cb += B) {
+      const Index ce = std::min(c1, cb + B);
+      for (Index rb = 0; rb < rows; rb += B) {
+        const Index re = std::min(rows, rb + B);
+        for (Index c = cb; c < ce; ++c) {
+          for (Index r = rb; r < re; ++r) dst[c * rows + r] = src[r * cols + c];
+        }
+      }
+    }
+  });
+}
+
 // out[c, n S + s] = x[n, c S + s]: NCHW images (batch x C*S) to the channel-major C x batch*S.
 template <class T>
 void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {

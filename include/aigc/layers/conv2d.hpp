@@ -94,9 +94,11 @@ class Conv2d : public Module<T> {
       no_dx_.resize(0, shape_.image_size());  // dx_ keeps its storage for the next call
       return no_dx_;
     }
+    weight_t_.resize(patch, out_);  // W^T as a plain operand (see kernels::transpose)
+    kernels::transpose(weight_.value.data(), out_, patch, weight_t_.data());
     dcol_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, patch, cols, out_, T(1),
-                  weight_.value.data(), patch, dzcm_.data(), cols, T(0), dcol_.data(), cols);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, out_, T(1), weight_t_.data(),
+                  out_, dzcm_.data(), cols, T(0), dcol_.data(), cols);
     dx_.resize(batch, shape_.image_size());
     kernels::col2im(dcol_.data(), batch, shape_, dx_.data());
     return dx_;
@@ -130,7 +132,7 @@ class Conv2d : public Module<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> col_, ycm_, y_, dzcm_, dcol_, dx_, no_dx_;
+  Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dcol_, dx_, no_dx_;
 };
 
 }  // namespace aigc

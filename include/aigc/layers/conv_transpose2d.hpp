@@ -79,9 +79,11 @@ class ConvTranspose2d : public Module<T> {
     const Index patch = out_shape_.patch_size();
     xcm_.resize(in_, cols);
     kernels::to_channel_major(x.data(), batch, in_, P, xcm_.data());
+    weight_t_.resize(patch, in_);  // W^T as a plain operand (see kernels::transpose)
+    kernels::transpose(weight_.value.data(), in_, patch, weight_t_.data());
     col_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, patch, cols, in_, T(1),
-                  weight_.value.data(), patch, xcm_.data(), cols, T(0), col_.data(), cols);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, in_, T(1), weight_t_.data(),
+                  in_, xcm_.data(), cols, T(0), col_.data(), cols);
     y_.resize(batch, out_features());
     kernels::col2im(col_.data(), batch, out_shape_, y_.data(), false,
                     options_.bias ? bias_.value.data() : nullptr, options_.activation,
@@ -150,7 +152,7 @@ class ConvTranspose2d : public Module<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> xcm_, col_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
+  Tensor<T> xcm_, weight_t_, col_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };
 
 }  // namespace aigc
