@@ -104,8 +104,10 @@ void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
       for (Index p = p0; p < p1; ++p) {           // plane p = (c, n): adjacent columns of col
         const Index c = p / batch, n = p % batch;
         const T* plane = x + n * s.image_size() + c * H * Wd;
-        for (Index h = 0; h < H; ++h) {
-          std::copy_n(plane + h * Wd, Wd, padded + (h + pad) * Wp + pad);
+        for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
+          const T* from = plane + h * Wd;
+          T* to = padded + (h + pad) * Wp + pad;
+          for (Index w = 0; w < Wd; ++w) to[w] = from[w];
         }
         for (Index i = 0; i < K; ++i) {
           for (Index j = 0; j < K; ++j) {
@@ -158,7 +160,7 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
           if (accumulate) {
             for (Index w = 0; w < Wd; ++w) to[w] += from[w];
           } else {
-            std::copy_n(from, Wd, to);
+            for (Index w = 0; w < Wd; ++w) to[w] = from[w];
           }
         }
         if (bias || act != Activation::identity) {
