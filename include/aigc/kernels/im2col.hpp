@@ -1,10 +1,11 @@
-// aigc: the lowering of 2-d convolutions onto the GEMM. im2col gathers the input patches of a
-// whole batch into one matrix whose rows are (channel, kernel row, kernel column) and whose
-// columns are (image, output row, output column), so that one GEMM with long dimensions computes
-// the convolution of every image; col2im scatters such a matrix back (summing overlaps). The
-// channel-major helpers move images between NCHW (batch x C*S) and the GEMM's C x (batch*S)
-// layout, fused with the bias, the activation or its backward. Threads split the outputs (rows
-// of col, planes of images, channels), so results are bitwise the same for any thread count.
+/// @file
+/// aigc: the lowering of 2-d convolutions onto the GEMM. im2col gathers the input patches of a
+/// whole batch into one matrix whose rows are (channel, kernel row, kernel column) and whose
+/// columns are (image, output row, output column), so that one GEMM with long dimensions computes
+/// the convolution of every image; col2im scatters such a matrix back (summing overlaps). The
+/// channel-major helpers move images between NCHW (batch x C*S) and the GEMM's C x (batch*S)
+/// layout, fused with the bias, the activation or its backward. Threads split the outputs (rows
+/// of col, planes of images, channels), so results are bitwise the same for any thread count.
 #pragma once
 
 #include <algorithm>
@@ -19,26 +20,35 @@
 
 namespace aigc::kernels {
 
-// The geometry of a convolution over images of `channels` x height x width with a square kernel
-// (PyTorch's Conv2d with dilation 1): out = (in + 2 padding - kernel) / stride + 1.
+/// The geometry of a convolution over images of `channels` x height x width with a square kernel
+/// (PyTorch's Conv2d with dilation 1): out = (in + 2 padding - kernel) / stride + 1.
 struct ConvShape {
-  Index channels = 1, height = 1, width = 1;
-  Index kernel = 1, stride = 1, padding = 0;
+  Index channels = 1;  ///< Channels of an input image.
+  Index height = 1;    ///< Height of an input image.
+  Index width = 1;     ///< Width of an input image.
+  Index kernel = 1;    ///< Size of the square kernel.
+  Index stride = 1;    ///< Step between output positions.
+  Index padding = 0;   ///< Zeros added on each side.
+
+  /// Height of an output image.
 
   Index out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
+  /// Width of an output image.
   Index out_width() const { return (width + 2 * padding - kernel) / stride + 1; }
+  /// Values of an input image, C*H*W.
   Index image_size() const { return channels * height * width; }
-  Index patch_size() const { return channels * kernel * kernel; }  // rows of col
+  Index patch_size() const { return channels * kernel * kernel; }  ///< rows of col
+  /// Output positions per image, OH*OW.
   Index out_positions() const { return out_height() * out_width(); }
 
-  // "C x H x W (kernel k, stride s, padding p)" for error messages.
+  /// "C x H x W (kernel k, stride s, padding p)" for error messages.
   std::string to_string() const {
     return std::to_string(channels) + " x " + std::to_string(height) + " x " +
            std::to_string(width) + " (kernel " + std::to_string(kernel) + ", stride " +
            std::to_string(stride) + ", padding " + std::to_string(padding) + ")";
   }
 
-  // Throws ArgumentError naming `what` unless every size is positive and the kernel fits.
+  /// Throws ArgumentError naming `what` unless every size is positive and the kernel fits.
   void validate(const std::string& what) const {
     if (channels <= 0 || height <= 0 || width <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
       throw ArgumentError(what + ": sizes must be positive (padding >= 0), got " + to_string());
@@ -51,7 +61,7 @@ struct ConvShape {
 
 namespace detail {
 
-// y[i] = act(y[i] + b) for i < n (one plane of an image: a per-channel bias).
+/// y[i] = act(y[i] + b) for i < n (one plane of an image: a per-channel bias).
 template <class T, class A>
 void offset_activation(T* y, Index n, T b, Activation act, T slope) {
   using S = Simd<T, A>;
@@ -64,8 +74,8 @@ void offset_activation(T* y, Index n, T b, Activation act, T slope) {
   });
 }
 
-// Calls f(std::integral_constant<Index, stride>) for strides 1 and 2 (the loops then index
-// with a constant), f(std::integral_constant<Index, 0>) for any other stride.
+/// Calls f(std::integral_constant<Index, stride>) for strides 1 and 2 (the loops then index
+/// with a constant), f(std::integral_constant<Index, 0>) for any other stride.
 template <class F>
 void with_stride(Index stride, F&& f) {
   if (stride == 1) {
@@ -77,7 +87,7 @@ void with_stride(Index stride, F&& f) {
   }
 }
 
-// The calling thread's scratch plane for im2col/col2im (grows, never shrinks).
+/// The calling thread's scratch plane for im2col/col2im (grows, never shrinks).
 template <class T>
 T* padded_plane(Index size) {
   thread_local AlignedBuffer buffer;
@@ -86,9 +96,9 @@ T* padded_plane(Index size) {
 
 }  // namespace detail
 
-// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
-// the patch hangs over the padding. x: batch x C*H*W; col: C*k*k x batch*OH*OW. Each plane
-// (c, n) is first copied into a zero-bordered buffer, so that the k*k gathers need no bounds.
+/// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
+/// the patch hangs over the padding. x: batch x C*H*W; col: C*k*k x batch*OH*OW. Each plane
+/// (c, n) is first copied into a zero-bordered buffer, so that the k*k gathers need no bounds.
 template <class T>
 void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   const Index K = s.kernel, OH = s.out_height(), OW = s.out_width(), H = s.height, Wd = s.width;
@@ -96,7 +106,7 @@ void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   const Index ld = batch * P, C = s.channels;
   const Index grain = std::max<Index>(1, 2 * detail::cheap_grain / (K * K * P));
   detail::with_stride(s.stride, [&](auto stride_tag) {
-    constexpr Index fixed = decltype(stride_tag)::value;  // 0: not fixed at compile time
+    constexpr Index fixed = decltype(stride_tag)::value;  ///< 0: not fixed at compile time
     const Index stride = fixed ? fixed : s.stride;
     aigc::detail::parallel_for(C * batch, grain, [&](Index p0, Index p1) {
       T* padded = detail::padded_plane<T>(Hp * Wp);
@@ -124,10 +134,10 @@ void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   });
 }
 
-// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +
-// bias[c]) (the adjoint of im2col, then the bias and activation; bias may be null). With
-// accumulate, the sums are added to x (before the bias and activation). Each plane is summed
-// in a zero-bordered buffer, rows of col in (i, j) order, whatever the threads.
+/// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +
+/// bias[c]) (the adjoint of im2col, then the bias and activation; bias may be null). With
+/// accumulate, the sums are added to x (before the bias and activation). Each plane is summed
+/// in a zero-bordered buffer, rows of col in (i, j) order, whatever the threads.
 template <class T, class A = simd_arch>
 void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate = false,
             const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0)) {
@@ -171,10 +181,10 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
   });
 }
 
-// dst[c, r] = src[r, c] for a rows x cols src (dst: cols x rows), in 32 x 32 blocks, threads
-// split the rows of dst. The GEMM reads a transposed weight this way as a plain row-major
-// operand: its strided (transposed) operand walks rows thousands of floats apart, which
-// conflict in the L1 cache.
+/// dst[c, r] = src[r, c] for a rows x cols src (dst: cols x rows), in 32 x 32 blocks, threads
+/// split the rows of dst. The GEMM reads a transposed weight this way as a plain row-major
+/// operand: its strided (transposed) operand walks rows thousands of floats apart, which
+/// conflict in the L1 cache.
 template <class T>
 void transpose(const T* src, Index rows, Index cols, T* dst) {
   constexpr Index B = 32;
@@ -192,7 +202,7 @@ void transpose(const T* src, Index rows, Index cols, T* dst) {
   });
 }
 
-// out[c, n S + s] = x[n, c S + s]: NCHW images (batch x C*S) to the channel-major C x batch*S.
+/// out[c, n S + s] = x[n, c S + s]: NCHW images (batch x C*S) to the channel-major C x batch*S.
 template <class T>
 void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / S);
@@ -204,8 +214,8 @@ void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {
   });
 }
 
-// out[c, n S + s] = dy[n, c S + s] * act'(y[n, c S + s]) (act' through the output y = act(z)):
-// the backward of from_channel_major's activation, into the channel-major layout.
+/// out[c, n S + s] = dy[n, c S + s] * act'(y[n, c S + s]) (act' through the output y = act(z)):
+/// the backward of from_channel_major's activation, into the channel-major layout.
 template <class T, class A = simd_arch>
 void to_channel_major_backward(const T* dy, const T* y, Index batch, Index C, Index S, T* out,
                                Activation act, T slope) {
@@ -231,8 +241,8 @@ void to_channel_major_backward(const T* dy, const T* y, Index batch, Index C, In
   });
 }
 
-// y[n, c S + s] = act(in[c, n S + s] + bias[c]): the channel-major C x batch*S back to NCHW, with
-// the bias (may be null) and the activation.
+/// y[n, c S + s] = act(in[c, n S + s] + bias[c]): the channel-major C x batch*S back to NCHW, with
+/// the bias (may be null) and the activation.
 template <class T, class A = simd_arch>
 void from_channel_major(const T* in, Index batch, Index C, Index S, T* y, const T* bias = nullptr,
                         Activation act = Activation::identity, T slope = T(0)) {
@@ -249,8 +259,8 @@ void from_channel_major(const T* in, Index batch, Index C, Index S, T* y, const 
   });
 }
 
-// out[c] (+)= sum over n and s of x[n, c S + s] (per-channel sums of NCHW images; the bias
-// gradient of a convolution). Each channel is summed in a fixed order by one thread.
+/// out[c] (+)= sum over n and s of x[n, c S + s] (per-channel sums of NCHW images; the bias
+/// gradient of a convolution). Each channel is summed in a fixed order by one thread.
 template <class T, class A = simd_arch>
 void channel_sums(const T* x, Index batch, Index C, Index S, T* out, bool accumulate) {
   using Sd = detail::Simd<T, A>;
