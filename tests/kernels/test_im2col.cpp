@@ -202,3 +202,17 @@ TEST_CASE("ConvShape output sizes and validation", "[im2col][kernels]") {
   REQUIRE_THROWS_WITH(ConvShape({0, 2, 2, 1, 1, 0}).validate("Conv2d 'd.conv1'"),
                       Catch::Contains("d.conv1") && Catch::Contains("0 x 2 x 2"));
 }
+
+TEST_CASE("transpose matches a naive loop on odd sizes", "[im2col][kernels]") {
+  for (Index rows : {1, 7, 33, 100}) {
+    for (Index cols : {1, 17, 65, 300}) {
+      const auto src = random_vector<float>(rows * cols, 11);
+      std::vector<float> dst(src.size());
+      kernels::transpose(src.data(), rows, cols, dst.data());
+      for (Index r = 0; r < rows; ++r)
+        for (Index c = 0; c < cols; ++c)
+          REQUIRE(dst[static_cast<std::size_t>(c * rows + r)] ==
+                  src[static_cast<std::size_t>(r * cols + c)]);
+    }
+  }
+}

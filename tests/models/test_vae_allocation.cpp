@@ -2,6 +2,13 @@
 // allocation goes through malloc (operator new, Eigen, the scratch panels), so this test binary
 // replaces glibc's malloc, calloc, realloc and aligned allocations with counting wrappers around
 // the originals; they count only while a test switches counting on.
+#include <aigc/layers/activation.hpp>
+#include <aigc/layers/batchnorm.hpp>
+#include <aigc/layers/conv2d.hpp>
+#include <aigc/layers/conv_transpose2d.hpp>
+#include <aigc/layers/dropout.hpp>
+#include <aigc/layers/reshape.hpp>
+#include <aigc/layers/sequential.hpp>
 #include <aigc/models/cvae.hpp>
 #include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
@@ -88,20 +95,23 @@ TEST_CASE("VaeTrainer::step allocates nothing after the first batch", "[allocati
   }
   set_num_threads(0);
 }
-TEST_CASE("GanTrainer::step (GAN and cGAN, every objective) allocates nothing after the first "
-          "batch", "[allocation][gan]") {
+TEST_CASE(
+    "GanTrainer::step (GAN and cGAN, every objective) allocates nothing after the first "
+    "batch",
+    "[allocation][gan]") {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    for (GanObjective objective : {GanObjective::bce, GanObjective::lsgan, GanObjective::hinge,
-                                   GanObjective::wasserstein}) {
+    for (GanObjective objective :
+         {GanObjective::bce, GanObjective::lsgan, GanObjective::hinge, GanObjective::wasserstein}) {
       for (int classes : {0, 10}) {
         Rng init(0), data(1);
         auto g = make_mlp_generator<float>(64, 100, init, classes);
         auto d = make_mlp_discriminator<float>(100, init, classes);
         const GanOptions options{.objective = objective, .d_steps = 2};
-        auto trainer = classes ? std::make_unique<GanTrainer<float>>(
-                                     *g, *d, conditioning_layer(*g), conditioning_layer(*d), options)
-                               : std::make_unique<GanTrainer<float>>(*g, *d, options);
+        auto trainer = classes
+                           ? std::make_unique<GanTrainer<float>>(*g, *d, conditioning_layer(*g),
+                                                                 conditioning_layer(*d), options)
+                           : std::make_unique<GanTrainer<float>>(*g, *d, options);
         Tensor<float> x(64, 100);
         data.fill_uniform(x, -1.0, 1.0);
         std::vector<int> labels(64);
@@ -138,5 +148,54 @@ TEST_CASE("CvaeTrainer::step allocates nothing after the first batch", "[allocat
   for (int i = 0; i < 3; ++i) trainer.step(x, labels);
   g_counting = false;
   CHECK(g_allocations.load() == 0);
+}
+
+TEST_CASE("a GAN step through the convolution layers allocates nothing after the first",
+          "[allocation][conv2d]") {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Rng init(0), data(1);
+    Sequential<float> g, d;
+    g.emplace<Reshape<float>>("view", std::vector<Index>{16, 1, 1});
+    g.emplace<ConvTranspose2d<float>>("convt1", 16, 32, 4, 1, 1, init);
+    g.emplace<BatchNorm2d<float>>("bn1", 32);
+    g.emplace<ReLU<float>>("relu1");
+    g.emplace<ConvTranspose2d<float>>(
+        "convt2", 32, 1, 4, 4, 4, init,
+        ConvTranspose2dOptions{.stride = 2, .padding = 1, .activation = Activation::tanh});
+    d.emplace<Conv2d<float>>(
+        "conv1", 1, 32, 4, 8, 8, init,
+        Conv2dOptions{.stride = 2, .padding = 1, .activation = Activation::leaky_relu});
+    d.emplace<BatchNorm2d<float>>("bn1", 32);
+    d.emplace<Dropout<float>>("drop", 0.2, 3);
+    d.emplace<Flatten<float>>("flat");
+    d.emplace<Conv2d<float>>("conv2", 32, 8, 4, 4, 4, init);
+    d.emplace<BatchNorm1d<float>>("bn2", 8);
+    g.set_needs_input_grad(false);
+    Tensor<float> z(32, 16), real(32, 64), dlogit(32, 8);
+    data.fill_normal(z);
+    data.fill_uniform(real, -1.0, 1.0);
+    data.fill_normal(dlogit);
+    auto step = [&] {
+      d.set_needs_input_grad(false);
+      d.forward(real);
+      d.backward(dlogit);
+      const Tensor<float>& fake = g.forward(z);
+      d.forward(fake);
+      d.backward(dlogit);
+      d.set_needs_input_grad(true);
+      d.forward(fake);
+      g.backward(d.backward(dlogit));
+    };
+    step();  // sizes every buffer
+    step();
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 3; ++i) step();
+    g_counting = false;
+    INFO(threads << " thread(s)");
+    CHECK(g_allocations.load() == 0);
+  }
+  set_num_threads(0);
 }
 #endif

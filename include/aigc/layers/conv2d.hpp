@@ -1,5 +1,6 @@
-// aigc: 2-d convolution over NCHW images (batch x C*H*W), Y = act(W * X + b), lowered onto one
-// GEMM per batch through im2col, with PyTorch's weight layout and default initialisation.
+/// @file
+/// aigc: 2-d convolution over NCHW images (batch x C*H*W), Y = act(W * X + b), lowered onto one
+/// GEMM per batch through im2col, with PyTorch's weight layout and default initialisation.
 #pragma once
 
 #include <cmath>
@@ -14,26 +15,27 @@
 
 namespace aigc {
 
+/// Options of Conv2d.
 struct Conv2dOptions {
-  Index stride = 1;
-  Index padding = 0;
-  bool bias = true;
-  Activation activation = Activation::identity;  // fused into the layer's output pass
-  double negative_slope = 0.01;                  // for Activation::leaky_relu
+  Index stride = 1;                              ///< Step between output positions.
+  Index padding = 0;                             ///< Zeros added on each side of the input.
+  bool bias = true;                              ///< Whether the layer has a bias.
+  Activation activation = Activation::identity;  ///< fused into the layer's output pass
+  double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
-// Output height (or width) of a convolution: (in + 2 padding - kernel) / stride + 1.
+/// Output height (or width) of a convolution: (in + 2 padding - kernel) / stride + 1.
 inline Index conv2d_output_size(Index in, Index kernel, Index stride, Index padding) {
   return (in + 2 * padding - kernel) / stride + 1;
 }
 
-// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input size is fixed at
-// construction (rows carry no shape). Weight: out_channels x in_channels*kernel*kernel.
+/// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input size is fixed at
+/// construction (rows carry no shape). Weight: out_channels x in_channels*kernel*kernel.
 template <class T>
 class Conv2d : public Module<T> {
  public:
-  // Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kernel^2, as
-  // torch.nn.Conv2d.
+  /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kernel^2, as
+  /// torch.nn.Conv2d.
   Conv2d(Index in_channels, Index out_channels, Index kernel, Index in_height, Index in_width,
          Rng& rng, Conv2dOptions options = {})
       : shape_{in_channels, in_height, in_width, kernel, options.stride, options.padding},
@@ -58,7 +60,7 @@ class Conv2d : public Module<T> {
     set_name("");
   }
 
-  // col = im2col(X); Y' = W col (out_channels x batch*OH*OW); Y = act(Y' + b) back in NCHW.
+  /// col = im2col(X); Y' = W col (out_channels x batch*OH*OW); Y = act(Y' + b) back in NCHW.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, shape_.image_size(), [&] {
       return "Conv2d '" + this->name() + "' forward (input " + shape_.to_string() + ")";
@@ -77,8 +79,8 @@ class Conv2d : public Module<T> {
     return y_;
   }
 
-  // dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ';
-  // dX = col2im(W^T dZ').
+  /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ';
+  /// dX = col2im(W^T dZ').
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Conv2d '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), P = shape_.out_positions(), cols = batch * P;
@@ -91,12 +93,14 @@ class Conv2d : public Module<T> {
                   cols, col_.data(), cols, T(1), weight_.grad.data(), patch);
     if (options_.bias) kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
     if (!this->needs_input_grad()) {
-      dx_.resize(0, shape_.image_size());
-      return dx_;
+      no_dx_.resize(0, shape_.image_size());  // dx_ keeps its storage for the next call
+      return no_dx_;
     }
+    weight_t_.resize(patch, out_);  // W^T as a plain operand (see kernels::transpose)
+    kernels::transpose(weight_.value.data(), out_, patch, weight_t_.data());
     dcol_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, patch, cols, out_, T(1),
-                  weight_.value.data(), patch, dzcm_.data(), cols, T(0), dcol_.data(), cols);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, out_, T(1), weight_t_.data(),
+                  out_, dzcm_.data(), cols, T(0), dcol_.data(), cols);
     dx_.resize(batch, shape_.image_size());
     kernels::col2im(dcol_.data(), batch, shape_, dx_.data());
     return dx_;
@@ -113,16 +117,18 @@ class Conv2d : public Module<T> {
     bias_.name = this->child_name("bias");
   }
 
-  Index in_channels() const { return shape_.channels; }
-  Index out_channels() const { return out_; }
-  Index in_height() const { return shape_.height; }
-  Index in_width() const { return shape_.width; }
-  Index out_height() const { return shape_.out_height(); }
-  Index out_width() const { return shape_.out_width(); }
-  Index in_features() const { return shape_.image_size(); }             // C*H*W of an input row
-  Index out_features() const { return out_ * shape_.out_positions(); }  // of an output row
+  Index in_channels() const { return shape_.channels; }      ///< Channels of an input image.
+  Index out_channels() const { return out_; }                ///< Channels of an output image.
+  Index in_height() const { return shape_.height; }          ///< Height of an input image.
+  Index in_width() const { return shape_.width; }            ///< Width of an input image.
+  Index out_height() const { return shape_.out_height(); }   ///< Height of an output image.
+  Index out_width() const { return shape_.out_width(); }     ///< Width of an output image.
+  Index in_features() const { return shape_.image_size(); }  ///< C*H*W of an input row
+  Index out_features() const { return out_ * shape_.out_positions(); }  ///< of an output row
+  /// The geometry of the convolution (input size, kernel, stride, padding).
   const kernels::ConvShape& shape() const { return shape_; }
-  Param<T>& weight() { return weight_; }
+  Param<T>& weight() { return weight_; }  ///< The weight (see the class comment for its layout).
+  /// The bias, one per output channel (unused when the layer has none).
   Param<T>& bias() { return bias_; }
 
  private:
@@ -130,7 +136,7 @@ class Conv2d : public Module<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> col_, ycm_, y_, dzcm_, dcol_, dx_;
+  Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dcol_, dx_, no_dx_;
 };
 
 }  // namespace aigc

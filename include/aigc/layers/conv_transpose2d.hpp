@@ -1,6 +1,7 @@
-// aigc: 2-d transposed convolution over NCHW images (batch x C*H*W), the adjoint of Conv2d:
-// Y = act(col2im(W^T X) + b), one GEMM per batch, with PyTorch's weight layout and default
-// initialisation.
+/// @file
+/// aigc: 2-d transposed convolution over NCHW images (batch x C*H*W), the adjoint of Conv2d:
+/// Y = act(col2im(W^T X) + b), one GEMM per batch, with PyTorch's weight layout and default
+/// initialisation.
 #pragma once
 
 #include <cmath>
@@ -15,30 +16,31 @@
 
 namespace aigc {
 
+/// Options of ConvTranspose2d.
 struct ConvTranspose2dOptions {
-  Index stride = 1;
-  Index padding = 0;
-  bool bias = true;
-  Activation activation = Activation::identity;  // fused into the layer's output pass
-  double negative_slope = 0.01;                  // for Activation::leaky_relu
+  Index stride = 1;                              ///< Step between output positions.
+  Index padding = 0;                             ///< Zeros added on each side of the input.
+  bool bias = true;                              ///< Whether the layer has a bias.
+  Activation activation = Activation::identity;  ///< fused into the layer's output pass
+  double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
-// Output height (or width) of a transposed convolution: (in - 1) stride - 2 padding + kernel.
+/// Output height (or width) of a transposed convolution: (in - 1) stride - 2 padding + kernel.
 inline Index conv_transpose2d_output_size(Index in, Index kernel, Index stride, Index padding) {
   return (in - 1) * stride - 2 * padding + kernel;
 }
 
-// torch.nn.ConvTranspose2d with a square kernel, no output padding, dilation 1, one group. The
-// input size is fixed at construction. Weight: in_channels x out_channels*kernel*kernel.
+/// torch.nn.ConvTranspose2d with a square kernel, no output padding, dilation 1, one group. The
+/// input size is fixed at construction. Weight: in_channels x out_channels*kernel*kernel.
 template <class T>
 class ConvTranspose2d : public Module<T> {
  public:
-  // Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in for this layer,
-  // weight.size(1) * kernel^2 = out_channels * kernel^2.
+  /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in for this layer,
+  /// weight.size(1) * kernel^2 = out_channels * kernel^2.
   ConvTranspose2d(Index in_channels, Index out_channels, Index kernel, Index in_height,
                   Index in_width, Rng& rng, ConvTranspose2dOptions options = {})
       : in_(in_channels), in_height_(in_height), in_width_(in_width), options_(options) {
-    // The geometry of the adjoint convolution: from the output image back to the input size.
+    /// The geometry of the adjoint convolution: from the output image back to the input size.
     out_shape_ = {out_channels,
                   conv_transpose2d_output_size(in_height, kernel, options.stride, options.padding),
                   conv_transpose2d_output_size(in_width, kernel, options.stride, options.padding),
@@ -69,7 +71,7 @@ class ConvTranspose2d : public Module<T> {
     set_name("");
   }
 
-  // X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
+  /// X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, in_features(), [&] {
       return "ConvTranspose2d '" + this->name() + "' forward (input " + std::to_string(in_) +
@@ -79,9 +81,11 @@ class ConvTranspose2d : public Module<T> {
     const Index patch = out_shape_.patch_size();
     xcm_.resize(in_, cols);
     kernels::to_channel_major(x.data(), batch, in_, P, xcm_.data());
+    weight_t_.resize(patch, in_);  // W^T as a plain operand (see kernels::transpose)
+    kernels::transpose(weight_.value.data(), in_, patch, weight_t_.data());
     col_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, patch, cols, in_, T(1),
-                  weight_.value.data(), patch, xcm_.data(), cols, T(0), col_.data(), cols);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, in_, T(1), weight_t_.data(),
+                  in_, xcm_.data(), cols, T(0), col_.data(), cols);
     y_.resize(batch, out_features());
     kernels::col2im(col_.data(), batch, out_shape_, y_.data(), false,
                     options_.bias ? bias_.value.data() : nullptr, options_.activation,
@@ -89,8 +93,8 @@ class ConvTranspose2d : public Module<T> {
     return y_;
   }
 
-  // dZ = dY * act'(Z); db += channel sums of dZ; dcol = im2col(dZ); dW += X' dcol^T;
-  // dX = W dcol back in NCHW.
+  /// dZ = dY * act'(Z); db += channel sums of dZ; dcol = im2col(dZ); dW += X' dcol^T;
+  /// dX = W dcol back in NCHW.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_,
                      [&] { return "ConvTranspose2d '" + this->name() + "' backward (dY vs Y)"; });
@@ -112,8 +116,8 @@ class ConvTranspose2d : public Module<T> {
     kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
                   cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
     if (!this->needs_input_grad()) {
-      dx_.resize(0, in_features());
-      return dx_;
+      no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
+      return no_dx_;
     }
     dxcm_.resize(in_, cols);
     kernels::gemm(kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1),
@@ -134,15 +138,16 @@ class ConvTranspose2d : public Module<T> {
     bias_.name = this->child_name("bias");
   }
 
-  Index in_channels() const { return in_; }
-  Index out_channels() const { return out_shape_.channels; }
-  Index in_height() const { return in_height_; }
-  Index in_width() const { return in_width_; }
-  Index out_height() const { return out_shape_.height; }
-  Index out_width() const { return out_shape_.width; }
-  Index in_features() const { return in_ * in_height_ * in_width_; }  // C*H*W of an input row
-  Index out_features() const { return out_shape_.image_size(); }      // of an output row
-  Param<T>& weight() { return weight_; }
+  Index in_channels() const { return in_; }                   ///< Channels of an input image.
+  Index out_channels() const { return out_shape_.channels; }  ///< Channels of an output image.
+  Index in_height() const { return in_height_; }              ///< Height of an input image.
+  Index in_width() const { return in_width_; }                ///< Width of an input image.
+  Index out_height() const { return out_shape_.height; }      ///< Height of an output image.
+  Index out_width() const { return out_shape_.width; }        ///< Width of an output image.
+  Index in_features() const { return in_ * in_height_ * in_width_; }  ///< C*H*W of an input row
+  Index out_features() const { return out_shape_.image_size(); }      ///< of an output row
+  Param<T>& weight() { return weight_; }  ///< The weight (see the class comment for its layout).
+  /// The bias, one per output channel (unused when the layer has none).
   Param<T>& bias() { return bias_; }
 
  private:
@@ -150,7 +155,7 @@ class ConvTranspose2d : public Module<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> xcm_, col_, y_, dz_, dcol_, dxcm_, dx_;
+  Tensor<T> xcm_, weight_t_, col_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };
 
 }  // namespace aigc
