@@ -3,11 +3,11 @@
 #include <aigc/aigc.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Train the MLP VAE of PyTorch's example; writes samples.png and reconstructions.png"};
+      "Train the MLP VAE of PyTorch's example; writes sample, reconstruction and "
+      "interpolation grids, loss curves, CSV and TensorBoard logs, checkpoints"};
   std::string data = aigc::default_fashion_mnist_dir();
   std::string out = "out/vae";
   int epochs = 10;
@@ -125,42 +125,78 @@ int main(int argc, char** argv) {
     aigc::Tensor<float> z(64, latent);
     fixed.fill_normal(z);
     const aigc::Tensor<float> originals = test.images.topRows(32);
+    // Eight rows of ten steps along the great circle between two random codes.
+    const aigc::Tensor<float> path = aigc::latent_interpolation_grid<float>(8, 10, latent, fixed);
 
     std::printf("aigc VAE: %ld train / %ld test images from %s, %d thread(s)\n",
                 static_cast<long>(train.size()), static_cast<long>(test.size()), data.c_str(),
                 aigc::num_threads());
-    const bool append = !resume.empty() && std::filesystem::exists(out + "/metrics.csv");
-    std::ofstream csv(out + "/metrics.csv", append ? std::ios::app : std::ios::trunc);
-    if (!csv) throw aigc::FileError(out + "/metrics.csv: cannot open for writing");
-    if (!append) csv << "epoch,train_loss,test_loss,bce,kl,seconds\n";
-    auto after_step = [&] {
-      if (checkpoint_every > 0 && trainer.steps() % checkpoint_every == 0) save();
-    };
+    const auto h = train.height, w = train.width;
+    // The logs cover this run (a resumed run starts them anew); the checkpoints cover training.
+    aigc::CsvLog epochs_csv(out + "/metrics.csv",
+                            {"epoch", "train_loss", "test_loss", "bce", "kl", "seconds"});
+    aigc::CsvLog steps_csv(out + "/steps.csv", {"epoch", "step", "loss", "bce", "kl"});
+    aigc::TensorBoardWriter tb(out + "/tensorboard");
+    aigc::PlotSeries step_loss{"train loss (batch)", {}, {}}, train_loss{"train loss", {}, {}},
+        test_loss{"test loss", {}, {}};
+    aigc::Tensor<float> batch;
+    const auto per_epoch = loader.batches_per_epoch();
     while (loader.epoch() < epochs) {
       const long long epoch = loader.epoch() + 1;
-      const auto s = trainer.train_epoch(loader, after_step);
-      const double test_loss = trainer.evaluate(test);
-      std::printf("epoch %2lld  train loss %.2f  test loss %.2f  (%.2f s)\n", epoch, s.train_loss,
-                  test_loss, s.seconds);
-      std::fflush(stdout);
-      csv << epoch << ',' << s.train_loss << ',' << test_loss << ',' << s.bce << ',' << s.kl << ','
-          << s.seconds << '\n';
-      csv.flush();
-
-      const auto h = train.height, w = train.width;
-      aigc::write_png_grid(out + "/samples.png", trainer.decode(z), 1, h, w, 8);
-      aigc::Tensor<float> pairs(64, features);  // rows of 8: originals above reconstructions
-      const aigc::Tensor<float> recon = trainer.reconstruct(originals);
-      for (int i = 0; i < 32; ++i) {
-        pairs.row((i / 8) * 16 + i % 8) = originals.row(i);
-        pairs.row((i / 8) * 16 + 8 + i % 8) = recon.row(i);
+      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
+      double bce_sum = 0, kl_sum = 0;
+      long seen = 0;
+      while (loader.next(batch)) {
+        const auto [bce, kl] = trainer.step(batch);
+        const double n = static_cast<double>(batch.rows());
+        const auto step = trainer.steps();
+        bce_sum += bce;
+        kl_sum += kl;
+        seen += batch.rows();
+        progress.update(batch.rows(), {{"loss", (bce + kl) / n}, {"bce", bce / n}, {"kl", kl / n}});
+        steps_csv.row({double(epoch), double(step), (bce + kl) / n, bce / n, kl / n});
+        tb.add_scalar("batch/loss", (bce + kl) / n, step);
+        step_loss.x.push_back(epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch);
+        step_loss.y.push_back((bce + kl) / n);
+        if (checkpoint_every > 0 && step % checkpoint_every == 0) save();
       }
-      aigc::write_png_grid(out + "/reconstructions.png", pairs, 1, h, w, 8);
+      progress.finish();
+      const auto step = trainer.steps();
+      const double seconds = progress.seconds();
+      const double bce = bce_sum / seen, kl = kl_sum / seen;
+      const double test_l = trainer.evaluate(test);
+      std::printf("epoch %2lld  train loss %.2f  test loss %.2f  (%.2f s)\n", epoch, bce + kl,
+                  test_l, seconds);
+      std::fflush(stdout);
+      epochs_csv.row({double(epoch), bce + kl, test_l, bce, kl, seconds});
+      tb.add_scalar("epoch/train_loss", bce + kl, step);
+      tb.add_scalar("epoch/test_loss", test_l, step);
+      tb.add_scalar("epoch/bce", bce, step);
+      tb.add_scalar("epoch/kl", kl, step);
+      train_loss.x.push_back(static_cast<double>(epoch));
+      train_loss.y.push_back(bce + kl);
+      test_loss.x.push_back(static_cast<double>(epoch));
+      test_loss.y.push_back(test_l);
+      aigc::write_plot_png(out + "/loss.png", {step_loss, train_loss, test_loss},
+                           {.title = "VAE loss per image (BCE + KL)"});
+
+      const aigc::Image samples = aigc::make_grid(trainer.decode(z), 1, h, w, 8);
+      aigc::write_png(out + "/samples.png", samples);
+      tb.add_image("samples", samples, step);
+      const aigc::Image recon = aigc::make_grid(
+          aigc::reconstruction_rows(originals, trainer.reconstruct(originals), 8), 1, h, w, 8);
+      aigc::write_png(out + "/reconstructions.png", recon);
+      tb.add_image("reconstructions", recon, step);
+      const aigc::Image interp = aigc::make_grid(trainer.decode(path), 1, h, w, 10);
+      aigc::write_png(out + "/interpolation.png", interp);
+      tb.add_image("interpolation", interp, step);
       save();
     }
     std::printf(
-        "wrote %s/samples.png, %s/reconstructions.png, %s/metrics.csv; last checkpoint %s\n",
-        out.c_str(), out.c_str(), out.c_str(), last_checkpoint.c_str());
+        "wrote %s/: samples.png, reconstructions.png (originals above reconstructions), "
+        "interpolation.png (slerp between two z per row), loss.png, metrics.csv (per "
+        "epoch), steps.csv (per batch), %s; last checkpoint %s\n",
+        out.c_str(), tb.path().substr(out.size() + 1).c_str(), last_checkpoint.c_str());
   } catch (const aigc::NumericError& e) {
     std::fprintf(stderr, "vae: error: %s; the last good checkpoint is %s\n", e.what(),
                  last_checkpoint.c_str());

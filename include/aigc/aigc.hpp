@@ -1,4 +1,5 @@
-// aigc: the umbrella header. Includes every public header of the library.
+/// @file
+/// aigc: the umbrella header. Includes every public header of the library.
 #pragma once
 
 #include "aigc/core/buffer.hpp"
@@ -12,7 +13,12 @@
 #include "aigc/data/idx.hpp"
 #include "aigc/data/loader.hpp"
 #include "aigc/io/checkpoint.hpp"
+#include "aigc/io/csv_log.hpp"
+#include "aigc/io/grids.hpp"
+#include "aigc/io/plot.hpp"
 #include "aigc/io/png.hpp"
+#include "aigc/io/progress.hpp"
+#include "aigc/io/tensorboard.hpp"
 #include "aigc/kernels/parallel.hpp"
 #include "aigc/layers/activation.hpp"
 #include "aigc/layers/batchnorm.hpp"
@@ -23,10 +29,13 @@
 #include "aigc/layers/reshape.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/bce.hpp"
+#include "aigc/losses/cross_entropy.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
 #include "aigc/losses/mse.hpp"
 #include "aigc/losses/reduction.hpp"
+#include "aigc/metrics/frechet.hpp"
 #include "aigc/models/vae.hpp"
 #include "aigc/optim/adam.hpp"
 #include "aigc/optim/optimizer.hpp"
 #include "aigc/optim/sgd.hpp"
+#include "aigc/version.hpp"

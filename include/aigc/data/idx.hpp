@@ -1,4 +1,5 @@
-// aigc: reader for IDX files (the MNIST format), raw or gzip'd.
+/// @file
+/// aigc: reader for IDX files (the MNIST format), raw or gzip'd.
 #pragma once
 
 #include <zlib.h>
@@ -15,10 +16,10 @@
 
 namespace aigc {
 
-// The decoded contents of an IDX file of unsigned bytes: its dimensions and its values.
+/// The decoded contents of an IDX file of unsigned bytes: its dimensions and its values.
 struct IdxArray {
-  std::vector<Index> dims;
-  std::vector<std::uint8_t> values;
+  std::vector<Index> dims;           ///< the size of each dimension, outermost first
+  std::vector<std::uint8_t> values;  ///< the values, row-major
 };
 
 namespace detail {
@@ -29,7 +30,7 @@ struct GzCloser {
   }
 };
 
-// Reads up to n bytes; returns how many arrived. Throws on a corrupt stream.
+/// Reads up to n bytes; returns how many arrived. Throws on a corrupt stream.
 inline std::size_t gz_read_some(gzFile f, void* out, std::size_t n, const std::string& path) {
   std::size_t got = 0;
   auto* dst = static_cast<unsigned char*>(out);
@@ -49,9 +50,9 @@ inline std::size_t gz_read_some(gzFile f, void* out, std::size_t n, const std::s
 
 }  // namespace detail
 
-// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
-// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
-// header that lies about its sizes cannot cause a huge allocation.
+/// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
+/// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
+/// header that lies about its sizes cannot cause a huge allocation.
 inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
   std::unique_ptr<gzFile_s, detail::GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");

@@ -1,4 +1,5 @@
-// aigc: a seeded, shuffling mini-batch loader.
+/// @file
+/// aigc: a seeded, shuffling mini-batch loader.
 #pragma once
 
 #include <cstdint>
@@ -12,18 +13,20 @@
 
 namespace aigc {
 
+/// How a BatchLoader walks a data set.
 struct LoaderOptions {
-  Index batch_size = 128;
-  bool shuffle = true;
-  bool drop_last = false;  // false: the last, partial batch is kept
-  std::uint64_t seed = 0;
+  Index batch_size = 128;  ///< rows per batch
+  bool shuffle = true;     ///< a new random order every epoch (else the data set's order)
+  bool drop_last = false;  ///< false: the last, partial batch is kept
+  std::uint64_t seed = 0;  ///< seed of the shuffling
 };
 
-// Walks a data set in mini-batches. Epoch e's order is a permutation drawn from (seed, e) alone,
-// so a position (epoch, batch) fully describes the loader's state.
+/// Walks a data set in mini-batches. Epoch e's order is a permutation drawn from (seed, e) alone,
+/// so a position (epoch, batch) fully describes the loader's state.
 template <class T>
 class BatchLoader {
  public:
+  /// A loader over `data`, which must outlive it; starts at batch 0 of epoch 0.
   BatchLoader(const Dataset<T>& data, LoaderOptions options) : data_(&data), o_(options) {
     if (options.batch_size <= 0) {
       throw ArgumentError("BatchLoader: batch size must be positive, got " +
@@ -39,14 +42,14 @@ class BatchLoader {
     seek(0, 0);
   }
 
-  // Number of batches in one epoch.
+  /// Number of batches in one epoch.
   Index batches_per_epoch() const {
     const Index n = data_->size(), b = o_.batch_size;
     return o_.drop_last ? n / b : (n + b - 1) / b;
   }
 
-  // Fills x (and labels, if given) with the next batch of this epoch; false at the epoch's end,
-  // after which the loader moves to the next epoch.
+  /// Fills x (and labels, if given) with the next batch of this epoch; false at the epoch's end,
+  /// after which the loader moves to the next epoch.
   bool next(Tensor<T>& x, std::vector<int>* labels = nullptr) {
     if (batch_ == batches_per_epoch()) {
       seek(epoch_ + 1, 0);
@@ -68,7 +71,7 @@ class BatchLoader {
     return true;
   }
 
-  // Moves to batch `batch` of epoch `epoch` (exact resume).
+  /// Moves to batch `batch` of epoch `epoch` (exact resume).
   void seek(std::int64_t epoch, Index batch) {
     if (batch < 0 || batch > batches_per_epoch()) {
       throw ArgumentError("BatchLoader::seek: batch " + std::to_string(batch) + " out of [0, " +
@@ -88,9 +91,13 @@ class BatchLoader {
     batch_ = batch;
   }
 
+  /// The current epoch.
   std::int64_t epoch() const { return epoch_; }
+  /// The next batch of the current epoch.
   Index batch_index() const { return batch_; }
+  /// The order of the current epoch: row indices into the data set.
   const std::vector<Index>& order() const { return order_; }
+  /// The options given at construction.
   const LoaderOptions& options() const { return o_; }
 
  private:

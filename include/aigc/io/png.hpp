@@ -1,4 +1,5 @@
-// aigc: PNG output of image grids (stb_image_write), PNG input (stb_image).
+/// @file
+/// aigc: PNG output of image grids (stb_image_write), PNG input (stb_image).
 #pragma once
 
 #include <algorithm>
@@ -34,14 +35,16 @@
 
 namespace aigc {
 
-// An 8-bit image: height x width x channels, interleaved.
+/// An 8-bit image: height x width x channels, interleaved.
 struct Image {
-  int width = 0, height = 0, channels = 1;
-  std::vector<unsigned char> pixels;
+  int width = 0;                      ///< columns of pixels
+  int height = 0;                     ///< rows of pixels
+  int channels = 1;                   ///< 1 (grey), 3 (RGB) or 4 (RGBA)
+  std::vector<unsigned char> pixels;  ///< height * width * channels bytes, row by row
 };
 
-// Writes an 8-bit image as PNG, through a temporary file renamed into place so that a reader
-// never sees half a file.
+/// Writes an 8-bit image as PNG, through a temporary file renamed into place so that a reader
+/// never sees half a file.
 inline void write_png(const std::string& path, const Image& img) {
   if (img.width <= 0 || img.height <= 0 ||
       (img.channels != 1 && img.channels != 3 && img.channels != 4)) {
@@ -62,8 +65,8 @@ inline void write_png(const std::string& path, const Image& img) {
   }
 }
 
-// Reads a PNG file as 8-bit pixels with `channels` channels (1 grey, 3 RGB, 4 RGBA; 0 keeps the
-// file's own).
+/// Reads a PNG file as 8-bit pixels with `channels` channels (1 grey, 3 RGB, 4 RGBA; 0 keeps the
+/// file's own).
 inline Image read_png(const std::string& path, int channels = 0) {
   if (channels < 0 || channels > 4 || channels == 2) {
     throw ArgumentError(path + ": cannot read a PNG as " + std::to_string(channels) + " channels");
@@ -82,9 +85,9 @@ inline Image read_png(const std::string& path, int channels = 0) {
   return img;
 }
 
-// Lays out images (one per row of `images`, NCHW with the given channels/height/width) in a grid
-// of `columns` columns with `padding` pixels between cells; values in [0,1] (unit) or [-1,1]
-// (symmetric) are clamped and mapped to 0..255.
+/// Lays out images (one per row of `images`, NCHW with the given channels/height/width) in a grid
+/// of `columns` columns with `padding` pixels between cells; values in [0,1] (unit) or [-1,1]
+/// (symmetric) are clamped and mapped to 0..255.
 template <class T>
 Image make_grid(const Tensor<T>& images, Index channels, Index height, Index width, Index columns,
                 PixelScale scale = PixelScale::unit, int padding = 2) {
@@ -122,7 +125,7 @@ Image make_grid(const Tensor<T>& images, Index channels, Index height, Index wid
   return img;
 }
 
-// make_grid + write_png.
+/// make_grid + write_png.
 template <class T>
 void write_png_grid(const std::string& path, const Tensor<T>& images, Index channels, Index height,
                     Index width, Index columns, PixelScale scale = PixelScale::unit) {

@@ -1,4 +1,5 @@
-// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
+/// @file
+/// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
 #pragma once
 
 #include <chrono>
@@ -19,7 +20,7 @@
 
 namespace aigc {
 
-// The PyTorch example's encoder: in -> hidden ReLU -> [mu | logvar] (2 * latent outputs).
+/// The PyTorch example's encoder: in -> hidden ReLU -> [mu | logvar] (2 * latent outputs).
 template <class T>
 std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index latent, Rng& rng) {
   auto enc = std::make_unique<Sequential<T>>();
@@ -29,7 +30,8 @@ std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index la
   return enc;
 }
 
-// The PyTorch example's decoder: latent -> hidden ReLU -> out logits (sigmoid applied by the loss).
+/// The PyTorch example's decoder: latent -> hidden ReLU -> out logits (sigmoid applied by the
+/// loss).
 template <class T>
 std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Index out, Rng& rng) {
   auto dec = std::make_unique<Sequential<T>>();
@@ -39,6 +41,7 @@ std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Inde
   return dec;
 }
 
+/// Options of a VaeTrainer.
 struct VaeOptions {
   Index latent = 20;
   AdamOptions adam{};  // lr 1e-3
@@ -47,19 +50,21 @@ struct VaeOptions {
   bool check_finite = true;     // stop with a NumericError on a non-finite loss or gradient
 };
 
-// Loss, per sample, and time of one epoch.
+/// Loss, per sample, and time of one epoch.
 struct VaeEpochStats {
-  double train_loss = 0.0;  // (BCE + KL) summed over the epoch / number of samples
-  double bce = 0.0, kl = 0.0;  // the two terms, per sample
-  double seconds = 0.0;
-  Index samples = 0;
+  double train_loss = 0.0;  ///< (BCE + KL) summed over the epoch / number of samples
+  double bce = 0.0;         ///< the reconstruction term (BCE), per sample
+  double kl = 0.0;          ///< the KL term, per sample
+  double seconds = 0.0;     ///< wall-clock time of the epoch
+  Index samples = 0;        ///< images seen in the epoch
 };
 
-// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
-// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
+/// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
+/// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
 template <class T>
 class VaeTrainer {
  public:
+  /// A trainer of `encoder` and `decoder`, which must outlive it; Adam over both modules' params().
   VaeTrainer(Module<T>& encoder, Module<T>& decoder, VaeOptions options)
       : enc_(encoder),
         dec_(decoder),
@@ -75,8 +80,8 @@ class VaeTrainer {
     enc_.set_needs_input_grad(false);
   }
 
-  // One optimisation step on a batch; returns the summed (BCE, KL) of the batch. A non-finite
-  // loss or gradient throws NumericError before the parameters change.
+  /// One optimisation step on a batch; returns the summed (BCE, KL) of the batch. A non-finite
+  /// loss or gradient throws NumericError before the parameters change.
   std::pair<double, double> step(const Tensor<T>& x) {
     set_training(true);
     opt_.zero_grad();
@@ -99,8 +104,8 @@ class VaeTrainer {
     return {bce, kl};
   }
 
-  // One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
-  // e.g. to write a checkpoint.
+  /// One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
+  /// e.g. to write a checkpoint.
   VaeEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
     VaeEpochStats s;
     const auto t0 = std::chrono::steady_clock::now();
@@ -120,7 +125,7 @@ class VaeTrainer {
     return s;
   }
 
-  // Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
+  /// Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
   double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
     set_training(false);
     double total = 0.0;
@@ -134,14 +139,14 @@ class VaeTrainer {
     return total / static_cast<double>(data.size());
   }
 
-  // Decodes n draws of z ~ N(0, I) into images in [0, 1].
+  /// Decodes n draws of z ~ N(0, I) into images in [0, 1].
   Tensor<T> sample(Index n) {
     Tensor<T> z(n, o_.latent);
     eval_rng_.fill_normal(z);
     return decode(z);
   }
 
-  // Decodes given latent codes into images in [0, 1].
+  /// Decodes given latent codes into images in [0, 1].
   Tensor<T> decode(const Tensor<T>& z) {
     set_training(false);
     Tensor<T> out = dec_.forward(z);
@@ -151,7 +156,7 @@ class VaeTrainer {
     return out;
   }
 
-  // Reconstructions of x in [0, 1] through one sampled z each.
+  /// Reconstructions of x in [0, 1] through one sampled z each.
   Tensor<T> reconstruct(const Tensor<T>& x) {
     set_training(false);
     forward_loss(x, false);
@@ -162,7 +167,7 @@ class VaeTrainer {
     return out;
   }
 
-  // The posterior means of x.
+  /// The posterior means of x.
   const Tensor<T>& encode_mean(const Tensor<T>& x) {
     set_training(false);
     forward_loss(x, false);
@@ -170,10 +175,16 @@ class VaeTrainer {
     return mu_;
   }
 
+<<<<<<< HEAD
   // The full training state: parameters ("param/..."), buffers such as BatchNorm's running
   // statistics ("buffer/..."), Adam's moments and step count
   // ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
   // size.
+=======
+  /// The full training state: parameters ("param/..."), Adam's moments and step count
+  /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
+  /// size.
+>>>>>>> main
   void save_state(StateDict& s) {
     save_params(s, opt_.params());
     save_buffers(s, buffers());
@@ -183,7 +194,7 @@ class VaeTrainer {
     s.put_int("vae/latent", o_.latent);
   }
 
-  // Restores what save_state saved; every name and shape must match this model.
+  /// Restores what save_state saved; every name and shape must match this model.
   void load_state(const StateDict& s) {
     const std::int64_t latent = s.get_int("vae/latent");
     if (latent != o_.latent) {
@@ -198,11 +209,13 @@ class VaeTrainer {
     load_rng(s, "rng/vae_eval", eval_rng_);
   }
 
-  // Number of optimisation steps taken.
+  /// Number of optimisation steps taken.
   std::int64_t steps() const { return opt_.steps(); }
 
   Adam<T>& optimizer() { return opt_; }
+  /// The generator of the trainer's noise (reparameterisation, sample()).
   Rng& rng() { return rng_; }
+  /// The latent size.
   Index latent() const { return o_.latent; }
 
  private:
@@ -223,7 +236,7 @@ class VaeTrainer {
     dec_.set_training(on);
   }
 
-  // Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
+  /// Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
   std::pair<double, double> forward_loss(const Tensor<T>& x, bool grads) {
     const Tensor<T>& h = enc_.forward(x);
     if (h.cols() != 2 * o_.latent) {
