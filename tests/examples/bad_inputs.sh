@@ -104,7 +104,6 @@ check 'zero images in the header' "zero" "${o[@]}" --data "$d_zero"
 check 'labels file given as images (1 dim)' "dimensions" "${o[@]}" --data "$d_dims"
 check 'label 11 out of range' "label 11" "${o[@]}" --data "$d_label_range"
 check '3 labels for 4 images' "3 labels" "${o[@]}" --data "$d_label_count"
-check '32x32 images (the MLP needs 28x28)' "28x28" "${o[@]}" --data "$d_size"
 check '`--resume` missing file' "/nonexistent/ck.aigc" "${o[@]}" --data "$work/ok" --resume /nonexistent/ck.aigc
 check '`--resume` folder without checkpoints' "no-ckpt" "${o[@]}" --data "$work/ok" --resume "$work/no-ckpt"
 check '`--resume` garbage file' "garbage.aigc" "${o[@]}" --data "$work/ok" --resume "$work/garbage.aigc"

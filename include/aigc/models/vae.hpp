@@ -139,6 +139,14 @@ class VaeTrainer {
     return total / static_cast<double>(data.size());
   }
 
+  /// The summed loss (BCE + KL) of one batch in eval mode, one sampled z per image, no update.
+  double batch_loss(const Tensor<T>& x) {
+    set_training(false);
+    const auto [b, k] = forward_loss(x, false);
+    set_training(true);
+    return b + k;
+  }
+
   /// Decodes n draws of z ~ N(0, I) into images in [0, 1].
   Tensor<T> sample(Index n) {
     Tensor<T> z(n, o_.latent);
@@ -175,16 +183,10 @@ class VaeTrainer {
     return mu_;
   }
 
-<<<<<<< HEAD
-  // The full training state: parameters ("param/..."), buffers such as BatchNorm's running
-  // statistics ("buffer/..."), Adam's moments and step count
-  // ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
-  // size.
-=======
-  /// The full training state: parameters ("param/..."), Adam's moments and step count
+  /// The full training state: parameters ("param/..."), buffers such as BatchNorm's running
+  /// statistics ("buffer/..."), Adam's moments and step count
   /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
   /// size.
->>>>>>> main
   void save_state(StateDict& s) {
     save_params(s, opt_.params());
     save_buffers(s, buffers());
