@@ -4,15 +4,19 @@
 # every checkpoint left in the folder must load and verify (vae --verify: magic, version, CRC,
 # every name and shape). At the end the run is resumed to the next epoch boundary and its last
 # checkpoint compared byte for byte with an uninterrupted run's.
-# Usage: scripts/kill_test.sh [kills]   (AIGC_KILL_BUILD: build folder, default build/kill)
+# Usage: scripts/kill_test.sh [kills]   (AIGC_VAE: a built vae example; else it is built in
+# AIGC_KILL_BUILD, default build/kill)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills="${1:-25}"
 build="${AIGC_KILL_BUILD:-build/kill}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_EXAMPLES=ON \
-      -DAIGC_BUILD_TESTS=OFF > /dev/null
-cmake --build "$build" --target vae -j"$(nproc)" > /dev/null
-vae="$build/examples/vae"
+vae="${AIGC_VAE:-}"  # a built vae example, or empty to build one
+if [ -z "$vae" ]; then
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_EXAMPLES=ON \
+        -DAIGC_BUILD_TESTS=OFF > /dev/null
+  cmake --build "$build" --target vae -j"$(nproc)" > /dev/null
+  vae="$build/examples/vae"
+fi
 work="$(mktemp -d /tmp/aigc-kill.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 flags=(--limit 2048 --batch-size 128 --hidden 400 --threads 1 --seed 5)

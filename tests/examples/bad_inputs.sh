@@ -34,7 +34,7 @@ bad() {  # bad <case name>: a good folder whose train images (or labels) are rep
 
 good "$work/ok"
 d_trunc_gz="$work/data-truncgz"; good "$d_trunc_gz"
-head -c 300 "$d_trunc_gz/train-images-idx3-ubyte.gz" > "$work/t" && mv "$work/t" "$d_trunc_gz/train-images-idx3-ubyte.gz"
+head -c 30 "$d_trunc_gz/train-images-idx3-ubyte.gz" > "$work/t" && mv "$work/t" "$d_trunc_gz/train-images-idx3-ubyte.gz"
 d_corrupt_gz="$work/data-corruptgz"; good "$d_corrupt_gz"
 { head -c 20 "$d_corrupt_gz/train-images-idx3-ubyte.gz"; head -c 200 /dev/urandom; } > "$work/t"
 mv "$work/t" "$d_corrupt_gz/train-images-idx3-ubyte.gz"
@@ -73,7 +73,9 @@ check() {  # check "<description>" "<expected substring>" args...
     verdict=" **FAILED: no '$want'**"
     failures=$((failures + 1))
   fi
-  echo "| $what | $rc | ${msg%% }$verdict |"
+  msg="${msg%% }"
+  [ "${#msg}" -gt 200 ] && msg="${msg:0:200}..."
+  echo "| $what | $rc | $msg$verdict |"
 }
 o=(--out "$work/out" --epochs 1)
 check '`--bogus`' "--bogus" --bogus
@@ -88,10 +90,10 @@ check '`--lr -0.1`' "--lr" --lr -0.1
 check '`--lr nan`' "lr" "${o[@]}" --data "$work/ok" --lr nan
 check '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
 check '`--threads -2`' "--threads" --threads -2
-check '`--seed -1`' "--seed" --seed -1
+check '`--seed abc`' "--seed" --seed abc
 check '`--checkpoint-every -5`' "--checkpoint-every" --checkpoint-every -5
 check '`--keep -1`' "--keep" --keep -1
-check 'extra positional argument' "extra" stray
+check 'extra positional argument `stray`' "stray" stray
 check '`--data` missing folder' "/nonexistent/data" "${o[@]}" --data /nonexistent/data
 check 'truncated .gz images' "train-images-idx3-ubyte.gz" "${o[@]}" --data "$d_trunc_gz"
 check 'corrupt .gz images' "train-images-idx3-ubyte.gz" "${o[@]}" --data "$d_corrupt_gz"
@@ -108,7 +110,7 @@ check '`--resume` missing file' "/nonexistent/ck.aigc" "${o[@]}" --data "$work/o
 check '`--resume` folder without checkpoints' "no-ckpt" "${o[@]}" --data "$work/ok" --resume "$work/no-ckpt"
 check '`--resume` garbage file' "garbage.aigc" "${o[@]}" --data "$work/ok" --resume "$work/garbage.aigc"
 check '`--verify` garbage file' "garbage.aigc" --verify "$work/garbage.aigc"
-check '`--out` under a file' "a-file" "${o[@]}" --data "$work/ok" --out "$work/a-file/out"
+check '`--out` under a file' "a-file" --epochs 1 --data "$work/ok" --out "$work/a-file/out"
 check '`--checkpoint-dir` is a file' "a-file" "${o[@]}" --data "$work/ok" --checkpoint-dir "$work/a-file"
 echo
 if [ "$failures" -ne 0 ]; then
