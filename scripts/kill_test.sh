@@ -28,8 +28,15 @@ for i in $(seq 1 "$kills"); do
   "$vae" "${flags[@]}" --out "$work/run" --epochs 100000 --checkpoint-every 1 --keep 3 \
          "${resume[@]}" > "$work/log.$i" 2>&1 &
   pid=$!
-  # A random moment between 0.3 s and 2.3 s, after the data have loaded and training has begun.
-  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 0.3 + 2 * rand() }')"
+  # Once training has begun (a new checkpoint appeared), a random moment within the next second.
+  before="$(ls "$ck"/vae-*.aigc 2> /dev/null | tail -1 || true)"
+  for _ in $(seq 1 600); do
+    now="$(ls "$ck"/vae-*.aigc 2> /dev/null | tail -1 || true)"
+    [ -n "$now" ] && [ "$now" != "$before" ] && break
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", rand() }')"
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   during=no
@@ -45,7 +52,7 @@ for i in $(seq 1 "$kills"); do
     fi
   done
   verified=$((verified + n))
-  newest="$(ls "$ck"/vae-*.aigc 2>/dev/null | tail -1)"
+  newest="$(ls "$ck"/vae-*.aigc 2>/dev/null | tail -1 || true)"
   echo "kill $i: killed during a checkpoint write: $during; $n checkpoint(s) verified, newest $(basename "${newest:-none}")"
 done
 # Finish the epoch in progress from the newest checkpoint, and compare with a straight run.
