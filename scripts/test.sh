@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the test suite twice: with -march=native and without (portable x86-64),
 # both with -Wall -Wextra -Wpedantic -Werror. The consumer-project tests (packaging) run once, in
-# the native variant: they exercise the build system, not the generated code.
+# the native variant: they exercise the build system, not the generated code. Then a third time
+# under AddressSanitizer and UndefinedBehaviorSanitizer (tests tagged [slow] skipped there), and
+# each libFuzzer target briefly (AIGC_FUZZ_SECONDS, default 30; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh protobuf-compiler  # protoc: the event-file test decodes records with it
@@ -16,3 +18,21 @@ for variant in native portable; do
   cmake --build "$dir" -j"$jobs"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 done
+
+echo "== aigc tests (ASan+UBSan, [slow] skipped) =="
+dir="build/test-sanitize"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON \
+      -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=ON > /dev/null
+cmake --build "$dir" -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+
+fuzz_seconds="${AIGC_FUZZ_SECONDS:-30}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  if command -v clang++-14 > /dev/null || command -v clang++ > /dev/null; then
+    echo "== fuzzing, ${fuzz_seconds} s per target =="
+    scripts/fuzz.sh "$fuzz_seconds"
+  else
+    echo "== fuzzing skipped: no clang++ (install clang-14 libclang-rt-14-dev) =="
+  fi
+fi

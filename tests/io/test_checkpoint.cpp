@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <aigc/io/checkpoint.hpp>
+#include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/dense.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <aigc/optim/adam.hpp>
@@ -260,7 +261,10 @@ TEST_CASE("CheckpointManager keeps the last K checkpoints", "[checkpoint]") {
   CheckpointManager m({.folder = dir / "ck", .prefix = "vae", .keep_last = 2});
   CHECK_FALSE(m.latest());
   for (std::int64_t step : {5, 10, 100, 1000}) m.save(small_state(), step);
-  test::write_file(dir / "ck/vae-000000009999.aigc.tmp", {1}, false);  // a torn temporary
+  test::write_file(dir / "ck/vae-000000009999.aigc.tmp", {1}, false);  // a killed writer's
+  CHECK(m.list().size() == 2);
+  m.save(small_state(), 1000);
+  CHECK_FALSE(std::filesystem::exists(dir / "ck/vae-000000009999.aigc.tmp"));
   const auto all = m.list();
   REQUIRE(all.size() == 2);
   CHECK(all[0] == m.path_for(100));
@@ -268,4 +272,39 @@ TEST_CASE("CheckpointManager keeps the last K checkpoints", "[checkpoint]") {
   CHECK(*m.latest() == m.path_for(1000));
   CHECK(same(read_checkpoint(*m.latest()), small_state()));
   REQUIRE_THROWS_AS(CheckpointManager({.folder = dir / "ck", .keep_last = -1}), ArgumentError);
+}
+
+TEST_CASE("BatchNorm's running statistics are saved and checked like parameters", "[checkpoint]") {
+  auto make = [](Index width) {
+    Rng rng(3);
+    auto net = std::make_unique<Sequential<float>>();
+    net->set_name("d");
+    net->emplace<Dense<float>>("fc", 4, width, rng);
+    net->emplace<BatchNorm1d<float>>("bn", width);
+    return net;
+  };
+  auto net = make(3);
+  Tensor<float> x(5, 4);
+  Rng(1).fill_normal(x);
+  net->forward(x);  // moves the running statistics away from their initial values
+  StateDict s;
+  save_params(s, net->params());
+  save_buffers(s, net->buffers());
+  REQUIRE(net->buffers().size() == 2);
+  const auto bytes = serialize_checkpoint(s);
+  const StateDict back = parse_checkpoint(bytes.data(), bytes.size(), "bn.aigc");
+  auto fresh = make(3);
+  REQUIRE(fresh->buffers()[0]->value != net->buffers()[0]->value);
+  load_buffers(back, fresh->buffers());
+  for (std::size_t i = 0; i < 2; ++i) CHECK(fresh->buffers()[i]->value == net->buffers()[i]->value);
+  auto wider = make(6);
+  REQUIRE_THROWS_WITH(load_buffers(back, wider->buffers()), Catch::Contains("d.bn.running_mean") &&
+                                                                Catch::Contains("[1 x 3]") &&
+                                                                Catch::Contains("[1 x 6]"));
+  StateDict no_buffers;
+  save_params(no_buffers, net->params());
+  no_buffers.source = "old.aigc";
+  REQUIRE_THROWS_WITH(load_buffers(no_buffers, fresh->buffers()),
+                      Catch::Contains("old.aigc") && Catch::Contains("d.bn.running_mean") &&
+                          Catch::Contains("missing"));
 }

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "aigc/core/buffer.hpp"
 #include "aigc/core/param.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
@@ -182,6 +183,35 @@ void load_params(const StateDict& s, const std::vector<Param<T>*>& params,
       throw FileError((s.source.empty() ? "state" : s.source) + ": parameter '" +
                       e.name.substr(prefix.size()) + "' " + e.shape() +
                       " is not a parameter of the model");
+    }
+  }
+}
+
+// Saves non-trainable buffers (BatchNorm's running statistics) under "<prefix><name>".
+template <class T>
+void save_buffers(StateDict& s, const std::vector<Buffer<T>*>& buffers,
+                  const std::string& prefix = "buffer/") {
+  for (const Buffer<T>* b : buffers) s.put_tensor(prefix + b->name, b->value);
+}
+
+// Restores every buffer from "<prefix><name>", checking names and shapes as load_params does.
+template <class T>
+void load_buffers(const StateDict& s, const std::vector<Buffer<T>*>& buffers,
+                  const std::string& prefix = "buffer/") {
+  std::map<std::string, bool> claimed;
+  for (Buffer<T>* b : buffers) {
+    if (!s.contains(prefix + b->name)) {
+      throw FileError((s.source.empty() ? "state" : s.source) + ": the model's buffer '" + b->name +
+                      "' " + shape_string(b->value) + " is missing");
+    }
+    s.get_tensor(prefix + b->name, b->value);
+    claimed[prefix + b->name] = true;
+  }
+  for (const StateEntry& e : s.entries()) {
+    if (e.name.rfind(prefix, 0) == 0 && !claimed.count(e.name)) {
+      throw FileError((s.source.empty() ? "state" : s.source) + ": buffer '" +
+                      e.name.substr(prefix.size()) + "' " + e.shape() +
+                      " is not a buffer of the model");
     }
   }
 }

@@ -322,10 +322,19 @@ class CheckpointManager {
     return (std::filesystem::path(o_.folder) / (o_.prefix + "-" + num + ".aigc")).string();
   }
 
-  // Writes the checkpoint of `step` and prunes; returns its path.
+  // Writes the checkpoint of `step`, then prunes old ones and the temporaries a killed writer
+  // left behind (one writer per folder and prefix); returns its path.
   std::string save(const StateDict& s, std::int64_t step) {
     const std::string path = path_for(step);
     write_checkpoint(path, s);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(o_.folder, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(o_.prefix + "-", 0) == 0 && name.size() > 9 &&
+          name.compare(name.size() - 9, 9, ".aigc.tmp") == 0) {
+        std::filesystem::remove(entry.path(), ec);
+      }
+    }
     if (o_.keep_last > 0) {
       const std::vector<std::string> all = list();
       for (std::size_t i = 0; i + static_cast<std::size_t>(o_.keep_last) < all.size(); ++i) {

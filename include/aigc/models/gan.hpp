@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
 #include "aigc/kernels/gan.hpp"
 #include "aigc/layers/conditioning.hpp"
@@ -122,8 +124,9 @@ class GanTrainer {
     return s;
   }
 
-  // One pass over the loader's epoch.
-  GanEpochStats train_epoch(BatchLoader<T>& loader) {
+  // One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
+  // e.g. to write a checkpoint.
+  GanEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
     GanEpochStats e;
     const auto t0 = std::chrono::steady_clock::now();
     while (loader.next(batch_, conditional() ? &labels_ : nullptr)) {
@@ -137,6 +140,7 @@ class GanTrainer {
         ++e.g_steps;
       }
       e.samples += batch_.rows();
+      if (after_step) after_step();
     }
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (e.d_steps > 0) {
@@ -160,6 +164,43 @@ class GanTrainer {
     Tensor<T> out = g_.forward(z);
     g_.set_training(true);
     return out;
+  }
+
+  // The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
+  // both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the D step count and
+  // the latent size ("gan/...").
+  void save_state(StateDict& s) {
+    save_params(s, opt_g_.params());
+    save_params(s, opt_d_.params());
+    save_buffers(s, buffers());
+    save_optimizer(s, opt_g_, "optim_g/");
+    save_optimizer(s, opt_d_, "optim_d/");
+    save_rng(s, "rng/gan", rng_);
+    s.put_int("gan/d_step_count", d_count_);
+    s.put_int("gan/latent", o_.latent);
+  }
+
+  // Restores what save_state saved; every name and shape must match this model.
+  void load_state(const StateDict& s) {
+    const std::int64_t latent = s.get_int("gan/latent");
+    if (latent != o_.latent) {
+      throw ShapeError((s.source.empty() ? "state" : s.source) + ": latent size " +
+                       std::to_string(latent) + " in the checkpoint but " +
+                       std::to_string(o_.latent) + " in the model");
+    }
+    std::vector<Param<T>*> all = opt_g_.params();
+    for (Param<T>* p : opt_d_.params()) all.push_back(p);
+    load_params(s, all);
+    load_buffers(s, buffers());
+    load_optimizer(s, opt_g_, "optim_g/");
+    load_optimizer(s, opt_d_, "optim_d/");
+    load_rng(s, "rng/gan", rng_);
+    const std::int64_t count = s.get_int("gan/d_step_count");
+    if (count < 0) {
+      throw FileError((s.source.empty() ? "state" : s.source) + ": negative D step count " +
+                      std::to_string(count));
+    }
+    d_count_ = count;
   }
 
   bool conditional() const { return g_labels_ != nullptr; }
@@ -192,6 +233,12 @@ class GanTrainer {
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
     fixed.fill_normal(fixed_z_);
+  }
+
+  std::vector<Buffer<T>*> buffers() {
+    std::vector<Buffer<T>*> b = g_.buffers();
+    for (Buffer<T>* q : d_.buffers()) b.push_back(q);
+    return b;
   }
 
   static GanOptions check(const GanOptions& o) {
@@ -272,6 +319,7 @@ class GanTrainer {
     d_.backward(dlogits_);
     s.d_loss = loss_real + loss_fake;
     check_finite(s.d_loss, "the discriminator loss", d_count_);
+    check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
     opt_d_.step();
     if (o_.objective == GanObjective::wasserstein) {
       const T c = static_cast<T>(o_.clip);
@@ -293,6 +341,7 @@ class GanTrainer {
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
+    check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
     opt_g_.step();
   }
 

@@ -183,11 +183,13 @@ class VaeTrainer {
     return mu_;
   }
 
-  /// The full training state: parameters ("param/..."), Adam's moments and step count
+  /// The full training state: parameters ("param/..."), buffers such as BatchNorm's running
+  /// statistics ("buffer/..."), Adam's moments and step count
   /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
   /// size.
   void save_state(StateDict& s) {
     save_params(s, opt_.params());
+    save_buffers(s, buffers());
     save_optimizer(s, opt_);
     save_rng(s, "rng/vae", rng_);
     save_rng(s, "rng/vae_eval", eval_rng_);
@@ -203,6 +205,7 @@ class VaeTrainer {
                        std::to_string(o_.latent) + " in the model");
     }
     load_params(s, opt_.params());
+    load_buffers(s, buffers());
     load_optimizer(s, opt_);
     load_rng(s, "rng/vae", rng_);
     load_rng(s, "rng/vae_eval", eval_rng_);
@@ -222,6 +225,12 @@ class VaeTrainer {
     std::vector<Param<T>*> p = a.params();
     for (Param<T>* q : b.params()) p.push_back(q);
     return p;
+  }
+
+  std::vector<Buffer<T>*> buffers() {
+    std::vector<Buffer<T>*> b = enc_.buffers();
+    for (Buffer<T>* q : dec_.buffers()) b.push_back(q);
+    return b;
   }
 
   void set_training(bool on) {

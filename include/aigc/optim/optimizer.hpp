@@ -74,12 +74,12 @@ double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
 // Throws NumericError naming `who`, the step and the first parameter whose gradient holds a NaN
 // or an infinity.
 template <class T>
-void check_finite_grads(const std::vector<Param<T>*>& params, const std::string& who,
-                        std::int64_t step) {
+void check_finite_grads(const std::vector<Param<T>*>& params, const char* who, std::int64_t step) {
   for (const Param<T>* p : params) {
     if (!kernels::all_finite(p->grad.data(), p->grad.size())) {
-      throw NumericError(who + ": step " + std::to_string(step) + ": the gradient of '" + p->name +
-                         "' " + shape_string(p->grad) + " is not finite (NaN or infinity)");
+      throw NumericError(std::string(who) + ": step " + std::to_string(step) +
+                         ": the gradient of '" + p->name + "' " + shape_string(p->grad) +
+                         " is not finite (NaN or infinity)");
     }
   }
 }

@@ -2,6 +2,7 @@
 /// aigc: stochastic gradient descent with momentum, as torch.optim.SGD.
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "aigc/optim/optimizer.hpp"
@@ -23,7 +24,8 @@ class Sgd : public Optimizer<T> {
  public:
   /// An optimiser of `params` (which must outlive it).
   Sgd(std::vector<Param<T>*> params, SgdOptions options) : Optimizer<T>(std::move(params)), o_(options) {
-    if (!(options.lr > 0.0)) throw ArgumentError("Sgd: lr must be > 0, got " + std::to_string(options.lr));
+    if (!(options.lr > 0.0) || !std::isfinite(options.lr))
+      throw ArgumentError("Sgd: lr must be finite and > 0, got " + std::to_string(options.lr));
     if (options.momentum < 0.0) throw ArgumentError("Sgd: momentum must be >= 0");
     if (options.nesterov && (options.momentum <= 0.0 || options.dampening != 0.0)) {
       throw ArgumentError("Sgd: nesterov needs momentum > 0 and dampening 0");
