@@ -41,6 +41,13 @@ class Module {
   virtual void set_needs_input_grad(bool on) { needs_input_grad_ = on; }
   bool needs_input_grad() const { return needs_input_grad_; }
 
+  // When false, backward leaves every parameter gradient untouched and only computes dx: a GAN's
+  // generator step backpropagates through the discriminator this way without disturbing (or
+  // paying for) the discriminator's own gradients. Containers pass it to all their children;
+  // every module with parameters must honour it.
+  virtual void set_needs_param_grads(bool on) { needs_param_grads_ = on; }
+  bool needs_param_grads() const { return needs_param_grads_; }
+
   void zero_grad() {
     for (Param<T>* p : params()) p->zero_grad();
   }
@@ -53,6 +60,7 @@ class Module {
 
   bool training_ = true;
   bool needs_input_grad_ = true;
+  bool needs_param_grads_ = true;
   std::string name_;
 };
 
