@@ -2,6 +2,9 @@
 // and to D's image. Each epoch writes a 10 x 10 grid of the fixed noise batch, one row per class.
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#include <aigc/io/idx_writer.hpp>
+#include <aigc/io/training_log.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -14,6 +17,7 @@ int main(int argc, char** argv) {
   long batch = 64, latent = 64;
   double lr = 2e-4, smoothing = 0.0, clip = 0.01;
   std::uint64_t seed = 0;
+  long fid_samples = 10000;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
@@ -26,6 +30,8 @@ int main(int argc, char** argv) {
   app.add_option("--label-smoothing", smoothing, "one-sided: real targets 1 - s (bce, lsgan)");
   app.add_option("--clip", clip, "wasserstein: D's weights clipped to [-clip, clip]");
   app.add_option("--seed", seed, "random seed");
+  app.add_option("--fid-samples", fid_samples, "samples written to samples.idx.gz at the end")
+      ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
@@ -57,17 +63,80 @@ int main(int argc, char** argv) {
     std::printf("aigc cGAN (%s): %ld images of %d classes from %s, %d thread(s)\n",
                 objective.c_str(), static_cast<long>(train.size()), classes, data.c_str(),
                 aigc::num_threads());
+    // One row per fixed code, one column per class: the same z across the classes.
+    aigc::Tensor<float> class_z(10 * classes, latent);
+    {
+      aigc::Rng fixed(seed + 2);
+      aigc::Tensor<float> z(10, latent);
+      fixed.fill_normal(z);
+      for (aigc::Index i = 0; i < class_z.rows(); ++i) class_z.row(i) = z.row(i / classes);
+    }
+    std::vector<int> class_labels(static_cast<std::size_t>(10 * classes));
+    for (std::size_t i = 0; i < class_labels.size(); ++i)
+      class_labels[i] = static_cast<int>(i) % classes;
+    aigc::TrainingLog log(out, {"d_loss", "g_loss", "d_real", "d_fake"}, {"d_loss", "g_loss"},
+                          "cGAN losses (" + objective + ")");
+    aigc::Tensor<float> x;
+    std::vector<int> labels;
+    std::int64_t step = 0;
+    const auto h = train.height, w = train.width;
+    const auto sym = aigc::PixelScale::symmetric;
+    const auto per_epoch = loader.batches_per_epoch();
     for (int epoch = 1; epoch <= epochs; ++epoch) {
-      const auto s = trainer.train_epoch(loader);
+      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch);
+      double d_sum = 0, g_sum = 0;
+      long g_steps = 0;
+      while (loader.next(x, &labels)) {
+        const auto s = trainer.step(x, &labels);
+        ++step;
+        d_sum += s.d_loss;
+        if (s.g_step) {
+          g_sum += s.g_loss;
+          ++g_steps;
+        }
+        const double g = s.g_step ? s.g_loss : NAN;
+        progress.update(x.rows(), {{"D", s.d_loss},
+                                   {"G", s.g_step ? s.g_loss : 0.0},
+                                   {"D(x)", s.d_real},
+                                   {"D(G(z))", s.d_fake}});
+        log.step(epoch, step, epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch,
+                 {s.d_loss, g, s.d_real, s.d_fake});
+      }
+      progress.finish();
+      const double d_mean = d_sum / per_epoch, g_mean = g_steps ? g_sum / g_steps : NAN;
+      log.epoch(epoch, step, {d_mean, g_mean});
+      const aigc::Image samples = aigc::make_grid(trainer.sample_fixed(), 1, h, w, 10, sym);
       char name[64];
-      std::snprintf(name, sizeof name, "/samples_epoch_%03d.png", epoch);
-      aigc::write_png_grid(out + name, trainer.sample_fixed(), 1, train.height, train.width, 10,
-                           aigc::PixelScale::symmetric);
-      std::printf(
-          "epoch %2d  D loss %.4f  G loss %.4f  D(x) %.3f  D(G(z)) %.3f  (%.2f s)  -> %s%s\n",
-          epoch, s.d_loss, s.g_loss, s.d_real, s.d_fake, s.seconds, out.c_str(), name);
+      std::snprintf(name, sizeof name, "samples_epoch_%03d", epoch);
+      log.image(name, samples, step);
+      log.image("samples", samples, step);
+      log.image("classes",
+                aigc::make_grid(trainer.generate(class_z, &class_labels), 1, h, w, classes, sym),
+                step);
+      std::printf("epoch %2d  D loss %.4f  G loss %.4f  (%.2f s)\n", epoch, d_mean, g_mean,
+                  progress.seconds());
       std::fflush(stdout);
     }
+    // Samples for scoring (examples/evaluate): IDX bytes, with the classes asked for.
+    aigc::Rng sampler(seed + 3);
+    aigc::Tensor<float> all(fid_samples, train.features()), z(1, latent);
+    std::vector<int> asked(static_cast<std::size_t>(fid_samples));
+    for (long begin = 0; begin < fid_samples; begin += 1000) {
+      const long rows = std::min(1000L, fid_samples - begin);
+      z.resize(rows, latent);
+      sampler.fill_normal(z);
+      std::vector<int> part(static_cast<std::size_t>(rows));
+      for (long i = 0; i < rows; ++i)
+        part[static_cast<std::size_t>(i)] = asked[static_cast<std::size_t>(begin + i)] =
+            static_cast<int>((begin + i) % classes);
+      all.middleRows(begin, rows) = trainer.generate(z, &part);
+    }
+    aigc::write_idx_images(out + "/samples.idx.gz", all, h, w, sym);
+    aigc::write_idx_labels(out + "/samples-labels.idx.gz", asked);
+    std::printf(
+        "%s, samples.idx.gz (%ld samples for examples/evaluate; samples-labels.idx.gz: the classes "
+        "asked for)\n",
+        log.summary().c_str(), fid_samples);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgan: error: %s\n", e.what());
     return 1;

@@ -3,7 +3,10 @@
 // examples/cgan is the same with class labels.
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#include <aigc/io/idx_writer.hpp>
+#include <aigc/io/training_log.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -19,6 +22,7 @@ int main(int argc, char** argv) {
   std::string resume, checkpoint_dir, verify;
   long checkpoint_every = 0;
   int keep = 3;
+  long fid_samples = 10000;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
@@ -31,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--label-smoothing", smoothing, "one-sided: real targets 1 - s (bce, lsgan)");
   app.add_option("--clip", clip, "wasserstein: D's weights clipped to [-clip, clip]");
   app.add_option("--seed", seed, "random seed");
+  app.add_option("--fid-samples", fid_samples, "samples written to samples.idx.gz at the end")
+      ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--checkpoint-every", checkpoint_every,
@@ -121,22 +127,73 @@ int main(int argc, char** argv) {
 
     std::printf("aigc MLP GAN (%s): %ld images from %s, %d thread(s)\n", objective.c_str(),
                 static_cast<long>(train.size()), data.c_str(), aigc::num_threads());
-    auto after_step = [&] {
-      if (checkpoint_every > 0 && trainer.d_step_count() % checkpoint_every == 0) save();
-    };
+    // Eight rows of ten steps along the great circle between two random codes.
+    aigc::Rng fixed(seed + 2);
+    const aigc::Tensor<float> path = aigc::latent_interpolation_grid<float>(8, 10, latent, fixed);
+    aigc::TrainingLog log(out, {"d_loss", "g_loss", "d_real", "d_fake"}, {"d_loss", "g_loss"},
+                          "MLP GAN losses (" + objective + ")");
+    aigc::Tensor<float> x;
+    std::vector<int> labels;
+    const auto h = train.height, w = train.width;
+    const auto sym = aigc::PixelScale::symmetric;
+    const auto per_epoch = loader.batches_per_epoch();
     while (loader.epoch() < epochs) {
       const int epoch = static_cast<int>(loader.epoch()) + 1;
-      const auto s = trainer.train_epoch(loader, after_step);
+      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
+      double d_sum = 0, g_sum = 0;
+      long g_steps = 0, d_steps_run = 0;
+      while (loader.next(x, nullptr)) {
+        const auto s = trainer.step(x);
+        const auto step = trainer.d_step_count();
+        if (checkpoint_every > 0 && step % checkpoint_every == 0) save();
+        d_sum += s.d_loss;
+        ++d_steps_run;
+        if (s.g_step) {
+          g_sum += s.g_loss;
+          ++g_steps;
+        }
+        const double g = s.g_step ? s.g_loss : NAN;
+        progress.update(x.rows(), {{"D", s.d_loss},
+                                   {"G", s.g_step ? s.g_loss : 0.0},
+                                   {"D(x)", s.d_real},
+                                   {"D(G(z))", s.d_fake}});
+        log.step(epoch, step, epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch,
+                 {s.d_loss, g, s.d_real, s.d_fake});
+      }
+      progress.finish();
+      const auto step = trainer.d_step_count();
+      const double d_mean = d_sum / std::max<long>(d_steps_run, 1),
+                   g_mean = g_steps ? g_sum / g_steps : NAN;
+      log.epoch(epoch, step, {d_mean, g_mean});
+      const aigc::Image samples = aigc::make_grid(trainer.sample_fixed(), 1, h, w, 8, sym);
       char name[64];
-      std::snprintf(name, sizeof name, "/samples_epoch_%03d.png", epoch);
-      aigc::write_png_grid(out + name, trainer.sample_fixed(), 1, train.height, train.width, 8,
-                           aigc::PixelScale::symmetric);
-      std::printf(
-          "epoch %2d  D loss %.4f  G loss %.4f  D(x) %.3f  D(G(z)) %.3f  (%.2f s)  -> %s%s\n",
-          epoch, s.d_loss, s.g_loss, s.d_real, s.d_fake, s.seconds, out.c_str(), name);
+      std::snprintf(name, sizeof name, "samples_epoch_%03d", epoch);
+      log.image(name, samples, step);
+      log.image("samples", samples, step);
+      log.image("interpolation", aigc::make_grid(trainer.generate(path), 1, h, w, 10, sym), step);
+      std::printf("epoch %2d  D loss %.4f  G loss %.4f  (%.2f s)\n", epoch, d_mean, g_mean,
+                  progress.seconds());
       std::fflush(stdout);
       save();
     }
+    // Samples for scoring (examples/evaluate): IDX bytes.
+    aigc::Rng sampler(seed + 3);
+    aigc::Tensor<float> all(fid_samples, train.features()), z(1, latent);
+    std::vector<int> asked(static_cast<std::size_t>(fid_samples));
+    for (long begin = 0; begin < fid_samples; begin += 1000) {
+      const long rows = std::min(1000L, fid_samples - begin);
+      z.resize(rows, latent);
+      sampler.fill_normal(z);
+      std::vector<int> part(static_cast<std::size_t>(rows));
+      for (long i = 0; i < rows; ++i)
+        part[static_cast<std::size_t>(i)] = asked[static_cast<std::size_t>(begin + i)] =
+            static_cast<int>((begin + i) % 10);
+      all.middleRows(begin, rows) = trainer.generate(z);
+    }
+    aigc::write_idx_images(out + "/samples.idx.gz", all, h, w, sym);
+
+    std::printf("%s, samples.idx.gz (%ld samples for examples/evaluate)\n", log.summary().c_str(),
+                fid_samples);
   } catch (const aigc::NumericError& e) {
     std::fprintf(stderr, "gan: error: %s; the last good checkpoint is %s\n", e.what(),
                  last_checkpoint.c_str());

@@ -1,6 +1,7 @@
 // The variational auto-encoder of PyTorch's examples (vae/main.py), on Fashion-MNIST by default.
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#include <aigc/io/idx_writer.hpp>
 #include <cstdio>
 #include <filesystem>
 
@@ -192,10 +193,19 @@ int main(int argc, char** argv) {
       tb.add_image("interpolation", interp, step);
       save();
     }
+    // Samples for scoring (examples/evaluate): 10000 decoded draws of z ~ N(0, I), IDX bytes.
+    aigc::Rng sampler(seed + 3);
+    aigc::Tensor<float> all(10000, features), zs(1000, latent);
+    for (long begin = 0; begin < 10000; begin += 1000) {
+      sampler.fill_normal(zs);
+      all.middleRows(begin, 1000) = trainer.decode(zs);
+    }
+    aigc::write_idx_images(out + "/samples.idx.gz", all, h, w);
     std::printf(
         "wrote %s/: samples.png, reconstructions.png (originals above reconstructions), "
         "interpolation.png (slerp between two z per row), loss.png, metrics.csv (per "
-        "epoch), steps.csv (per batch), %s; last checkpoint %s\n",
+        "epoch), steps.csv (per batch), samples.idx.gz (10000 samples for "
+        "examples/evaluate), %s; last checkpoint %s\n",
         out.c_str(), tb.path().substr(out.size() + 1).c_str(), last_checkpoint.c_str());
   } catch (const aigc::NumericError& e) {
     std::fprintf(stderr, "vae: error: %s; the last good checkpoint is %s\n", e.what(),

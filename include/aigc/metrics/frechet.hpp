@@ -37,13 +37,17 @@ GaussianStats gaussian_stats(const Eigen::MatrixBase<Derived>& features) {
 
 namespace detail {
 
+// sqrt(max(v, 0)), applied as a scalar lambda: Eigen's vectorised max trips GCC 12's
+// -Wuninitialized on AVX-512 (a false positive in the intrinsics' headers).
+inline double clamped_sqrt(double v) { return v > 0.0 ? std::sqrt(v) : 0.0; }
+
 // The symmetric square root of a symmetric positive semi-definite matrix (eigenvalues below zero,
 // from rounding, are taken as zero).
 inline Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& a) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a);
   if (eig.info() != Eigen::Success)
     throw NumericError("frechet_distance: eigen-decomposition failed");
-  const Eigen::VectorXd roots = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+  const Eigen::VectorXd roots = eig.eigenvalues().unaryExpr(&clamped_sqrt);
   return eig.eigenvectors() * roots.asDiagonal() * eig.eigenvectors().transpose();
 }
 
@@ -64,7 +68,7 @@ inline double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(inner, Eigen::EigenvaluesOnly);
   if (eig.info() != Eigen::Success)
     throw NumericError("frechet_distance: eigen-decomposition failed");
-  const double trace_root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
+  const double trace_root = eig.eigenvalues().unaryExpr(&detail::clamped_sqrt).sum();
   // Not clamped: a value a little below zero shows the rounding of identical inputs.
   return (a.mean - b.mean).squaredNorm() + a.covariance.trace() + b.covariance.trace() -
          2.0 * trace_root;

@@ -1,0 +1,52 @@
+// aigc: a folder of PNG images read as a data set (grey, values in [0, 1] or [-1, 1]).
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "aigc/data/dataset.hpp"
+#include "aigc/io/png.hpp"
+
+namespace aigc {
+
+// Reads every *.png of `dir` (sorted by file name) as one grey channel; all must have the same
+// size. Colour images are converted to grey by stb_image's luminance formula.
+template <class T>
+Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale::unit) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw FileError(dir + ": not a folder");
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (entry.is_regular_file() && ext == ".png") files.push_back(entry.path().string());
+  }
+  if (files.empty()) throw FileError(dir + ": holds no .png files");
+  std::sort(files.begin(), files.end());
+  Dataset<T> d;
+  const T mul = scale == PixelScale::unit ? T(1) / T(255) : T(2) / T(255);
+  const T add = scale == PixelScale::unit ? T(0) : T(-1);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const Image img = read_png(files[i], 1);
+    if (i == 0) {
+      d.height = img.height;
+      d.width = img.width;
+      d.images.resize(static_cast<Index>(files.size()), Index{img.width} * img.height);
+    } else if (img.height != d.height || img.width != d.width) {
+      throw FileError(files[i] + ": is " + std::to_string(img.width) + "x" +
+                      std::to_string(img.height) + ", the folder's first image " + files[0] +
+                      " is " + std::to_string(d.width) + "x" + std::to_string(d.height));
+    }
+    for (Index j = 0; j < d.features(); ++j) {
+      d.images(static_cast<Index>(i), j) =
+          static_cast<T>(img.pixels[static_cast<std::size_t>(j)]) * mul + add;
+    }
+  }
+  return d;
+}
+
+}  // namespace aigc
