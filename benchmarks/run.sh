@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-10}"
-scripts/install-deps.sh libbenchmark-dev libopenblas-dev
+scripts/install-deps.sh libbenchmark-dev libopenblas-dev libtorch-dev
 dir=build/bench
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_BENCHMARKS=ON \
       -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF > /dev/null

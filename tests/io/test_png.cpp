@@ -11,9 +11,10 @@ TEST_CASE("PNG grid has the right size and pixels", "[png]") {
   const Image g = make_grid(imgs, 1, 2, 3, 4, PixelScale::unit, 1);
   CHECK(g.width == 4 * 4 + 1);
   CHECK(g.height == 2 * 3 + 1);
-  CHECK(g.pixels[static_cast<std::size_t>(1 * g.width + 1)] == 0);      // image 0, black
-  CHECK(g.pixels[static_cast<std::size_t>(4 * g.width + 1)] == 255);    // image 4, white
-  const Image s = make_grid<float>(Tensor<float>::Constant(1, 6, -1.0f), 1, 2, 3, 1, PixelScale::symmetric);
+  CHECK(g.pixels[static_cast<std::size_t>(1 * g.width + 1)] == 0);    // image 0, black
+  CHECK(g.pixels[static_cast<std::size_t>(4 * g.width + 1)] == 255);  // image 4, white
+  const Image s =
+      make_grid<float>(Tensor<float>::Constant(1, 6, -1.0f), 1, 2, 3, 1, PixelScale::symmetric);
   CHECK(s.pixels[static_cast<std::size_t>(2 * s.width + 2)] == 0);
   REQUIRE_THROWS_AS(make_grid(imgs, 1, 2, 2, 4), ShapeError);
 }

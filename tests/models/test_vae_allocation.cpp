@@ -3,6 +3,7 @@
 // replaces glibc's malloc, calloc, realloc and aligned allocations with counting wrappers around
 // the originals; they count only while a test switches counting on.
 #include <aigc/models/cvae.hpp>
+#include <aigc/models/dcgan.hpp>
 #include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
 #include <atomic>
@@ -88,20 +89,23 @@ TEST_CASE("VaeTrainer::step allocates nothing after the first batch", "[allocati
   }
   set_num_threads(0);
 }
-TEST_CASE("GanTrainer::step (GAN and cGAN, every objective) allocates nothing after the first "
-          "batch", "[allocation][gan]") {
+TEST_CASE(
+    "GanTrainer::step (GAN and cGAN, every objective) allocates nothing after the first "
+    "batch",
+    "[allocation][gan]") {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    for (GanObjective objective : {GanObjective::bce, GanObjective::lsgan, GanObjective::hinge,
-                                   GanObjective::wasserstein}) {
+    for (GanObjective objective :
+         {GanObjective::bce, GanObjective::lsgan, GanObjective::hinge, GanObjective::wasserstein}) {
       for (int classes : {0, 10}) {
         Rng init(0), data(1);
         auto g = make_mlp_generator<float>(64, 100, init, classes);
         auto d = make_mlp_discriminator<float>(100, init, classes);
         const GanOptions options{.objective = objective, .d_steps = 2};
-        auto trainer = classes ? std::make_unique<GanTrainer<float>>(
-                                     *g, *d, conditioning_layer(*g), conditioning_layer(*d), options)
-                               : std::make_unique<GanTrainer<float>>(*g, *d, options);
+        auto trainer = classes
+                           ? std::make_unique<GanTrainer<float>>(*g, *d, conditioning_layer(*g),
+                                                                 conditioning_layer(*d), options)
+                           : std::make_unique<GanTrainer<float>>(*g, *d, options);
         Tensor<float> x(64, 100);
         data.fill_uniform(x, -1.0, 1.0);
         std::vector<int> labels(64);
@@ -136,6 +140,22 @@ TEST_CASE("CvaeTrainer::step allocates nothing after the first batch", "[allocat
   g_allocations = 0;
   g_counting = true;
   for (int i = 0; i < 3; ++i) trainer.step(x, labels);
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
+}
+TEST_CASE("GanTrainer::step on the DCGAN allocates nothing after the first batch",
+          "[allocation][dcgan]") {
+  Rng init(0), data(1);
+  auto g = make_dcgan_generator<float>(16, init);
+  auto d = make_dcgan_discriminator<float>(init);
+  GanTrainer<float> trainer(*g, *d, {.latent = 16, .fixed_samples = 4});
+  Tensor<float> x(8, 784);
+  data.fill_uniform(x, -1.0, 1.0);
+  trainer.step(x);
+  trainer.step(x);
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 2; ++i) trainer.step(x);
   g_counting = false;
   CHECK(g_allocations.load() == 0);
 }

@@ -1,63 +1,78 @@
-// aigc: the Module interface every layer and network implements.
+/// @file
+/// aigc: the Module interface every layer and network implements.
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aigc/core/buffer.hpp"
 #include "aigc/core/param.hpp"
 #include "aigc/core/tensor.hpp"
 
 namespace aigc {
 
-// forward(x) computes the output and caches what backward needs; backward(dy) accumulates the
-// parameter gradients and returns dx. Both return references to buffers the module owns, valid
-// until its next forward/backward; buffers are sized once per batch shape.
+/// The interface of every layer and network: forward(x) computes the output and caches what
+/// backward needs; backward(dy) accumulates the parameter gradients and returns dx. Both return
+/// references to buffers the module owns, valid until its next forward/backward; buffers are sized
+/// once per batch shape.
 template <class T>
 class Module {
  public:
+  /// Virtual: modules are owned through Module pointers (Sequential).
   virtual ~Module() = default;
 
+  /// Computes the output of a batch `x` (one sample per row) and caches what backward needs.
   virtual const Tensor<T>& forward(const Tensor<T>& x) = 0;
+  /// Given dY = dL/dY for the last forward, accumulates the parameter gradients into
+  /// their Param::grad and returns dX = dL/dX (empty when needs_input_grad() is false).
   virtual const Tensor<T>& backward(const Tensor<T>& dy) = 0;
 
-  // The trainable parameters, with their full names.
+  /// The trainable parameters, with their full names.
   virtual std::vector<Param<T>*> params() { return {}; }
 
-  // Train mode (default) or eval mode; BatchNorm and Dropout behave differently.
+  /// The non-trainable state (running statistics), with their full names, for checkpoints.
+  virtual std::vector<Buffer<T>*> buffers() { return {}; }
+
+  /// Train mode (default) or eval mode; BatchNorm and Dropout behave differently.
   virtual void set_training(bool on) { training_ = on; }
+  /// True in train mode.
   bool training() const { return training_; }
 
-  // The module's path (e.g. "encoder.fc1"); parameter names derive from it.
+  /// The module's path (e.g. "encoder.fc1"); parameter names derive from it.
   virtual void set_name(const std::string& name) { name_ = name; }
+  /// The module's path, "" when unnamed.
   const std::string& name() const { return name_; }
 
-  // When false, backward may skip computing dx (the first layer of a network needs no dx);
-  // it then returns an empty tensor.
+  /// When false, backward may skip computing dx (the first layer of a network needs no dx);
+  /// it then returns an empty tensor.
   virtual void set_needs_input_grad(bool on) { needs_input_grad_ = on; }
+  /// Whether backward must compute dx.
   bool needs_input_grad() const { return needs_input_grad_; }
 
-  // When false, backward leaves every parameter gradient untouched and only computes dx: a GAN's
-  // generator step backpropagates through the discriminator this way without disturbing (or
-  // paying for) the discriminator's own gradients. Containers pass it to all their children;
-  // every module with parameters must honour it.
+  /// When false, backward leaves every parameter gradient untouched and only computes dx: a
+  /// GAN's generator step backpropagates through the discriminator this way without disturbing
+  /// (or paying for) the discriminator's own gradients. Containers pass it to all their
+  /// children; every module with parameters must honour it.
   virtual void set_needs_param_grads(bool on) { needs_param_grads_ = on; }
+  /// Whether backward accumulates the parameter gradients (default true).
   bool needs_param_grads() const { return needs_param_grads_; }
 
+  /// Sets the gradients of all params() to zero.
   void zero_grad() {
     for (Param<T>* p : params()) p->zero_grad();
   }
 
  protected:
-  // "name.suffix", or just "suffix" for an unnamed module.
+  /// "name.suffix", or just "suffix" for an unnamed module.
   std::string child_name(const std::string& suffix) const {
     return name_.empty() ? suffix : name_ + "." + suffix;
   }
 
-  bool training_ = true;
-  bool needs_input_grad_ = true;
-  bool needs_param_grads_ = true;
-  std::string name_;
+  bool training_ = true;           ///< Train mode (true) or eval mode.
+  bool needs_input_grad_ = true;   ///< Whether backward computes dx.
+  bool needs_param_grads_ = true;  ///< Whether backward accumulates the parameter gradients.
+  std::string name_;               ///< The module's path.
 };
 
 }  // namespace aigc

@@ -1,4 +1,5 @@
-// aigc: seeded random numbers, bitwise reproducible on every platform (xoshiro256**).
+/// @file
+/// aigc: seeded random numbers, bitwise reproducible on every platform (xoshiro256**).
 #pragma once
 
 #include <array>
@@ -10,18 +11,22 @@
 
 namespace aigc {
 
+/// A seeded xoshiro256** generator: the same seed gives the same numbers on every platform.
 class Rng {
  public:
+  /// The generator's 256-bit state.
   using State = std::array<std::uint64_t, 4>;
 
+  /// A generator seeded with `seed` (through splitmix64).
   explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
 
+  /// Restarts the generator from `seed`.
   void reseed(std::uint64_t seed) {
     std::uint64_t x = seed;
     for (auto& s : state_) s = splitmix64(x);
   }
 
-  // Uniform 64-bit integer.
+  /// Uniform 64-bit integer.
   std::uint64_t next_u64() {
     const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
     const std::uint64_t t = state_[1] << 17;
@@ -34,13 +39,13 @@ class Rng {
     return result;
   }
 
-  // Uniform in [0, 1) with 53 random bits.
+  /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
-  // Uniform in [lo, hi).
+  /// Uniform in [lo, hi).
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
 
-  // Uniform integer in [0, n), without modulo bias.
+  /// Uniform integer in [0, n), without modulo bias.
   std::uint64_t below(std::uint64_t n) {
     const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     std::uint64_t r;
@@ -49,7 +54,7 @@ class Rng {
     return r % n;
   }
 
-  // Standard normal (Box-Muller; both values of a pair used in turn).
+  /// Standard normal (Box-Muller; both values of a pair used in turn).
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
@@ -66,25 +71,29 @@ class Rng {
     return r * std::cos(a);
   }
 
+  /// Fills t with independent draws from U(lo, hi).
   template <class T>
   void fill_uniform(Tensor<T>& t, double lo, double hi) {
     T* p = t.data();
     for (Index i = 0; i < t.size(); ++i) p[i] = static_cast<T>(uniform(lo, hi));
   }
 
+  /// Fills t with independent draws from N(mean, stddev^2).
   template <class T>
   void fill_normal(Tensor<T>& t, double mean = 0.0, double stddev = 1.0) {
     T* p = t.data();
     for (Index i = 0; i < t.size(); ++i) p[i] = static_cast<T>(mean + stddev * normal());
   }
 
-  // The whole state, for checkpoints.
+  /// The whole state, for checkpoints.
   struct Snapshot {
-    State state;
-    bool has_spare;
-    double spare;
+    State state;     ///< the xoshiro256** state
+    bool has_spare;  ///< whether a second Box-Muller value is pending
+    double spare;    ///< the pending value
   };
+  /// The generator's whole state.
   Snapshot snapshot() const { return {state_, has_spare_, spare_}; }
+  /// Continues from a state taken by snapshot().
   void restore(const Snapshot& s) {
     state_ = s.state;
     has_spare_ = s.has_spare;

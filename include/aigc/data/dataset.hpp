@@ -1,4 +1,5 @@
-// aigc: an image data set in memory, and the Fashion-MNIST / MNIST loaders.
+/// @file
+/// aigc: an image data set in memory, and the Fashion-MNIST / MNIST loaders.
 #pragma once
 
 #include <filesystem>
@@ -9,22 +10,29 @@
 
 namespace aigc {
 
-// How pixel bytes 0..255 map to values: [0, 1] (VAEs) or [-1, 1] (GANs with tanh outputs).
-enum class PixelScale { unit, symmetric };
+/// How pixel bytes 0..255 map to values: [0, 1] (VAEs) or [-1, 1] (GANs with tanh outputs).
+enum class PixelScale {
+  unit,      ///< x / 255, in [0, 1]
+  symmetric  ///< 2 x / 255 - 1, in [-1, 1]
+};
 
-// Images as rows (n x channels*height*width, NCHW), labels in [0, num_classes).
+/// Images as rows (n x channels*height*width, NCHW), labels in [0, num_classes).
 template <class T>
 struct Dataset {
-  Tensor<T> images;
-  std::vector<int> labels;  // empty when the set has no labels
-  Index channels = 1, height = 0, width = 0;
-  int num_classes = 0;
+  Tensor<T> images;         ///< one image per row, values scaled by a PixelScale
+  std::vector<int> labels;  ///< empty when the set has no labels
+  Index channels = 1;       ///< channels of one image
+  Index height = 0;         ///< rows of pixels of one image
+  Index width = 0;          ///< columns of pixels of one image
+  int num_classes = 0;      ///< 1 + the largest label; 0 without labels
 
+  /// Number of images.
   Index size() const { return images.rows(); }
+  /// Values per image: channels * height * width.
   Index features() const { return images.cols(); }
 };
 
-// Reads an IDX image file (n x rows x cols) and scales it.
+/// Reads an IDX image file (n x rows x cols) and scales it.
 template <class T>
 Dataset<T> read_idx_images(const std::string& path, PixelScale scale = PixelScale::unit) {
   IdxArray a = read_idx(path, 3);
@@ -39,7 +47,7 @@ Dataset<T> read_idx_images(const std::string& path, PixelScale scale = PixelScal
   return d;
 }
 
-// Reads an IDX label file (n labels); every label must be below max_classes.
+/// Reads an IDX label file (n labels); every label must be below max_classes.
 inline std::vector<int> read_idx_labels(const std::string& path, int max_classes = 256) {
   IdxArray a = read_idx(path, 1);
   std::vector<int> labels(a.values.begin(), a.values.end());
@@ -52,7 +60,7 @@ inline std::vector<int> read_idx_labels(const std::string& path, int max_classes
   return labels;
 }
 
-// Reads an image file and its label file; their counts must agree.
+/// Reads an image file and its label file; their counts must agree.
 template <class T>
 Dataset<T> read_idx_dataset(const std::string& images_path, const std::string& labels_path,
                             PixelScale scale = PixelScale::unit, int max_classes = 256) {
@@ -68,13 +76,17 @@ Dataset<T> read_idx_dataset(const std::string& images_path, const std::string& l
   return d;
 }
 
-// Where Debian's dataset-fashion-mnist package puts the data.
+/// Where Debian's dataset-fashion-mnist package puts the data.
 inline const char* default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
 
-enum class Split { train, test };
+/// Which part of an MNIST-format folder to load.
+enum class Split {
+  train,  ///< train-*-ubyte
+  test    ///< t10k-*-ubyte
+};
 
-// Loads the train or test split of an MNIST-format folder ({train,t10k}-{images-idx3,
-// labels-idx1}-ubyte, each raw or .gz).
+/// Loads the train or test split of an MNIST-format folder ({train,t10k}-{images-idx3,
+/// labels-idx1}-ubyte, each raw or .gz).
 template <class T>
 Dataset<T> load_mnist_format(const std::string& dir, Split split, PixelScale scale = PixelScale::unit) {
   namespace fs = std::filesystem;

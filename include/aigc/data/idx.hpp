@@ -1,8 +1,10 @@
-// aigc: reader for IDX files (the MNIST format), raw or gzip'd.
+/// @file
+/// aigc: reader for IDX files (the MNIST format), raw or gzip'd.
 #pragma once
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -14,10 +16,10 @@
 
 namespace aigc {
 
-// The decoded contents of an IDX file of unsigned bytes: its dimensions and its values.
+/// The decoded contents of an IDX file of unsigned bytes: its dimensions and its values.
 struct IdxArray {
-  std::vector<Index> dims;
-  std::vector<std::uint8_t> values;
+  std::vector<Index> dims;           ///< the size of each dimension, outermost first
+  std::vector<std::uint8_t> values;  ///< the values, row-major
 };
 
 namespace detail {
@@ -28,7 +30,7 @@ struct GzCloser {
   }
 };
 
-// Reads up to n bytes; returns how many arrived. Throws on a corrupt stream.
+/// Reads up to n bytes; returns how many arrived. Throws on a corrupt stream.
 inline std::size_t gz_read_some(gzFile f, void* out, std::size_t n, const std::string& path) {
   std::size_t got = 0;
   auto* dst = static_cast<unsigned char*>(out);
@@ -48,9 +50,9 @@ inline std::size_t gz_read_some(gzFile f, void* out, std::size_t n, const std::s
 
 }  // namespace detail
 
-// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
-// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
-// header that lies about its sizes cannot cause a huge allocation.
+/// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
+/// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
+/// header that lies about its sizes cannot cause a huge allocation.
 inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
   std::unique_ptr<gzFile_s, detail::GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -68,8 +70,9 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
   }
   const int ndims = magic[3];
   if (ndims < 1 || (expected_dims > 0 && ndims != expected_dims)) {
-    throw FileError(path + ": wrong IDX magic number: " + std::to_string(ndims) +
-                    " dimensions, expected " + std::to_string(expected_dims));
+    throw FileError(
+        path + ": wrong IDX magic number: " + std::to_string(ndims) + " dimensions, expected " +
+        (expected_dims > 0 ? std::to_string(expected_dims) : std::string("at least 1")));
   }
   IdxArray out;
   std::uint64_t total = 1;
@@ -87,10 +90,13 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
     }
     out.dims.push_back(static_cast<Index>(dim));
   }
-  // Read in chunks so that storage follows the data, not the header.
-  const std::size_t chunk = std::size_t{1} << 22;
+  // Read in chunks growing with what has arrived (64 KiB, then doubling up to 4 MiB), so that
+  // storage follows the data, not the header.
   while (out.values.size() < total) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - out.values.size()));
+    const std::size_t chunk =
+        std::clamp<std::size_t>(out.values.size(), std::size_t{1} << 16, std::size_t{1} << 22);
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - out.values.size()));
     const std::size_t old = out.values.size();
     out.values.resize(old + want);
     const std::size_t got = detail::gz_read_some(f.get(), out.values.data() + old, want, path);

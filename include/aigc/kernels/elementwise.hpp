@@ -1,7 +1,8 @@
-// aigc: elementwise kernels: fused bias + activation and its backward, column sums, and the
-// pointwise parts of the losses. Written once on Simd<T, A>::V (vectorised exp/log/tanh from
-// xsimd, a padded last vector), split over the threads; the losses' sums are bitwise the same
-// for any number of threads.
+/// @file
+/// aigc: elementwise kernels: fused bias + activation and its backward, column sums, and the
+/// pointwise parts of the losses. Written once on Simd<T, A>::V (vectorised exp/log/tanh from
+/// xsimd, a padded last vector), split over the threads; the losses' sums are bitwise the same
+/// for any number of threads.
 #pragma once
 
 #include <algorithm>
@@ -14,7 +15,14 @@
 
 namespace aigc {
 
-enum class Activation { identity, relu, leaky_relu, sigmoid, tanh };
+/// A pointwise activation, fused into the layers' output passes.
+enum class Activation {
+  identity,    ///< y = x
+  relu,        ///< y = max(x, 0)
+  leaky_relu,  ///< y = x for x > 0, else slope * x
+  sigmoid,     ///< y = 1 / (1 + exp(-x))
+  tanh         ///< y = tanh(x)
+};
 
 }  // namespace aigc
 
@@ -22,11 +30,11 @@ namespace aigc::kernels {
 
 namespace detail {
 
-// Elements per thread below which a pass stays on one thread (fork/join costs a few µs).
-inline constexpr Index cheap_grain = Index{1} << 12;      // a few flops per element
-inline constexpr Index expensive_grain = Index{1} << 11;  // an exp, log or tanh per element
+/// Elements per thread below which a pass stays on one thread (fork/join costs a few µs).
+inline constexpr Index cheap_grain = Index{1} << 12;      ///< a few flops per element
+inline constexpr Index expensive_grain = Index{1} << 11;  ///< an exp, log or tanh per element
 
-// Calls f(std::integral_constant<Activation, act>) for the run-time act.
+/// Calls f(std::integral_constant<Activation, act>) for the run-time act.
 template <class F>
 void with_activation(Activation act, F&& f) {
   using A = Activation;
@@ -49,7 +57,7 @@ void with_activation(Activation act, F&& f) {
   }
 }
 
-// act(v).
+/// act(v).
 template <Activation act, class S, class V>
 V activate(const V& v, const V& slope) {
   const V zero = S::broadcast(0);
@@ -67,7 +75,7 @@ V activate(const V& v, const V& slope) {
   }
 }
 
-// dy * act'(x), through the output y = act(x).
+/// dy * act'(x), through the output y = act(x).
 template <Activation act, class S, class V>
 V activate_backward(const V& dy, const V& y, const V& slope) {
   const V zero = S::broadcast(0), one = S::broadcast(1);
@@ -84,14 +92,14 @@ V activate_backward(const V& dy, const V& y, const V& slope) {
   }
 }
 
-// Threads for a pass of n elements with the given grain.
+/// Threads for a pass of n elements with the given grain.
 inline Index grain_for(Activation act) {
   return act == Activation::sigmoid || act == Activation::tanh ? expensive_grain : cheap_grain;
 }
 
-// Sums chunk(begin, end) over [0, n) cut into chunks that depend on n alone (multiples of 64
-// elements, at most 256 of them), computed in parallel and added in chunk order: the result is
-// bitwise the same for any number of threads.
+/// Sums chunk(begin, end) over [0, n) cut into chunks that depend on n alone (multiples of 64
+/// elements, at most 256 of them), computed in parallel and added in chunk order: the result is
+/// bitwise the same for any number of threads.
 template <class F>
 double parallel_sum(Index n, Index grain, F&& chunk) {
   constexpr Index max_chunks = 256;
@@ -108,8 +116,8 @@ double parallel_sum(Index n, Index grain, F&& chunk) {
   return sum;
 }
 
-// Sums, over [begin, end), the vectors term(i, n, full) returns (only the first n lanes of the
-// last, partial one): per-lane sums in T, then the lanes in order, in double.
+/// Sums, over [begin, end), the vectors term(i, n, full) returns (only the first n lanes of the
+/// last, partial one): per-lane sums in T, then the lanes in order, in double.
 template <class T, class A, class Term>
 double sum_vectors(Index begin, Index end, Term&& term) {
   using S = Simd<T, A>;
@@ -125,7 +133,7 @@ double sum_vectors(Index begin, Index end, Term&& term) {
   return S::sum(acc) + tail;
 }
 
-// y[r, c] = act(y[r, c] + b[c]) for r < rows, c < cols, rows ld apart, on the calling thread.
+/// y[r, c] = act(y[r, c] + b[c]) for r < rows, c < cols, rows ld apart, on the calling thread.
 template <class T, class A>
 void bias_activation_block(T* y, Index ld, const T* b, Index rows, Index cols, Activation act,
                            T slope) {
@@ -146,7 +154,7 @@ void bias_activation_block(T* y, Index ld, const T* b, Index rows, Index cols, A
 
 }  // namespace detail
 
-// dst[i] = src[i] (the caches of the layers' inputs).
+/// dst[i] = src[i] (the caches of the layers' inputs).
 template <class T>
 void copy(const T* src, T* dst, Index n) {
   aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
@@ -154,7 +162,7 @@ void copy(const T* src, T* dst, Index n) {
   });
 }
 
-// Row r of dst (cols values) = row index[r] of src: a mini-batch gathered from a data set.
+/// Row r of dst (cols values) = row index[r] of src: a mini-batch gathered from a data set.
 template <class T>
 void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* dst) {
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, cols));
@@ -163,7 +171,7 @@ void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* ds
   });
 }
 
-// x[i] = value (zeroing gradients).
+/// x[i] = value (zeroing gradients).
 template <class T>
 void fill(T* x, Index n, T value) {
   aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
@@ -171,7 +179,7 @@ void fill(T* x, Index n, T value) {
   });
 }
 
-// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
+/// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
 template <class T, class A = simd_arch>
 void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activation act, T slope) {
   if (rows <= 0 || cols <= 0) return;
@@ -181,7 +189,7 @@ void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activatio
   });
 }
 
-// dx = dy * act'(x), with act' expressed through the output y = act(x) (slope > 0 for leaky).
+/// dx = dy * act'(x), with act' expressed through the output y = act(x) (slope > 0 for leaky).
 template <class T, class A = simd_arch>
 void activation_backward(const T* dy, const T* y, T* dx, Index n, Activation act, T slope) {
   using S = detail::Simd<T, A>;
@@ -198,7 +206,7 @@ void activation_backward(const T* dy, const T* y, T* dx, Index n, Activation act
   });
 }
 
-// out[c] (+)= sum over r of x[r, c], rows added in order (as a naive loop would).
+/// out[c] (+)= sum over r of x[r, c], rows added in order (as a naive loop would).
 template <class T, class A = simd_arch>
 void column_sums(const T* x, Index rows, Index cols, T* out, bool accumulate) {
   using S = detail::Simd<T, A>;
@@ -216,8 +224,8 @@ void column_sums(const T* x, Index rows, Index cols, T* out, bool accumulate) {
   });
 }
 
-// Sum over i of BCE(sigmoid(z_i), t_i) = max(z,0) - z*t + log(1 + exp(-|z|)), stable for any z.
-// When dz is not null, dz_i = scale * (sigmoid(z_i) - t_i).
+/// Sum over i of BCE(sigmoid(z_i), t_i) = max(z,0) - z*t + log(1 + exp(-|z|)), stable for any z.
+/// When dz is not null, dz_i = scale * (sigmoid(z_i) - t_i).
 template <class T, class A = simd_arch>
 double bce_with_logits(const T* z, const T* t, Index n, T* dz, T scale) {
   using S = detail::Simd<T, A>;
@@ -236,7 +244,7 @@ double bce_with_logits(const T* z, const T* t, Index n, T* dz, T scale) {
   });
 }
 
-// Sum over i of (x_i - t_i)^2; when dx is not null, dx_i = scale * 2 (x_i - t_i).
+/// Sum over i of (x_i - t_i)^2; when dx is not null, dx_i = scale * 2 (x_i - t_i).
 template <class T, class A = simd_arch>
 double squared_error(const T* x, const T* t, Index n, T* dx, T scale) {
   using S = detail::Simd<T, A>;
@@ -251,8 +259,8 @@ double squared_error(const T* x, const T* t, Index n, T* dx, T scale) {
   });
 }
 
-// Sum over i of -1/2 (1 + lv_i - mu_i^2 - exp(lv_i)) = KL(N(mu, exp(lv)) || N(0, 1)).
-// When dmu/dlv are not null: dmu_i = scale * mu_i, dlv_i = scale * (exp(lv_i) - 1) / 2.
+/// Sum over i of -1/2 (1 + lv_i - mu_i^2 - exp(lv_i)) = KL(N(mu, exp(lv)) || N(0, 1)).
+/// When dmu/dlv are not null: dmu_i = scale * mu_i, dlv_i = scale * (exp(lv_i) - 1) / 2.
 template <class T, class A = simd_arch>
 double gaussian_kl(const T* mu, const T* logvar, Index n, T* dmu, T* dlogvar, T scale) {
   using S = detail::Simd<T, A>;
@@ -269,7 +277,7 @@ double gaussian_kl(const T* mu, const T* logvar, Index n, T* dmu, T* dlogvar, T 
   });
 }
 
-// z = mu + eps * exp(logvar / 2); std_out receives exp(logvar / 2) for the backward pass.
+/// z = mu + eps * exp(logvar / 2); std_out receives exp(logvar / 2) for the backward pass.
 template <class T, class A = simd_arch>
 void reparameterize(const T* mu, const T* logvar, const T* eps, T* z, T* std_out, Index n) {
   using S = detail::Simd<T, A>;
@@ -283,7 +291,7 @@ void reparameterize(const T* mu, const T* logvar, const T* eps, T* z, T* std_out
   });
 }
 
-// dmu += dz; dlogvar += dz * eps * std / 2 (the backward of reparameterize).
+/// dmu += dz; dlogvar += dz * eps * std / 2 (the backward of reparameterize).
 template <class T, class A = simd_arch>
 void reparameterize_backward(const T* dz, const T* eps, const T* std_in, T* dmu, T* dlogvar,
                              Index n) {

@@ -1,5 +1,6 @@
-// aigc: general matrix multiply on row-major storage: packed, cache-blocked, with a
-// register-blocked micro-kernel written once on xsimd batches, threaded over the output.
+/// @file
+/// aigc: general matrix multiply on row-major storage: packed, cache-blocked, with a
+/// register-blocked micro-kernel written once on xsimd batches, threaded over the output.
 #pragma once
 
 #include <algorithm>
@@ -12,28 +13,32 @@
 
 namespace aigc::kernels {
 
-enum class Trans { no, yes };
+/// Whether a GEMM operand is used as stored or transposed.
+enum class Trans {
+  no,  ///< op(A) = A
+  yes  ///< op(A) = A^T
+};
 
 namespace detail {
 
-// Tile and block sizes for scalar T on architecture A. A tile is MR rows by NV vectors of the
-// output, MR * NV accumulators held in registers (AVX-512: 8 x 3 of 32 registers, AVX/SSE: 6 x 2
-// of 16).
+/// Tile and block sizes for scalar T on architecture A. A tile is MR rows by NV vectors of the
+/// output, MR * NV accumulators held in registers (AVX-512: 8 x 3 of 32 registers, AVX/SSE: 6 x 2
+/// of 16).
 template <class T, class A>
 struct GemmBlocking {
   using S = Simd<T, A>;
   static constexpr int NV = S::W == 1 ? 4 : (S::registers >= 32 ? 3 : 2);
   static constexpr int MR = S::W == 1 ? 4 : (S::registers >= 32 ? 8 : 6);
   static constexpr Index NR = NV * S::W;
-  static constexpr Index KC = 1024;  // depth of a block (an MR x KC panel of X stays in L1)
-  static constexpr Index Y_BLOCK = 512 * 1024 / sizeof(T);  // packed Y values (stay in L2)
+  static constexpr Index KC = 1024;  ///< depth of a block (an MR x KC panel of X stays in L1)
+  static constexpr Index Y_BLOCK = 512 * 1024 / sizeof(T);  ///< packed Y values (stay in L2)
 };
 
-// The core GEMM on strided views: Out = alpha * X Y + beta * Out, X R x K, Y K x C, with
-//   X(r, k) = x[r * x_rs + k * x_ks]  read in place and broadcast (x_ks == 1 or x_rs == 1),
-//   Y(k, c) = y[k * y_ks + c * y_cs]  packed into panels of NR columns (vectors),
-//   Out(r, c) = out[r * o_rs + c * o_cs] (o_cs == 1: rows of vectors; o_rs == 1: transposed).
-// With an epilogue, the output is then replaced by act(C + bias) (bias indexed by C's columns).
+/// The core GEMM on strided views: Out = alpha * X Y + beta * Out, X R x K, Y K x C, with
+///   X(r, k) = x[r * x_rs + k * x_ks]  read in place and broadcast (x_ks == 1 or x_rs == 1),
+///   Y(k, c) = y[k * y_ks + c * y_cs]  packed into panels of NR columns (vectors),
+///   Out(r, c) = out[r * o_rs + c * o_cs] (o_cs == 1: rows of vectors; o_rs == 1: transposed).
+/// With an epilogue, the output is then replaced by act(C + bias) (bias indexed by C's columns).
 template <class T>
 struct GemmView {
   const T* x;
@@ -48,12 +53,12 @@ struct GemmView {
   bool epilogue() const { return bias || act != Activation::identity; }
 };
 
-// One tile: Out[0:mr, 0:nr] = alpha * X[0:mr, 0:kc] Yp + beta * Out (beta == 0: Out not read).
-// XK: X rows are k-contiguous, row r at x + min(r, mr - 1) * xs; else X(r, k) = x[k * xs + r]
-// for r < MR (the caller pads). Yp holds kc rows of NP >= NV vectors (packed, aligned).
-// OT: Out is transposed (Out(r, c) at out[c * ldo + r]); else Out(r, c) at out[r * ldo + c].
-// Edge tiles go through an aligned copy so every element sees the same instructions wherever
-// the tile boundaries fall.
+/// One tile: Out[0:mr, 0:nr] = alpha * X[0:mr, 0:kc] Yp + beta * Out (beta == 0: Out not read).
+/// XK: X rows are k-contiguous, row r at x + min(r, mr - 1) * xs; else X(r, k) = x[k * xs + r]
+/// for r < MR (the caller pads). Yp holds kc rows of NP >= NV vectors (packed, aligned).
+/// OT: Out is transposed (Out(r, c) at out[c * ldo + r]); else Out(r, c) at out[r * ldo + c].
+/// Edge tiles go through an aligned copy so every element sees the same instructions wherever
+/// the tile boundaries fall.
 template <class T, class A, int MR, int NV, int NP, bool XK, bool OT>
 void gemm_tile(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta, T* out, Index ldo,
                Index mr, Index nr) {
@@ -152,7 +157,7 @@ void gemm_tile(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta, T* 
   }
 }
 
-// Calls gemm_tile with the fewest vectors that cover nr columns of NP-vector panels.
+/// Calls gemm_tile with the fewest vectors that cover nr columns of NP-vector panels.
 template <class T, class A, int MR, int NP, bool XK, bool OT, int NV = NP>
 void gemm_tile_cols(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta, T* out, Index ldo,
                     Index mr, Index nr) {
@@ -166,8 +171,8 @@ void gemm_tile_cols(Index kc, const T* x, Index xs, const T* yp, T alpha, T beta
   gemm_tile<T, A, MR, NV, NP, XK, OT>(kc, x, xs, yp, alpha, beta, out, ldo, mr, nr);
 }
 
-// Packs Y(p0 + k, c0 + c) for k < kc, c < nc into panels of NR columns: panel q holds kc rows
-// of NR values (zero past the last column).
+/// Packs Y(p0 + k, c0 + c) for k < kc, c < nc into panels of NR columns: panel q holds kc rows
+/// of NR values (zero past the last column).
 template <class T, class A, Index NR>
 void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, Index nc, T* yp) {
   using S = Simd<T, A>;
@@ -207,15 +212,15 @@ void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, In
   }
 }
 
-// The scratch panels of the calling thread (allocated on first use, then reused).
+/// The scratch panels of the calling thread (allocated on first use, then reused).
 inline AlignedBuffer& gemm_scratch(int which) {
   thread_local AlignedBuffer buffers[2];
   return buffers[which];
 }
 
-// Out[r0:r1, c0:c1] of the core GEMM on the calling thread, with Y packed in panels of NP
-// vectors. The depth blocks depend on K alone, so every element sees the same sequence of
-// operations for any split of the output and any panel width.
+/// Out[r0:r1, c0:c1] of the core GEMM on the calling thread, with Y packed in panels of NP
+/// vectors. The depth blocks depend on K alone, so every element sees the same sequence of
+/// operations for any split of the output and any panel width.
 template <class T, class A, bool XK, bool OT, int NP>
 void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index r1, Index c0,
                 Index c1) {
@@ -267,12 +272,12 @@ void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index 
   }
 }
 
-// Runs the core GEMM over an R x C output, split over the threads. Each thread packs the columns
-// of Y it needs in its own cache (measured faster than sharing packed blocks between cores). The
-// threads split the columns when there are enough column panels to balance them (each packs
-// only its own columns), else the rows (each packs all of Y). The weight-gradient case (X = op(A)
-// with A k-major, i.e. dW = dY^T X) splits the rows: each thread then owns contiguous halves of
-// dW, as the optimiser's and the zeroing passes do, instead of pulling lines from the other core.
+/// Runs the core GEMM over an R x C output, split over the threads. Each thread packs the columns
+/// of Y it needs in its own cache (measured faster than sharing packed blocks between cores). The
+/// threads split the columns when there are enough column panels to balance them (each packs
+/// only its own columns), else the rows (each packs all of Y). The weight-gradient case (X = op(A)
+/// with A k-major, i.e. dW = dY^T X) splits the rows: each thread then owns contiguous halves of
+/// dW, as the optimiser's and the zeroing passes do, instead of pulling lines from the other core.
 template <class T, class A, bool XK, bool OT>
 void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta) {
   using G = GemmBlocking<T, A>;
@@ -315,7 +320,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
 
 namespace detail {
 
-// The GEMM of both public entry points below, with an optional epilogue.
+/// The GEMM of both public entry points below, with an optional epilogue.
 template <class T, class A>
 void gemm_impl(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a,
                Index lda, const T* b, Index ldb, T beta, T* c, Index ldc, const T* bias,
@@ -366,9 +371,9 @@ void gemm_impl(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
 
 }  // namespace detail
 
-// C = alpha * op(A) * op(B) + beta * C with op(A) M x K and op(B) K x N, all row-major with
-// leading dimensions lda, ldb, ldc. beta == 0 overwrites C (NaNs in C are not propagated).
-// Threads split C into blocks; the result is bitwise the same for any number of threads.
+/// C = alpha * op(A) * op(B) + beta * C with op(A) M x K and op(B) K x N, all row-major with
+/// leading dimensions lda, ldb, ldc. beta == 0 overwrites C (NaNs in C are not propagated).
+/// Threads split C into blocks; the result is bitwise the same for any number of threads.
 template <class T, class A = simd_arch>
 void gemm(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a, Index lda,
           const T* b, Index ldb, T beta, T* c, Index ldc) {
@@ -376,9 +381,9 @@ void gemm(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, cons
                           Activation::identity, T(0));
 }
 
-// C = act(alpha * op(A) * op(B) + beta * C + bias) with bias[j] added to column j (bias may be
-// null): the GEMM with the bias and activation applied to each finished block of C while it is
-// still in cache (a fused Dense forward).
+/// C = act(alpha * op(A) * op(B) + beta * C + bias) with bias[j] added to column j (bias may be
+/// null): the GEMM with the bias and activation applied to each finished block of C while it is
+/// still in cache (a fused Dense forward).
 template <class T, class A = simd_arch>
 void gemm_bias_activation(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
                           const T* a, Index lda, const T* b, Index ldb, T beta, T* c, Index ldc,

@@ -1,10 +1,11 @@
-// aigc: the thread partitioning. Work is split by output ranges whose boundaries depend only on
-// the problem, never on timing, so results are bitwise the same for any thread count.
-//
-// The parts run on a small pool of worker threads of aigc's own (the calling thread runs part 0).
-// A worker spins for a fraction of a millisecond waiting for the next job, then sleeps. Starting
-// a job and waiting for it costs about 1 µs on the development machine, against about 3 µs for
-// an OpenMP parallel region; a training step of the VAE starts some 30 of them.
+/// @file
+/// aigc: the thread partitioning. Work is split by output ranges whose boundaries depend only on
+/// the problem, never on timing, so results are bitwise the same for any thread count.
+///
+/// The parts run on a small pool of worker threads of aigc's own (the calling thread runs part 0).
+/// A worker spins for a fraction of a millisecond waiting for the next job, then sleeps. Starting
+/// a job and waiting for it costs about 1 µs on the development machine, against about 3 µs for
+/// an OpenMP parallel region; a training step of the VAE starts some 30 of them.
 #pragma once
 
 #include <algorithm>
@@ -26,7 +27,7 @@ inline std::atomic<int>& thread_setting() {
   return n;
 }
 
-// OMP_NUM_THREADS if set to a positive number, else the number of hardware threads.
+/// OMP_NUM_THREADS if set to a positive number, else the number of hardware threads.
 inline int default_num_threads() {
   static const int n = [] {
     if (const char* env = std::getenv("OMP_NUM_THREADS")) {
@@ -39,13 +40,13 @@ inline int default_num_threads() {
 }
 }  // namespace detail
 
-// Number of threads aigc's kernels use. Defaults to OMP_NUM_THREADS, else all hardware threads.
+/// Number of threads aigc's kernels use. Defaults to OMP_NUM_THREADS, else all hardware threads.
 inline int num_threads() {
   const int n = detail::thread_setting().load(std::memory_order_relaxed);
   return n > 0 ? n : detail::default_num_threads();
 }
 
-// Sets the number of threads aigc's kernels use; n <= 0 restores the default.
+/// Sets the number of threads aigc's kernels use; n <= 0 restores the default.
 inline void set_num_threads(int n) { detail::thread_setting().store(n > 0 ? n : 0); }
 
 namespace detail {
@@ -56,9 +57,9 @@ inline void cpu_relax() {
 #endif
 }
 
-// The worker threads. run() hands one job (parts 1 .. parts - 1) to the workers and runs part 0
-// itself; one job at a time: a second caller, or a job started from inside a job, runs its
-// parts one after the other on its own thread.
+/// The worker threads. run() hands one job (parts 1 .. parts - 1) to the workers and runs part 0
+/// itself; one job at a time: a second caller, or a job started from inside a job, runs its
+/// parts one after the other on its own thread.
 class ThreadPool {
  public:
   static ThreadPool& instance() {
@@ -79,7 +80,7 @@ class ThreadPool {
     for (std::thread& t : threads_) t.join();
   }
 
-  // Runs f(p) for p in [0, parts) (parts < 65536); returns when all parts are done.
+  /// Runs f(p) for p in [0, parts) (parts < 65536); returns when all parts are done.
   template <class F>
   void run(int parts, F& f) {
     std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
@@ -139,14 +140,14 @@ class ThreadPool {
 
   std::mutex mutex_;
   std::vector<std::thread> threads_;
-  std::atomic<std::uint64_t> generation_{0};  // job counter << 16 | number of parts
+  std::atomic<std::uint64_t> generation_{0};  ///< job counter << 16 | number of parts
   std::atomic<int> remaining_{0};
   std::atomic<bool> stop_{false};
   void (*call_)(void*, int) = nullptr;
   void* context_ = nullptr;
 };
 
-// Calls f(p) for p in [0, parts), one part per thread, in parallel.
+/// Calls f(p) for p in [0, parts), one part per thread, in parallel.
 template <class F>
 void parallel_parts(int parts, F&& f) {
   if (parts <= 1) {
@@ -156,8 +157,8 @@ void parallel_parts(int parts, F&& f) {
   ThreadPool::instance().run(parts, f);
 }
 
-// Calls f(begin, end) over [0, n) split into at most num_threads() contiguous ranges of at
-// least `grain` items each, in parallel. f must only write outputs owned by its range.
+/// Calls f(begin, end) over [0, n) split into at most num_threads() contiguous ranges of at
+/// least `grain` items each, in parallel. f must only write outputs owned by its range.
 template <class F>
 void parallel_for(Index n, Index grain, F&& f) {
   if (n <= 0) return;
@@ -170,8 +171,8 @@ void parallel_for(Index n, Index grain, F&& f) {
   });
 }
 
-// Like parallel_for, with the range boundaries on multiples of `align` (vector widths, tiles):
-// f(begin, end) over [0, n) split into at most num_threads() ranges of at least `grain` items.
+/// Like parallel_for, with the range boundaries on multiples of `align` (vector widths, tiles):
+/// f(begin, end) over [0, n) split into at most num_threads() ranges of at least `grain` items.
 template <class F>
 void parallel_for_aligned(Index n, Index align, Index grain, F&& f) {
   if (n <= 0) return;

@@ -1,7 +1,8 @@
-// aigc: the SIMD layer under every hot loop. Kernels are written once on Simd<T, A>::V, which is
-// xsimd::batch<T, A> for the architecture xsimd picks at compile time (AVX-512 with
-// -march=native on this machine, SSE2 on plain x86-64), or T itself for scalar_arch: the
-// fallback when xsimd has no architecture, also instantiated by the tests.
+/// @file
+/// aigc: the SIMD layer under every hot loop. Kernels are written once on Simd<T, A>::V, which is
+/// xsimd::batch<T, A> for the architecture xsimd picks at compile time (AVX-512 with
+/// -march=native on this machine, SSE2 on plain x86-64), or T itself for scalar_arch: the
+/// fallback when xsimd has no architecture, also instantiated by the tests.
 #pragma once
 
 #include <algorithm>
@@ -25,11 +26,14 @@
 
 namespace aigc::kernels {
 
-// One lane: every kernel's portable fallback.
+/// One lane: every kernel's portable fallback.
 struct scalar_arch {
+  /// The architecture's name, as xsimd's architectures have one.
   static constexpr const char* name() { return "scalar"; }
 };
 
+/// The architecture every kernel is compiled for by default: the best one the compiler's flags
+/// allow (e.g. avx512bw with -march=native on a Skylake server), scalar_arch without SIMD.
 #if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
 using simd_arch = scalar_arch;
 #else
@@ -38,16 +42,16 @@ using simd_arch = xsimd::default_arch;
 
 namespace detail {
 
-// Largest alignment any batch needs (AVX-512: 64 bytes).
+/// Largest alignment any batch needs (AVX-512: 64 bytes).
 inline constexpr std::size_t simd_alignment = 64;
 
-// Loads, stores and lane reductions of V = xsimd::batch<T, A>, W lanes. The `full` overloads
-// touch W elements; the partial ones touch n < W elements and pad loads with zeros.
+/// Loads, stores and lane reductions of V = xsimd::batch<T, A>, W lanes. The `full` overloads
+/// touch W elements; the partial ones touch n < W elements and pad loads with zeros.
 template <class T, class A>
 struct Simd {
   using V = xsimd::batch<T, A>;
   static constexpr Index W = static_cast<Index>(V::size);
-  // Vector registers of the architecture (the GEMM micro-kernel sizes its tile by it).
+  /// Vector registers of the architecture (the GEMM micro-kernel sizes its tile by it).
   static constexpr int registers = std::is_base_of_v<xsimd::avx512f, A> ? 32 : 16;
 
   static V broadcast(T x) { return V(x); }
@@ -65,7 +69,7 @@ struct Simd {
     std::copy_n(buf, n, p);
   }
   static void store_aligned(T* p, const V& v) { v.store_aligned(p); }
-  // Sum of the first n lanes, in double, in lane order.
+  /// Sum of the first n lanes, in double, in lane order.
   static double sum(const V& v, Index n = W) {
     alignas(simd_alignment) T buf[W];
     v.store_aligned(buf);
@@ -102,8 +106,8 @@ struct Simd<T, scalar_arch> {
   static V select(bool mask, const V& a, const V& b) { return mask ? a : b; }
 };
 
-// Calls body(i, n, full) for consecutive vectors of [begin, end): n == W with full a
-// std::true_type, then once with the remaining n < W elements and a std::false_type.
+/// Calls body(i, n, full) for consecutive vectors of [begin, end): n == W with full a
+/// std::true_type, then once with the remaining n < W elements and a std::false_type.
 template <class T, class A, class Body>
 inline void for_each_vector(Index begin, Index end, Body&& body) {
   constexpr Index W = Simd<T, A>::W;
@@ -112,8 +116,8 @@ inline void for_each_vector(Index begin, Index end, Body&& body) {
   if (i < end) body(i, end - i, std::false_type{});
 }
 
-// A growable, 64-byte aligned scratch buffer (the GEMM's packed panels). Grows, never shrinks,
-// so that steady-state calls do not allocate.
+/// A growable, 64-byte aligned scratch buffer (the GEMM's packed panels). Grows, never shrinks,
+/// so that steady-state calls do not allocate.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;

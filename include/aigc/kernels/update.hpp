@@ -1,4 +1,5 @@
-// aigc: optimiser update kernels (PyTorch's formulas), vectorised and split over the threads.
+/// @file
+/// aigc: optimiser update kernels (PyTorch's formulas), vectorised and split over the threads.
 #pragma once
 
 #include <cmath>
@@ -10,8 +11,8 @@
 
 namespace aigc::kernels {
 
-// SGD with momentum (torch.optim.SGD): g += wd p; buf = first ? g : mu buf + (1 - damp) g;
-// g = nesterov ? g + mu buf : buf; p -= lr g.
+/// SGD with momentum (torch.optim.SGD): g += wd p; buf = first ? g : mu buf + (1 - damp) g;
+/// g = nesterov ? g + mu buf : buf; p -= lr g.
 template <class T, class A = simd_arch>
 void sgd_update(T* p, const T* grad, T* buf, Index n, T lr, T momentum, T dampening, T weight_decay,
                 bool nesterov, bool first_step) {
@@ -34,10 +35,10 @@ void sgd_update(T* p, const T* grad, T* buf, Index n, T lr, T momentum, T dampen
   });
 }
 
-// Adam / AdamW (torch.optim.Adam, AdamW): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-// p -= step_size * m / (sqrt(v) / bias2_sqrt + eps), with step_size = lr / (1 - b1^t); the
-// division by bias2_sqrt is a multiplication by its reciprocal (one division less per element).
-// decoupled_decay multiplies p by (1 - lr wd) first (AdamW); otherwise g += wd p (Adam).
+/// Adam / AdamW (torch.optim.Adam, AdamW): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+/// p -= step_size * m / (sqrt(v) / bias2_sqrt + eps), with step_size = lr / (1 - b1^t); the
+/// division by bias2_sqrt is a multiplication by its reciprocal (one division less per element).
+/// decoupled_decay multiplies p by (1 - lr wd) first (AdamW); otherwise g += wd p (Adam).
 template <class T, class A = simd_arch>
 void adam_update(T* p, const T* grad, T* m, T* v, Index n, T beta1, T beta2, T step_size,
                  T bias2_sqrt, T eps, T weight_decay, T decoupled_decay) {
@@ -64,7 +65,7 @@ void adam_update(T* p, const T* grad, T* m, T* v, Index n, T beta1, T beta2, T s
   });
 }
 
-// Sum of squares of x[0, n), bitwise the same for any number of threads.
+/// Sum of squares of x[0, n), bitwise the same for any number of threads.
 template <class T, class A = simd_arch>
 double sum_of_squares(const T* x, Index n) {
   using S = detail::Simd<T, A>;
@@ -76,7 +77,20 @@ double sum_of_squares(const T* x, Index n) {
   });
 }
 
-// x *= a.
+/// True when x[0, n) holds no NaN and no infinity (x - x is 0 for finite x, NaN otherwise).
+template <class T, class A = simd_arch>
+bool all_finite(const T* x, Index n) {
+  using S = detail::Simd<T, A>;
+  const double s = detail::parallel_sum(n, detail::cheap_grain, [&](Index begin, Index end) {
+    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto xi = S::load(x + i, m, full);
+      return xi - xi;
+    });
+  });
+  return s == 0.0;
+}
+
+/// x *= a.
 template <class T, class A = simd_arch>
 void scale(T* x, Index n, T a) {
   using S = detail::Simd<T, A>;

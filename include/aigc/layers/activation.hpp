@@ -1,4 +1,5 @@
-// aigc: pointwise activation layers: ReLU, LeakyReLU, Sigmoid, Tanh.
+/// @file
+/// aigc: pointwise activation layers: ReLU, LeakyReLU, Sigmoid, Tanh.
 #pragma once
 
 #include <string>
@@ -8,10 +9,11 @@
 
 namespace aigc {
 
-// y = act(x); backward dx = dy * act'(x), computed from the cached output.
+/// y = act(x); backward dx = dy * act'(x), computed from the cached output.
 template <class T>
 class ActivationLayer : public Module<T> {
  public:
+  /// The layer of `act`; negative_slope (> 0) is used by Activation::leaky_relu only.
   explicit ActivationLayer(Activation act, double negative_slope = 0.01)
       : act_(act), slope_(static_cast<T>(negative_slope)) {
     if (act == Activation::leaky_relu && !(negative_slope > 0.0)) {
@@ -39,25 +41,30 @@ class ActivationLayer : public Module<T> {
   Tensor<T> y_, dx_;
 };
 
+/// y = max(x, 0).
 template <class T>
 class ReLU : public ActivationLayer<T> {
  public:
   ReLU() : ActivationLayer<T>(Activation::relu) {}
 };
 
+/// y = x for x > 0, else negative_slope * x.
 template <class T>
 class LeakyReLU : public ActivationLayer<T> {
  public:
+  /// A LeakyReLU with the given slope (> 0) for negative inputs.
   explicit LeakyReLU(double negative_slope = 0.01)
       : ActivationLayer<T>(Activation::leaky_relu, negative_slope) {}
 };
 
+/// y = 1 / (1 + exp(-x)).
 template <class T>
 class Sigmoid : public ActivationLayer<T> {
  public:
   Sigmoid() : ActivationLayer<T>(Activation::sigmoid) {}
 };
 
+/// y = tanh(x).
 template <class T>
 class Tanh : public ActivationLayer<T> {
  public:

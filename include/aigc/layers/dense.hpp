@@ -1,4 +1,5 @@
-// aigc: fully connected layer, Y = act(X W^T + b), with PyTorch's default initialisation.
+/// @file
+/// aigc: fully connected layer, Y = act(X W^T + b), with PyTorch's default initialisation.
 #pragma once
 
 #include <cmath>
@@ -12,16 +13,19 @@
 
 namespace aigc {
 
+/// Options of a Dense layer.
 struct DenseOptions {
-  bool bias = true;
-  Activation activation = Activation::identity;  // fused into the layer's output pass
-  double negative_slope = 0.01;                  // for Activation::leaky_relu
+  bool bias = true;                              ///< whether the layer has a bias b
+  Activation activation = Activation::identity;  ///< fused into the layer's output pass
+  double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
+/// A fully connected layer: Y = act(X W^T + b), W out x in, b 1 x out, the activation fused
+/// into the GEMM's output pass. Parameters "<name>.weight" and "<name>.bias".
 template <class T>
 class Dense : public Module<T> {
  public:
-  // Weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), as torch.nn.Linear.
+  /// Weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), as torch.nn.Linear.
   Dense(Index in_features, Index out_features, Rng& rng, DenseOptions options = {})
       : in_(in_features), out_(out_features), options_(options) {
     if (in_features <= 0 || out_features <= 0) {
@@ -41,7 +45,7 @@ class Dense : public Module<T> {
     set_name("");
   }
 
-  // Y = act(X W^T + b)
+  /// Y = act(X W^T + b)
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, in_, [&] { return "Dense '" + this->name() + "' forward"; });
     x_.resize(x.rows(), x.cols());
@@ -54,8 +58,8 @@ class Dense : public Module<T> {
     return y_;
   }
 
-  // dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ (unless needs_param_grads() is off);
-  // dX = dZ W
+  /// dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ (unless needs_param_grads() is off);
+  /// dX = dZ W
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Dense '" + this->name() + "' backward (dY vs Y)"; });
     const T* dz = dy.data();
@@ -92,9 +96,13 @@ class Dense : public Module<T> {
     bias_.name = this->child_name("bias");
   }
 
+  /// Input features per sample.
   Index in_features() const { return in_; }
+  /// Output features per sample.
   Index out_features() const { return out_; }
+  /// W, out_features x in_features.
   Param<T>& weight() { return weight_; }
+  /// b, 1 x out_features (empty without bias).
   Param<T>& bias() { return bias_; }
 
  private:

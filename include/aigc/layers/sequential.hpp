@@ -1,4 +1,5 @@
-// aigc: a chain of modules, each fed the previous one's output.
+/// @file
+/// aigc: a chain of modules, each fed the previous one's output.
 #pragma once
 
 #include <memory>
@@ -10,12 +11,14 @@
 
 namespace aigc {
 
+/// A chain of modules, each fed the previous one's output; backward runs them in reverse.
+/// Owns its children; their parameters are named "<this>.<child>.<param>".
 template <class T>
 class Sequential : public Module<T> {
  public:
   Sequential() = default;
 
-  // Appends a module under `name` (its parameters become "<this>.<name>.weight", ...).
+  /// Appends a module under `name` (its parameters become "<this>.<name>.weight", ...).
   template <class M>
   M& add(const std::string& name, std::unique_ptr<M> module) {
     if (!module) throw ArgumentError("Sequential::add: null module '" + name + "'");
@@ -29,7 +32,7 @@ class Sequential : public Module<T> {
     return ref;
   }
 
-  // Constructs a module in place: seq.emplace<Dense<float>>("fc1", 784, 400, rng).
+  /// Constructs a module in place: seq.emplace<Dense<float>>("fc1", 784, 400, rng).
   template <class M, class... Args>
   M& emplace(const std::string& name, Args&&... args) {
     return add(name, std::make_unique<M>(std::forward<Args>(args)...));
@@ -57,6 +60,14 @@ class Sequential : public Module<T> {
     return out;
   }
 
+  std::vector<Buffer<T>*> buffers() override {
+    std::vector<Buffer<T>*> out;
+    for (auto& child : children_) {
+      for (Buffer<T>* b : child->buffers()) out.push_back(b);
+    }
+    return out;
+  }
+
   void set_training(bool on) override {
     Module<T>::set_training(on);
     for (auto& child : children_) child->set_training(on);
@@ -79,7 +90,9 @@ class Sequential : public Module<T> {
     for (auto& child : children_) child->set_needs_param_grads(on);
   }
 
+  /// Number of children.
   std::size_t size() const { return children_.size(); }
+  /// Child i (throws std::out_of_range past the end).
   Module<T>& operator[](std::size_t i) { return *children_.at(i); }
 
  private:

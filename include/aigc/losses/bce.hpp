@@ -1,4 +1,5 @@
-// aigc: binary cross-entropy on logits, stable for any |logit|.
+/// @file
+/// aigc: binary cross-entropy on logits, stable for any |logit|.
 #pragma once
 
 #include "aigc/core/tensor.hpp"
@@ -7,8 +8,8 @@
 
 namespace aigc {
 
-// L = reduce_i [max(z,0) - z t + log(1 + exp(-|z|))]; when dlogits is given it receives
-// dL/dz = (sigmoid(z) - t) (/ n for mean), resized to the logits' shape.
+/// L = reduce_i [max(z,0) - z t + log(1 + exp(-|z|))]; when dlogits is given it receives
+/// dL/dz = (sigmoid(z) - t) (/ n for mean), resized to the logits' shape.
 template <class T>
 double bce_with_logits(const Tensor<T>& logits, const Tensor<T>& target, Reduction reduction,
                        Tensor<T>* dlogits = nullptr) {

@@ -1,4 +1,5 @@
-// aigc: the VAE's Gaussian KL term and the reparameterisation trick.
+/// @file
+/// aigc: the VAE's Gaussian KL term and the reparameterisation trick.
 #pragma once
 
 #include "aigc/core/rng.hpp"
@@ -8,8 +9,8 @@
 
 namespace aigc {
 
-// KL(N(mu, exp(logvar)) || N(0, I)) = reduce -1/2 (1 + logvar - mu^2 - exp(logvar));
-// dmu = mu, dlogvar = (exp(logvar) - 1) / 2 (/ n for mean), written (not accumulated).
+/// KL(N(mu, exp(logvar)) || N(0, I)) = reduce -1/2 (1 + logvar - mu^2 - exp(logvar));
+/// dmu = mu, dlogvar = (exp(logvar) - 1) / 2 (/ n for mean), written (not accumulated).
 template <class T>
 double gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction reduction,
                    Tensor<T>* dmu = nullptr, Tensor<T>* dlogvar = nullptr) {
@@ -24,10 +25,11 @@ double gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction reduc
   return reduction == Reduction::mean ? sum * inv_n : sum;
 }
 
-// z = mu + eps * exp(logvar / 2), eps ~ N(0, I); keeps eps and the std for backward.
+/// z = mu + eps * exp(logvar / 2), eps ~ N(0, I); keeps eps and the std for backward.
 template <class T>
 class Reparameterization {
  public:
+  /// z = mu + eps * exp(logvar / 2) with eps ~ N(0, I) drawn from rng.
   const Tensor<T>& forward(const Tensor<T>& mu, const Tensor<T>& logvar, Rng& rng) {
     check_same_shape(mu, logvar, "reparameterize (mu vs logvar)");
     eps_.resize(mu.rows(), mu.cols());
@@ -35,7 +37,7 @@ class Reparameterization {
     return forward_with_noise(mu, logvar, eps_);
   }
 
-  // The same with a given eps (gradient checks, deterministic sampling).
+  /// The same with a given eps (gradient checks, deterministic sampling).
   const Tensor<T>& forward_with_noise(const Tensor<T>& mu, const Tensor<T>& logvar,
                                       const Tensor<T>& eps) {
     check_same_shape(mu, eps, "reparameterize (mu vs eps)");
@@ -47,7 +49,7 @@ class Reparameterization {
     return z_;
   }
 
-  // dmu += dz; dlogvar += dz * eps * exp(logvar / 2) / 2.
+  /// dmu += dz; dlogvar += dz * eps * exp(logvar / 2) / 2.
   void backward(const Tensor<T>& dz, Tensor<T>& dmu, Tensor<T>& dlogvar) const {
     check_same_shape(dz, z_, "reparameterize backward (dz vs z)");
     check_same_shape(dmu, z_, "reparameterize backward (dmu vs z)");
@@ -56,6 +58,7 @@ class Reparameterization {
                                      dlogvar.data(), dz.size());
   }
 
+  /// The eps of the last forward.
   const Tensor<T>& eps() const { return eps_; }
 
  private:

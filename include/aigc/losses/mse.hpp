@@ -1,4 +1,5 @@
-// aigc: mean squared error.
+/// @file
+/// aigc: mean squared error.
 #pragma once
 
 #include "aigc/core/tensor.hpp"
@@ -7,7 +8,7 @@
 
 namespace aigc {
 
-// L = reduce_i (x_i - t_i)^2; dL/dx = 2 (x - t) (/ n for mean).
+/// L = reduce_i (x_i - t_i)^2; dL/dx = 2 (x - t) (/ n for mean).
 template <class T>
 double mse(const Tensor<T>& x, const Tensor<T>& target, Reduction reduction,
            Tensor<T>* dx = nullptr) {

@@ -1,12 +1,16 @@
-// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
+/// @file
+/// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
 #pragma once
 
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/sequential.hpp"
@@ -16,7 +20,7 @@
 
 namespace aigc {
 
-// The PyTorch example's encoder: in -> hidden ReLU -> [mu | logvar] (2 * latent outputs).
+/// The PyTorch example's encoder: in -> hidden ReLU -> [mu | logvar] (2 * latent outputs).
 template <class T>
 std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index latent, Rng& rng) {
   auto enc = std::make_unique<Sequential<T>>();
@@ -26,7 +30,8 @@ std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index la
   return enc;
 }
 
-// The PyTorch example's decoder: latent -> hidden ReLU -> out logits (sigmoid applied by the loss).
+/// The PyTorch example's decoder: latent -> hidden ReLU -> out logits (sigmoid applied by the
+/// loss).
 template <class T>
 std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Index out, Rng& rng) {
   auto dec = std::make_unique<Sequential<T>>();
@@ -36,49 +41,72 @@ std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Inde
   return dec;
 }
 
+/// Options of a VaeTrainer.
 struct VaeOptions {
   Index latent = 20;
   AdamOptions adam{};  // lr 1e-3
   std::uint64_t seed = 0;
+  double clip_grad_norm = 0.0;  // > 0: scale the gradients to at most this joint L2 norm
+  bool check_finite = true;     // stop with a NumericError on a non-finite loss or gradient
 };
 
-// Loss, per sample, and time of one epoch.
+/// Loss, per sample, and time of one epoch.
 struct VaeEpochStats {
-  double train_loss = 0.0;  // (BCE + KL) summed over the epoch / number of samples
-  double bce = 0.0, kl = 0.0;  // the two terms, per sample
-  double seconds = 0.0;
-  Index samples = 0;
+  double train_loss = 0.0;  ///< (BCE + KL) summed over the epoch / number of samples
+  double bce = 0.0;         ///< the reconstruction term (BCE), per sample
+  double kl = 0.0;          ///< the KL term, per sample
+  double seconds = 0.0;     ///< wall-clock time of the epoch
+  Index samples = 0;        ///< images seen in the epoch
 };
 
-// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
-// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
+/// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
+/// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
 template <class T>
 class VaeTrainer {
  public:
+  /// A trainer of `encoder` and `decoder`, which must outlive it; Adam over both modules' params().
   VaeTrainer(Module<T>& encoder, Module<T>& decoder, VaeOptions options)
-      : enc_(encoder), dec_(decoder), o_(options), rng_(options.seed ^ 0xA11CE5EEDULL),
+      : enc_(encoder),
+        dec_(decoder),
+        o_(options),
+        rng_(options.seed ^ 0xA11CE5EEDULL),
+        eval_rng_(options.seed ^ 0xE7A15EEDULL),
         opt_(all_params(encoder, decoder), options.adam) {
     if (options.latent <= 0) throw ArgumentError("VaeTrainer: latent size must be positive");
+    if (!(options.clip_grad_norm >= 0.0)) {
+      throw ArgumentError("VaeTrainer: clip_grad_norm must be >= 0, got " +
+                          std::to_string(options.clip_grad_norm));
+    }
     enc_.set_needs_input_grad(false);
   }
 
-  // One optimisation step on a batch; returns the summed (BCE, KL) of the batch.
+  /// One optimisation step on a batch; returns the summed (BCE, KL) of the batch. A non-finite
+  /// loss or gradient throws NumericError before the parameters change.
   std::pair<double, double> step(const Tensor<T>& x) {
     set_training(true);
     opt_.zero_grad();
     const auto [bce, kl] = forward_loss(x, true);
+    const std::int64_t step = opt_.steps() + 1;
+    if (o_.check_finite && !std::isfinite(bce + kl)) {
+      throw NumericError("VaeTrainer: step " + std::to_string(step) + ": the loss is not finite (" +
+                         (std::isfinite(bce) ? "KL" : "BCE") + "; BCE = " + std::to_string(bce) +
+                         ", KL = " + std::to_string(kl) + ")");
+    }
     const Tensor<T>& dz = dec_.backward(dlogits_);
     reparam_.backward(dz, dmu_, dlogvar_);
     dh_.resize(x.rows(), 2 * o_.latent);
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
+    if (o_.check_finite) check_finite_grads(opt_.params(), "VaeTrainer", step);
+    if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
     opt_.step();
     return {bce, kl};
   }
 
-  // One pass over the loader's epoch.
-  VaeEpochStats train_epoch(BatchLoader<T>& loader) {
+  /// One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
+  /// e.g. to write a checkpoint.
+  VaeEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
     VaeEpochStats s;
     const auto t0 = std::chrono::steady_clock::now();
     double bce = 0.0, kl = 0.0;
@@ -87,15 +115,17 @@ class VaeTrainer {
       bce += b;
       kl += k;
       s.samples += batch_.rows();
+      if (after_step) after_step();
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    s.bce = bce / static_cast<double>(s.samples);
-    s.kl = kl / static_cast<double>(s.samples);
+    const double n = static_cast<double>(std::max<Index>(s.samples, 1));
+    s.bce = bce / n;
+    s.kl = kl / n;
     s.train_loss = s.bce + s.kl;
     return s;
   }
 
-  // Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
+  /// Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
   double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
     set_training(false);
     double total = 0.0;
@@ -109,7 +139,7 @@ class VaeTrainer {
     return total / static_cast<double>(data.size());
   }
 
-  // The summed loss (BCE + KL) of one batch in eval mode, one sampled z per image, no update.
+  /// The summed loss (BCE + KL) of one batch in eval mode, one sampled z per image, no update.
   double batch_loss(const Tensor<T>& x) {
     set_training(false);
     const auto [b, k] = forward_loss(x, false);
@@ -117,14 +147,14 @@ class VaeTrainer {
     return b + k;
   }
 
-  // Decodes n draws of z ~ N(0, I) into images in [0, 1].
+  /// Decodes n draws of z ~ N(0, I) into images in [0, 1].
   Tensor<T> sample(Index n) {
     Tensor<T> z(n, o_.latent);
-    rng_.fill_normal(z);
+    eval_rng_.fill_normal(z);
     return decode(z);
   }
 
-  // Decodes given latent codes into images in [0, 1].
+  /// Decodes given latent codes into images in [0, 1].
   Tensor<T> decode(const Tensor<T>& z) {
     set_training(false);
     Tensor<T> out = dec_.forward(z);
@@ -134,18 +164,18 @@ class VaeTrainer {
     return out;
   }
 
-  // Reconstructions of x in [0, 1] through one sampled z each.
+  /// Reconstructions of x in [0, 1] through one sampled z each.
   Tensor<T> reconstruct(const Tensor<T>& x) {
     set_training(false);
     forward_loss(x, false);
-    Tensor<T> out = dec_.forward(reparam_.forward(mu_, logvar_, rng_));
+    Tensor<T> out = dec_.forward(reparam_.forward(mu_, logvar_, eval_rng_));
     kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
                                         Activation::sigmoid, T(0));
     set_training(true);
     return out;
   }
 
-  // The posterior means of x.
+  /// The posterior means of x.
   const Tensor<T>& encode_mean(const Tensor<T>& x) {
     set_training(false);
     forward_loss(x, false);
@@ -153,8 +183,38 @@ class VaeTrainer {
     return mu_;
   }
 
+  /// The full training state: parameters ("param/..."), Adam's moments and step count
+  /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
+  /// size.
+  void save_state(StateDict& s) {
+    save_params(s, opt_.params());
+    save_optimizer(s, opt_);
+    save_rng(s, "rng/vae", rng_);
+    save_rng(s, "rng/vae_eval", eval_rng_);
+    s.put_int("vae/latent", o_.latent);
+  }
+
+  /// Restores what save_state saved; every name and shape must match this model.
+  void load_state(const StateDict& s) {
+    const std::int64_t latent = s.get_int("vae/latent");
+    if (latent != o_.latent) {
+      throw ShapeError((s.source.empty() ? "state" : s.source) + ": latent size " +
+                       std::to_string(latent) + " in the checkpoint but " +
+                       std::to_string(o_.latent) + " in the model");
+    }
+    load_params(s, opt_.params());
+    load_optimizer(s, opt_);
+    load_rng(s, "rng/vae", rng_);
+    load_rng(s, "rng/vae_eval", eval_rng_);
+  }
+
+  /// Number of optimisation steps taken.
+  std::int64_t steps() const { return opt_.steps(); }
+
   Adam<T>& optimizer() { return opt_; }
+  /// The generator of the trainer's noise (reparameterisation, sample()).
   Rng& rng() { return rng_; }
+  /// The latent size.
   Index latent() const { return o_.latent; }
 
  private:
@@ -169,7 +229,7 @@ class VaeTrainer {
     dec_.set_training(on);
   }
 
-  // Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
+  /// Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
   std::pair<double, double> forward_loss(const Tensor<T>& x, bool grads) {
     const Tensor<T>& h = enc_.forward(x);
     if (h.cols() != 2 * o_.latent) {
@@ -178,7 +238,7 @@ class VaeTrainer {
     }
     mu_ = h.leftCols(o_.latent);
     logvar_ = h.rightCols(o_.latent);
-    const Tensor<T>& z = reparam_.forward(mu_, logvar_, rng_);
+    const Tensor<T>& z = reparam_.forward(mu_, logvar_, grads ? rng_ : eval_rng_);
     const Tensor<T>& logits = dec_.forward(z);
     check_same_shape(logits, x, "VaeTrainer: decoder output vs input");
     const double bce = bce_with_logits(logits, x, Reduction::sum, grads ? &dlogits_ : nullptr);
@@ -190,7 +250,8 @@ class VaeTrainer {
   Module<T>& enc_;
   Module<T>& dec_;
   VaeOptions o_;
-  Rng rng_;
+  Rng rng_;       // training draws only, so that evaluating or sampling never changes training
+  Rng eval_rng_;  // evaluate, sample, reconstruct
   Adam<T> opt_;
   Reparameterization<T> reparam_;
   Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;

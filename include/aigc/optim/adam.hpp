@@ -1,4 +1,5 @@
-// aigc: Adam and AdamW with bias correction, as torch.optim.Adam / AdamW.
+/// @file
+/// aigc: Adam and AdamW with bias correction, as torch.optim.Adam / AdamW.
 #pragma once
 
 #include <cmath>
@@ -8,18 +9,22 @@
 
 namespace aigc {
 
+/// Hyper-parameters of Adam / AdamW, with PyTorch's defaults.
 struct AdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-  bool decoupled_weight_decay = false;  // true: AdamW
+  double lr = 1e-3;                     ///< learning rate
+  double beta1 = 0.9;                   ///< decay of the first moment
+  double beta2 = 0.999;                 ///< decay of the second moment
+  double eps = 1e-8;                    ///< added to the root of the second moment
+  double weight_decay = 0.0;            ///< L2 penalty (Adam) or decoupled decay (AdamW)
+  bool decoupled_weight_decay = false;  ///< true: AdamW
 };
 
+/// Adam (Kingma & Ba) with bias correction, or AdamW with decoupled weight decay; the same
+/// updates as torch.optim.Adam / AdamW.
 template <class T>
 class Adam : public Optimizer<T> {
  public:
+  /// An optimiser of `params` (which must outlive it), with zero moments.
   Adam(std::vector<Param<T>*> params, AdamOptions options = {})
       : Optimizer<T>(std::move(params)), o_(options) {
     if (!(options.lr > 0.0)) throw ArgumentError("Adam: lr must be > 0, got " + std::to_string(options.lr));
@@ -60,6 +65,7 @@ class Adam : public Optimizer<T> {
     return s;
   }
 
+  /// The options given at construction.
   const AdamOptions& options() const { return o_; }
 
  private:

@@ -1,4 +1,5 @@
-// aigc: the optimiser interface and gradient clipping.
+/// @file
+/// aigc: the optimiser interface and gradient clipping.
 #pragma once
 
 #include <cmath>
@@ -7,50 +8,57 @@
 #include <vector>
 
 #include "aigc/core/param.hpp"
+#include "aigc/core/state.hpp"
 #include "aigc/kernels/update.hpp"
 
 namespace aigc {
 
-// A named state tensor of an optimiser, e.g. {"exp_avg", param, tensor}, for checkpoints.
+/// A named state tensor of an optimiser, e.g. {"exp_avg", param, tensor}, for checkpoints.
 template <class T>
 struct OptimizerState {
-  std::string name;  // "<param name>.<slot>"
-  Tensor<T>* tensor;
+  std::string name;   ///< "<param name>.<slot>"
+  Tensor<T>* tensor;  ///< the state, owned by the optimiser
 };
 
+/// The base of every optimiser: holds the parameters; step() updates them from their gradients.
 template <class T>
 class Optimizer {
  public:
+  /// An optimiser of `params`, which must outlive it.
   explicit Optimizer(std::vector<Param<T>*> params) : params_(std::move(params)) {
     for (Param<T>* p : params_) {
       if (!p) throw ArgumentError("optimizer: null parameter");
     }
   }
+  /// Virtual: optimisers may be owned through Optimizer pointers.
   virtual ~Optimizer() = default;
 
-  // Applies one update from the accumulated gradients.
+  /// Applies one update from the accumulated gradients.
   virtual void step() = 0;
 
+  /// Sets the gradients of all parameters to zero.
   void zero_grad() {
     for (Param<T>* p : params_) kernels::fill(p->grad.data(), p->grad.size(), T(0));
   }
 
-  // Number of steps taken so far.
+  /// Number of steps taken so far.
   std::int64_t steps() const { return steps_; }
+  /// Sets the step count (resuming from a checkpoint; Adam's bias correction uses it).
   void set_steps(std::int64_t s) { steps_ = s; }
 
-  // The optimiser's per-parameter state (momentum buffers, moments), for checkpoints.
+  /// The optimiser's per-parameter state (momentum buffers, moments), for checkpoints.
   virtual std::vector<OptimizerState<T>> state() { return {}; }
 
+  /// The parameters this optimiser updates.
   const std::vector<Param<T>*>& params() const { return params_; }
 
  protected:
-  std::vector<Param<T>*> params_;
-  std::int64_t steps_ = 0;
+  std::vector<Param<T>*> params_;  ///< the parameters updated by step()
+  std::int64_t steps_ = 0;         ///< steps taken
 };
 
-// Scales all gradients so that their joint L2 norm is at most max_norm
-// (torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+/// Scales all gradients so that their joint L2 norm is at most max_norm
+/// (torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
 template <class T>
 double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
   double total = 0.0;
@@ -61,6 +69,38 @@ double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
     for (Param<T>* p : params) kernels::scale(p->grad.data(), p->grad.size(), static_cast<T>(coef));
   }
   return total;
+}
+
+// Throws NumericError naming `who`, the step and the first parameter whose gradient holds a NaN
+// or an infinity.
+template <class T>
+void check_finite_grads(const std::vector<Param<T>*>& params, const std::string& who,
+                        std::int64_t step) {
+  for (const Param<T>* p : params) {
+    if (!kernels::all_finite(p->grad.data(), p->grad.size())) {
+      throw NumericError(who + ": step " + std::to_string(step) + ": the gradient of '" + p->name +
+                         "' " + shape_string(p->grad) + " is not finite (NaN or infinity)");
+    }
+  }
+}
+
+// Saves the optimiser's step count ("<prefix>steps") and its state tensors ("<prefix><name>").
+template <class T>
+void save_optimizer(StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
+  s.put_int(prefix + "steps", opt.steps());
+  for (const OptimizerState<T>& st : opt.state()) s.put_tensor(prefix + st.name, *st.tensor);
+}
+
+// Restores what save_optimizer saved, checking every name and shape.
+template <class T>
+void load_optimizer(const StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
+  const std::int64_t steps = s.get_int(prefix + "steps");
+  if (steps < 0) {
+    throw FileError((s.source.empty() ? "state" : s.source) + ": '" + prefix +
+                    "steps' is negative (" + std::to_string(steps) + ")");
+  }
+  for (const OptimizerState<T>& st : opt.state()) s.get_tensor(prefix + st.name, *st.tensor);
+  opt.set_steps(steps);
 }
 
 }  // namespace aigc

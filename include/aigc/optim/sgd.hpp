@@ -1,4 +1,5 @@
-// aigc: stochastic gradient descent with momentum, as torch.optim.SGD.
+/// @file
+/// aigc: stochastic gradient descent with momentum, as torch.optim.SGD.
 #pragma once
 
 #include <vector>
@@ -7,17 +8,20 @@
 
 namespace aigc {
 
+/// Hyper-parameters of SGD, as torch.optim.SGD.
 struct SgdOptions {
-  double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  double weight_decay = 0.0;
-  bool nesterov = false;
+  double lr = 0.01;           ///< learning rate
+  double momentum = 0.0;      ///< momentum factor; 0: plain SGD
+  double dampening = 0.0;     ///< dampening of the momentum
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  bool nesterov = false;      ///< Nesterov momentum (needs momentum > 0, dampening 0)
 };
 
+/// Stochastic gradient descent with momentum, as torch.optim.SGD.
 template <class T>
 class Sgd : public Optimizer<T> {
  public:
+  /// An optimiser of `params` (which must outlive it).
   Sgd(std::vector<Param<T>*> params, SgdOptions options) : Optimizer<T>(std::move(params)), o_(options) {
     if (!(options.lr > 0.0)) throw ArgumentError("Sgd: lr must be > 0, got " + std::to_string(options.lr));
     if (options.momentum < 0.0) throw ArgumentError("Sgd: momentum must be >= 0");

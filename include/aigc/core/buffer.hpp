@@ -1,0 +1,22 @@
+// aigc: a named, non-trainable state tensor of a module (BatchNorm's running statistics), saved
+// by checkpoints beside the parameters.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "aigc/core/tensor.hpp"
+
+namespace aigc {
+
+template <class T>
+struct Buffer {
+  std::string name;  // full path, e.g. "generator.bn1.running_mean"
+  Tensor<T> value;
+
+  Buffer() = default;
+  Buffer(std::string n, Index rows, Index cols, T fill)
+      : name(std::move(n)), value(Tensor<T>::Constant(rows, cols, fill)) {}
+};
+
+}  // namespace aigc

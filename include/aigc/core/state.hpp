@@ -1,0 +1,206 @@
+// aigc: a state dictionary, named tensors and counters in order: what a checkpoint holds.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "aigc/core/param.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/core/tensor.hpp"
+
+namespace aigc {
+
+// Element type of a state entry; the values are the checkpoint format's type codes.
+enum class DType : std::uint8_t { f32 = 1, f64 = 2, i64 = 3, u64 = 4 };
+
+inline std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::f32:
+      return 4;
+    case DType::f64:
+    case DType::i64:
+    case DType::u64:
+      return 8;
+  }
+  return 0;
+}
+
+inline const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f32:
+      return "f32";
+    case DType::f64:
+      return "f64";
+    case DType::i64:
+      return "i64";
+    case DType::u64:
+      return "u64";
+  }
+  return "?";
+}
+
+template <class T>
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return DType::f32;
+  if constexpr (std::is_same_v<T, double>) return DType::f64;
+  if constexpr (std::is_same_v<T, std::int64_t>) return DType::i64;
+  if constexpr (std::is_same_v<T, std::uint64_t>) return DType::u64;
+}
+
+// One named entry: a rows x cols array of one element type, as host-order bytes.
+struct StateEntry {
+  std::string name;
+  DType dtype = DType::f32;
+  std::uint64_t rows = 0, cols = 0;
+  std::vector<std::uint8_t> bytes;
+
+  std::string shape() const {
+    return "[" + std::to_string(rows) + " x " + std::to_string(cols) + "]";
+  }
+};
+
+// Named entries in insertion order, unique names. `source` (a file name, or "") prefixes the
+// messages of lookups that fail.
+class StateDict {
+ public:
+  std::string source;
+
+  // Adds or replaces an entry.
+  void put(StateEntry e) {
+    const auto it = index_.find(e.name);
+    if (it != index_.end()) {
+      entries_[it->second] = std::move(e);
+      return;
+    }
+    index_.emplace(e.name, entries_.size());
+    entries_.push_back(std::move(e));
+  }
+
+  template <class T>
+  void put_tensor(const std::string& name, const Tensor<T>& t) {
+    put_array(name, t.data(), static_cast<std::uint64_t>(t.rows()),
+              static_cast<std::uint64_t>(t.cols()));
+  }
+  template <class T>
+  void put_array(const std::string& name, const T* data, std::uint64_t rows, std::uint64_t cols) {
+    StateEntry e{name, dtype_of<T>(), rows, cols, {}};
+    e.bytes.resize(rows * cols * sizeof(T));
+    if (!e.bytes.empty()) std::memcpy(e.bytes.data(), data, e.bytes.size());
+    put(std::move(e));
+  }
+  void put_int(const std::string& name, std::int64_t v) { put_array(name, &v, 1, 1); }
+  void put_u64(const std::string& name, std::uint64_t v) { put_array(name, &v, 1, 1); }
+
+  bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  const std::vector<StateEntry>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+
+  // The entry `name`; throws FileError naming it when absent.
+  const StateEntry& at(const std::string& name) const {
+    const auto it = index_.find(name);
+    if (it == index_.end()) throw FileError(where() + "no entry '" + name + "'");
+    return entries_[it->second];
+  }
+
+  // Copies entry `name` into t, which must already have the entry's shape (it is the model's
+  // tensor); a mismatch throws ShapeError naming the entry and both shapes.
+  template <class T>
+  void get_tensor(const std::string& name, Tensor<T>& t) const {
+    const StateEntry& e = typed(name, dtype_of<T>());
+    if (e.rows != static_cast<std::uint64_t>(t.rows()) ||
+        e.cols != static_cast<std::uint64_t>(t.cols())) {
+      throw ShapeError(where() + "'" + name + "' has shape " + e.shape() + " but the model's is " +
+                       shape_string(t));
+    }
+    if (!e.bytes.empty()) std::memcpy(t.data(), e.bytes.data(), e.bytes.size());
+  }
+
+  // Copies entry `name`, which must hold exactly n values of type T, into out.
+  template <class T>
+  void get_array(const std::string& name, T* out, std::uint64_t n) const {
+    const StateEntry& e = typed(name, dtype_of<T>());
+    if (e.rows * e.cols != n) {
+      throw ShapeError(where() + "'" + name + "' holds " + std::to_string(e.rows * e.cols) +
+                       " values, expected " + std::to_string(n));
+    }
+    if (n) std::memcpy(out, e.bytes.data(), n * sizeof(T));
+  }
+  std::int64_t get_int(const std::string& name) const {
+    std::int64_t v = 0;
+    get_array(name, &v, 1);
+    return v;
+  }
+  std::uint64_t get_u64(const std::string& name) const {
+    std::uint64_t v = 0;
+    get_array(name, &v, 1);
+    return v;
+  }
+
+ private:
+  std::string where() const { return source.empty() ? "state: " : source + ": "; }
+
+  const StateEntry& typed(const std::string& name, DType want) const {
+    const StateEntry& e = at(name);
+    if (e.dtype != want) {
+      throw FileError(where() + "'" + name + "' holds " + dtype_name(e.dtype) +
+                      " values, expected " + dtype_name(want));
+    }
+    return e;
+  }
+
+  std::vector<StateEntry> entries_;
+  std::map<std::string, std::size_t> index_;
+};
+
+// Saves parameter values under "<prefix><name>".
+template <class T>
+void save_params(StateDict& s, const std::vector<Param<T>*>& params,
+                 const std::string& prefix = "param/") {
+  for (const Param<T>* p : params) s.put_tensor(prefix + p->name, p->value);
+}
+
+// Restores every parameter from "<prefix><name>", checking its shape; entries under the prefix
+// that no parameter claims are an error too (the checkpoint is of another model).
+template <class T>
+void load_params(const StateDict& s, const std::vector<Param<T>*>& params,
+                 const std::string& prefix = "param/") {
+  std::map<std::string, bool> claimed;
+  for (Param<T>* p : params) {
+    if (!s.contains(prefix + p->name)) {
+      throw FileError((s.source.empty() ? "state" : s.source) + ": the model's parameter '" +
+                      p->name + "' " + shape_string(p->value) + " is missing");
+    }
+    s.get_tensor(prefix + p->name, p->value);
+    claimed[prefix + p->name] = true;
+  }
+  for (const StateEntry& e : s.entries()) {
+    if (e.name.rfind(prefix, 0) == 0 && !claimed.count(e.name)) {
+      throw FileError((s.source.empty() ? "state" : s.source) + ": parameter '" +
+                      e.name.substr(prefix.size()) + "' " + e.shape() +
+                      " is not a parameter of the model");
+    }
+  }
+}
+
+// An Rng's full state under "<name>" (6 u64: the 4 state words, has_spare, the spare's bits).
+inline void save_rng(StateDict& s, const std::string& name, const Rng& rng) {
+  const Rng::Snapshot snap = rng.snapshot();
+  std::uint64_t v[6] = {
+      snap.state[0], snap.state[1], snap.state[2], snap.state[3], snap.has_spare ? 1u : 0u, 0};
+  std::memcpy(&v[5], &snap.spare, sizeof(double));
+  s.put_array(name, v, 1, 6);
+}
+
+inline void load_rng(const StateDict& s, const std::string& name, Rng& rng) {
+  std::uint64_t v[6];
+  s.get_array(name, v, 6);
+  Rng::Snapshot snap{{v[0], v[1], v[2], v[3]}, v[4] != 0, 0.0};
+  std::memcpy(&snap.spare, &v[5], sizeof(double));
+  rng.restore(snap);
+}
+
+}  // namespace aigc

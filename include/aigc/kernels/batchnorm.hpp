@@ -1,0 +1,171 @@
+// aigc: batch normalisation kernels over images stored as batch x C*S (channel c of image n at
+// [n, c S, c S + S); S = H*W for BatchNorm2d, S = 1 for BatchNorm1d over batch x C features).
+// With S > 1 the vectors run along the positions of a plane and the threads split the channels
+// (reductions) or the planes (pointwise passes); with S == 1 the vectors run across the channels
+// of a row and the threads split blocks of channels (reductions) or the rows. Every per-channel
+// sum is taken in an order fixed by the shape alone: bitwise the same for any thread count.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "aigc/core/tensor.hpp"
+#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/simd.hpp"
+
+namespace aigc::kernels {
+
+namespace detail {
+
+// out[c] = sum over n, s of the vectors f(i, m, full, pc) returns, where i is the flat offset of
+// m elements of channel c (S > 1), or of channels [c, c + m) of one row (S == 1), and pc(p)
+// gives the per-channel values p[c] matching those lanes.
+template <class T, class A, class F>
+void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
+  using Sd = Simd<T, A>;
+  using V = typename Sd::V;
+  if (S == 1) {
+    const Index grain = std::max<Index>(Sd::W, cheap_grain / std::max<Index>(1, batch));
+    aigc::detail::parallel_for_aligned(C, 4 * Sd::W, grain, [&](Index c0, Index c1) {
+      for_each_vector<T, A>(c0, c1, [&](Index c, Index m, auto full) {
+        auto pc = [&](const T* p) { return Sd::load(p + c, m, full); };
+        V acc = Sd::broadcast(0);
+        for (Index n = 0; n < batch; ++n) acc += f(n * C + c, m, full, pc);
+        Sd::store(out + c, acc, m, full);
+      });
+    });
+    return;
+  }
+  const Index grain = std::max<Index>(1, cheap_grain / std::max<Index>(1, batch * S));
+  aigc::detail::parallel_for(C, grain, [&](Index c0, Index c1) {
+    for (Index c = c0; c < c1; ++c) {
+      auto pc = [&](const T* p) { return Sd::broadcast(p[c]); };
+      double total = 0.0;
+      for (Index n = 0; n < batch; ++n) {
+        const Index base = (n * C + c) * S;
+        total += sum_vectors<T, A>(
+            0, S, [&](Index i, Index m, auto full) { return f(base + i, m, full, pc); });
+      }
+      out[c] = static_cast<T>(total);
+    }
+  });
+}
+
+// Calls f(i, m, full, pc) (as channel_reduce's) once for every vector of the batch, in parallel.
+template <class T, class A, class F>
+void channel_map(Index batch, Index C, Index S, F&& f) {
+  using Sd = Simd<T, A>;
+  if (S == 1) {
+    const Index grain = std::max<Index>(1, cheap_grain / C);
+    aigc::detail::parallel_for(batch, grain, [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n) {
+        for_each_vector<T, A>(0, C, [&](Index c, Index m, auto full) {
+          f(n * C + c, m, full, [&](const T* p) { return Sd::load(p + c, m, full); });
+        });
+      }
+    });
+    return;
+  }
+  const Index grain = std::max<Index>(1, cheap_grain / S);
+  aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+    for (Index p = p0; p < p1; ++p) {
+      const Index c = p % C;
+      auto pc = [&](const T* q) { return Sd::broadcast(q[c]); };
+      for_each_vector<T, A>(0, S, [&](Index i, Index m, auto full) { f(p * S + i, m, full, pc); });
+    }
+  });
+}
+
+}  // namespace detail
+
+// mean[c] and the biased variance var[c] of channel c over the batch and positions (two passes:
+// the variance sums squared deviations from the mean).
+template <class T, class A = simd_arch>
+void batchnorm_statistics(const T* x, Index batch, Index C, Index S, T* mean, T* var) {
+  using Sd = detail::Simd<T, A>;
+  const T inv_count = T(1) / static_cast<T>(batch * S);
+  detail::channel_reduce<T, A>(batch, C, S, mean, [&](Index i, Index m, auto full, auto) {
+    return Sd::load(x + i, m, full);
+  });
+  for (Index c = 0; c < C; ++c) mean[c] *= inv_count;
+  detail::channel_reduce<T, A>(batch, C, S, var, [&](Index i, Index m, auto full, auto pc) {
+    const auto d = Sd::load(x + i, m, full) - pc(mean);
+    return d * d;
+  });
+  for (Index c = 0; c < C; ++c) var[c] *= inv_count;
+}
+
+// running = (1 - momentum) running + momentum batch statistic, with the variance unbiased
+// (times count / (count - 1)), as torch.nn.BatchNorm*d.
+template <class T>
+void batchnorm_update_running(const T* mean, const T* var, Index C, Index count, double momentum,
+                              T* running_mean, T* running_var) {
+  const double unbias = count > 1 ? static_cast<double>(count) / static_cast<double>(count - 1) : 1;
+  for (Index c = 0; c < C; ++c) {
+    running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
+    running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * unbias * var[c]);
+  }
+}
+
+// invstd[c] = 1 / sqrt(var[c] + eps).
+template <class T>
+void batchnorm_invstd(const T* var, Index C, double eps, T* invstd) {
+  for (Index c = 0; c < C; ++c) {
+    invstd[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(var[c]) + eps));
+  }
+}
+
+// xhat = (x - mean[c]) invstd[c]; y = gamma[c] xhat + beta[c] (gamma, beta may be null: 1, 0).
+template <class T, class A = simd_arch>
+void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mean, const T* invstd,
+                         const T* gamma, const T* beta, T* xhat, T* y) {
+  using Sd = detail::Simd<T, A>;
+  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
+    const auto h = (Sd::load(x + i, m, full) - pc(mean)) * pc(invstd);
+    Sd::store(xhat + i, h, m, full);
+    auto out = h;
+    if (gamma) out = out * pc(gamma);
+    if (beta) out = out + pc(beta);
+    Sd::store(y + i, out, m, full);
+  });
+}
+
+// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
+// may be null), and, when dx is not null, with k = gamma invstd:
+//   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
+//   fixed statistics (eval):   dx = k dy.
+// scratch holds 3 C values.
+template <class T, class A = simd_arch>
+void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
+                        const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,
+                        T* scratch) {
+  using Sd = detail::Simd<T, A>;
+  T* sum_dy = scratch;
+  T* sum_dy_xhat = scratch + C;
+  T* k = scratch + 2 * C;
+  detail::channel_reduce<T, A>(batch, C, S, sum_dy, [&](Index i, Index m, auto full, auto) {
+    return Sd::load(dy + i, m, full);
+  });
+  detail::channel_reduce<T, A>(batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto) {
+    return Sd::load(dy + i, m, full) * Sd::load(xhat + i, m, full);
+  });
+  for (Index c = 0; c < C; ++c) {
+    if (dgamma) dgamma[c] += sum_dy_xhat[c];
+    if (dbeta) dbeta[c] += sum_dy[c];
+  }
+  if (!dx) return;
+  const T inv_count = T(1) / static_cast<T>(batch * S);
+  for (Index c = 0; c < C; ++c) {  // sums become means
+    k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
+    sum_dy[c] *= inv_count;
+    sum_dy_xhat[c] *= inv_count;
+  }
+  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
+    auto d = Sd::load(dy + i, m, full);
+    if (batch_statistics) d = d - pc(sum_dy) - Sd::load(xhat + i, m, full) * pc(sum_dy_xhat);
+    Sd::store(dx + i, pc(k) * d, m, full);
+  });
+}
+
+}  // namespace aigc::kernels

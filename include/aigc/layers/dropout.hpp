@@ -1,0 +1,60 @@
+// aigc: dropout, as torch.nn.Dropout: in train mode each element is zeroed with probability p
+// and the survivors scaled by 1 / (1 - p); in eval mode the identity.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/kernels/dropout.hpp"
+
+namespace aigc {
+
+template <class T>
+class Dropout : public Module<T> {
+ public:
+  // p in [0, 1); the masks come from the layer's own generator, seeded here.
+  explicit Dropout(double p = 0.5, std::uint64_t seed = 0) : p_(p), rng_(seed) {
+    if (!(p >= 0.0 && p < 1.0)) {
+      throw ArgumentError("Dropout: p must be in [0, 1), got " + std::to_string(p));
+    }
+  }
+
+  // Train: Y = X * M with M[i] = 1/(1-p) or 0, a new mask per call; eval: Y = X.
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    y_.resize(x.rows(), x.cols());
+    masked_ = this->training() && p_ > 0.0;
+    if (!masked_) {
+      kernels::copy(x.data(), y_.data(), x.size());
+      return y_;
+    }
+    mask_.resize(x.rows(), x.cols());
+    kernels::dropout_mask(rng_, p_, mask_.size(), mask_.data());
+    kernels::multiply(x.data(), mask_.data(), y_.data(), x.size());
+    return y_;
+  }
+
+  // dX = dY * M (train), dY (eval).
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    check_same_shape(dy, y_, [&] { return "Dropout '" + this->name() + "' backward (dY vs Y)"; });
+    dx_.resize(dy.rows(), dy.cols());
+    if (masked_) {
+      kernels::multiply(dy.data(), mask_.data(), dx_.data(), dy.size());
+    } else {
+      kernels::copy(dy.data(), dx_.data(), dy.size());
+    }
+    return dx_;
+  }
+
+  double p() const { return p_; }
+  Rng& rng() { return rng_; }  // for checkpoints (snapshot / restore)
+
+ private:
+  double p_;
+  Rng rng_;
+  bool masked_ = false;
+  Tensor<T> mask_, y_, dx_;
+};
+
+}  // namespace aigc

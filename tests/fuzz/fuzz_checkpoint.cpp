@@ -1,0 +1,37 @@
+// libFuzzer target: the checkpoint parser and loader on arbitrary bytes. Every input must either
+// parse, re-serialise to the same bytes and load or be refused with an aigc::Error; anything else
+// (a crash, a sanitizer report, another exception, a huge allocation) is a finding.
+#include <aigc/io/checkpoint.hpp>
+#include <aigc/layers/dense.hpp>
+#include <aigc/layers/sequential.hpp>
+#include <aigc/optim/adam.hpp>
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace aigc;
+  StateDict s;
+  try {
+    s = parse_checkpoint(data, size, "fuzz.aigc");
+  } catch (const Error&) {
+    return 0;
+  }
+  // A file that parses is canonical: writing it back gives the same bytes.
+  const std::vector<std::uint8_t> again = serialize_checkpoint(s);
+  if (again.size() != size || std::memcmp(again.data(), data, size) != 0) std::abort();
+  // Loading into a small model checks names, types and shapes of whatever the file holds.
+  static Rng rng(0);
+  static Sequential<float> net = [] {
+    Sequential<float> n;
+    n.set_name("net");
+    n.emplace<Dense<float>>("fc1", 2, 3, rng);
+    return n;
+  }();
+  static Adam<float> adam(net.params());
+  try {
+    load_params(s, net.params());
+    load_optimizer(s, adam);
+    load_rng(s, "rng", rng);
+  } catch (const Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,170 @@
+#include <aigc/kernels/parallel.hpp>
+#include <aigc/layers/batchnorm.hpp>
+#include <aigc/layers/sequential.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <memory>
+
+#include "support/gradcheck.hpp"
+
+using namespace aigc;
+
+namespace {
+
+// y by the definition, with the batch's statistics (train) per channel of batch x C*S.
+Tensor<double> naive_batchnorm(const Tensor<double>& x, Index C, const Tensor<double>& gamma,
+                               const Tensor<double>& beta, double eps, std::vector<double>& mean,
+                               std::vector<double>& var) {
+  const Index S = x.cols() / C, count = x.rows() * S;
+  Tensor<double> y(x.rows(), x.cols());
+  mean.assign(static_cast<std::size_t>(C), 0.0);
+  var.assign(static_cast<std::size_t>(C), 0.0);
+  for (Index c = 0; c < C; ++c) {
+    double m = 0, v = 0;
+    for (Index n = 0; n < x.rows(); ++n)
+      for (Index s = 0; s < S; ++s) m += x(n, c * S + s);
+    m /= count;
+    for (Index n = 0; n < x.rows(); ++n)
+      for (Index s = 0; s < S; ++s) v += (x(n, c * S + s) - m) * (x(n, c * S + s) - m);
+    v /= count;
+    for (Index n = 0; n < x.rows(); ++n)
+      for (Index s = 0; s < S; ++s)
+        y(n, c * S + s) = gamma(0, c) * (x(n, c * S + s) - m) / std::sqrt(v + eps) + beta(0, c);
+    mean[static_cast<std::size_t>(c)] = m;
+    var[static_cast<std::size_t>(c)] = v;
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm forward and running statistics match hand-computed values", "[batchnorm]") {
+  // (channels, positions): BatchNorm1d over 7 and 17 features (tails of the vectors), 2d over
+  // 3 channels of 7x7 and 1 channel of 4x4.
+  const std::pair<Index, Index> cases[] = {{7, 1}, {17, 1}, {3, 49}, {1, 16}, {33, 1}};
+  for (auto [C, S] : cases) {
+    INFO("channels " << C << " positions " << S);
+    std::unique_ptr<BatchNorm<double>> bn;
+    if (S == 1) {
+      bn = std::make_unique<BatchNorm1d<double>>(C);
+    } else {
+      bn = std::make_unique<BatchNorm2d<double>>(C);
+    }
+    Rng rng(2);
+    rng.fill_uniform(bn->weight().value, 0.5, 1.5);
+    rng.fill_uniform(bn->bias().value, -1.0, 1.0);
+    const Index batch = 5;
+    Tensor<double> x = test::random_input(batch, C * S, 3);
+    x.array() = 2.0 * x.array() + 0.7;
+    std::vector<double> mean, var;
+    const Tensor<double> ref =
+        naive_batchnorm(x, C, bn->weight().value, bn->bias().value, 1e-5, mean, var);
+    const Tensor<double> y = bn->forward(x);
+    CHECK(test::relative_error(y, ref) < 1e-13);
+    // two updates: running = 0.9 running + 0.1 stat, variance unbiased (count / (count - 1))
+    bn->forward(x);
+    const double count = static_cast<double>(batch * S), unbias = count / (count - 1);
+    for (Index c = 0; c < C; ++c) {
+      const double m = mean[static_cast<std::size_t>(c)], v = var[static_cast<std::size_t>(c)];
+      const double rm = 0.9 * (0.9 * 0.0 + 0.1 * m) + 0.1 * m;
+      const double rv = 0.9 * (0.9 * 1.0 + 0.1 * v * unbias) + 0.1 * v * unbias;
+      CHECK(bn->running_mean().value(0, c) == Approx(rm).epsilon(1e-13));
+      CHECK(bn->running_var().value(0, c) == Approx(rv).epsilon(1e-13));
+    }
+    // eval: the running statistics, no update
+    bn->set_training(false);
+    const Tensor<double> ye = bn->forward(x);
+    for (Index n = 0; n < batch; ++n)
+      for (Index c = 0; c < C; ++c)
+        for (Index s = 0; s < S; ++s) {
+          const double z = (x(n, c * S + s) - bn->running_mean().value(0, c)) /
+                               std::sqrt(bn->running_var().value(0, c) + 1e-5) *
+                               bn->weight().value(0, c) +
+                           bn->bias().value(0, c);
+          REQUIRE(ye(n, c * S + s) == Approx(z).epsilon(1e-13).margin(1e-13));
+        }
+    const Tensor<double> rm_before = bn->running_mean().value;
+    bn->forward(x);
+    CHECK((bn->running_mean().value.array() == rm_before.array()).all());
+  }
+}
+
+TEST_CASE("BatchNorm gradients match finite differences (train and eval)",
+          "[batchnorm][gradcheck]") {
+  for (bool training : {true, false}) {
+    for (bool affine : {true, false}) {
+      INFO("training " << training << " affine " << affine);
+      BatchNorm1d<double> bn1(7, {.affine = affine});
+      BatchNorm2d<double> bn2(3, {.affine = affine});
+      Rng rng(4);
+      if (affine) {
+        rng.fill_uniform(bn1.weight().value, 0.5, 1.5);
+        rng.fill_uniform(bn1.bias().value, -1.0, 1.0);
+        rng.fill_uniform(bn2.weight().value, 0.5, 1.5);
+        rng.fill_uniform(bn2.bias().value, -1.0, 1.0);
+      }
+      rng.fill_uniform(bn1.running_var().value, 0.5, 2.0);
+      rng.fill_uniform(bn2.running_var().value, 0.5, 2.0);
+      bn1.set_training(training);
+      bn2.set_training(training);
+      const auto r1 = test::check_module_gradients(bn1, test::random_input(5, 7, 5));
+      CHECK(r1.input_error < 1e-6);
+      CHECK(r1.max_param_error < 1e-6);
+      const auto r2 = test::check_module_gradients(bn2, test::random_input(4, 3 * 10, 6));
+      CHECK(r2.input_error < 1e-6);
+      CHECK(r2.max_param_error < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("BatchNorm exposes named running statistics through Sequential", "[batchnorm]") {
+  Sequential<float> g;
+  g.emplace<BatchNorm2d<float>>("bn1", 4);
+  g.emplace<BatchNorm1d<float>>("bn2", 8);
+  g.set_name("generator");
+  const auto b = g.buffers();
+  REQUIRE(b.size() == 4);
+  CHECK(b[0]->name == "generator.bn1.running_mean");
+  CHECK(b[1]->name == "generator.bn1.running_var");
+  CHECK(b[3]->name == "generator.bn2.running_var");
+  CHECK((b[1]->value.array() == 1.0f).all());
+  const auto p = g.params();
+  REQUIRE(p.size() == 4);
+  CHECK(p[0]->name == "generator.bn1.weight");
+  CHECK(p[1]->name == "generator.bn1.bias");
+}
+
+TEST_CASE("BatchNorm errors name the layer and the shapes", "[batchnorm]") {
+  BatchNorm2d<float> bn(3);
+  bn.set_name("d.bn2");
+  REQUIRE_THROWS_WITH(bn.forward(Tensor<float>::Zero(2, 10)),
+                      Catch::Contains("d.bn2") && Catch::Contains("[2 x 10]"));
+  BatchNorm1d<float> bn1(4);
+  REQUIRE_THROWS_AS(bn1.forward(Tensor<float>::Zero(2, 5)), ShapeError);
+  REQUIRE_THROWS_AS(bn1.forward(Tensor<float>::Zero(1, 4)), ArgumentError);  // one value each
+  REQUIRE_THROWS_AS(BatchNorm1d<float>(0), ArgumentError);
+}
+
+TEST_CASE("BatchNorm is bitwise the same for 1, 2 and 3 threads", "[batchnorm]") {
+  std::vector<Tensor<float>> outs;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    for (Index S : {1, 49}) {
+      BatchNorm2d<float> bn(S == 1 ? 300 : 64);
+      Tensor<float> x(64, S == 1 ? 300 : 64 * 49), dy(x.rows(), x.cols());
+      Rng rng(7);
+      rng.fill_normal(x);
+      rng.fill_normal(dy);
+      outs.push_back(bn.forward(x));
+      outs.push_back(bn.backward(dy));
+      outs.push_back(bn.weight().grad);
+      outs.push_back(bn.running_var().value);
+    }
+  }
+  set_num_threads(0);
+  const std::size_t per = outs.size() / 3;
+  for (std::size_t i = 0; i < per; ++i) {
+    CHECK((outs[i].array() == outs[per + i].array()).all());
+    CHECK((outs[i].array() == outs[2 * per + i].array()).all());
+  }
+}

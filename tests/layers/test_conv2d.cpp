@@ -1,0 +1,265 @@
+#include <aigc/kernels/parallel.hpp>
+#include <aigc/layers/conv2d.hpp>
+#include <aigc/layers/conv_transpose2d.hpp>
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "support/gradcheck.hpp"
+
+using namespace aigc;
+
+namespace {
+
+struct Geometry {
+  Index in_channels, out_channels, kernel, height, width, stride, padding;
+};
+
+// Small odd shapes, strides and paddings (the DCGAN's patterns included).
+const Geometry geometries[] = {
+    {1, 2, 3, 5, 5, 1, 1}, {2, 3, 3, 7, 5, 2, 1}, {3, 2, 4, 6, 7, 2, 1},
+    {2, 1, 3, 3, 3, 1, 0}, {3, 4, 1, 4, 3, 1, 0}, {2, 3, 4, 1, 1, 1, 0},
+};
+
+// Whether a Conv2d fits (the kernel no larger than the padded image); ConvTranspose2d always does.
+bool conv_fits(const Geometry& g) {
+  return g.height + 2 * g.padding >= g.kernel && g.width + 2 * g.padding >= g.kernel;
+}
+
+double act_ref(Activation act, double z, double slope) {
+  switch (act) {
+    case Activation::relu:
+      return z > 0 ? z : 0;
+    case Activation::leaky_relu:
+      return z > 0 ? z : slope * z;
+    case Activation::sigmoid:
+      return 1 / (1 + std::exp(-z));
+    case Activation::tanh:
+      return std::tanh(z);
+    default:
+      return z;
+  }
+}
+
+// Direct convolution, PyTorch's definition: y[n, o, oh, ow] = b[o] + sum over c, i, j of
+// W[o, c, i, j] x[n, c, oh s - p + i, ow s - p + j].
+Tensor<double> naive_conv2d(const Tensor<double>& x, const Tensor<double>& w, const double* b,
+                            const Geometry& g) {
+  const Index K = g.kernel, H = g.height, Wd = g.width;
+  const Index OH = conv2d_output_size(H, K, g.stride, g.padding);
+  const Index OW = conv2d_output_size(Wd, K, g.stride, g.padding);
+  Tensor<double> y(x.rows(), g.out_channels * OH * OW);
+  for (Index n = 0; n < x.rows(); ++n)
+    for (Index o = 0; o < g.out_channels; ++o)
+      for (Index oh = 0; oh < OH; ++oh)
+        for (Index ow = 0; ow < OW; ++ow) {
+          double s = b ? b[o] : 0.0;
+          for (Index c = 0; c < g.in_channels; ++c)
+            for (Index i = 0; i < K; ++i)
+              for (Index j = 0; j < K; ++j) {
+                const Index h = oh * g.stride - g.padding + i, v = ow * g.stride - g.padding + j;
+                if (h < 0 || h >= H || v < 0 || v >= Wd) continue;
+                s += w(o, (c * K + i) * K + j) * x(n, (c * H + h) * Wd + v);
+              }
+          y(n, (o * OH + oh) * OW + ow) = s;
+        }
+  return y;
+}
+
+// Direct transposed convolution, PyTorch's definition: every input pixel x[n, c, h, w] adds
+// W[c, o, i, j] x[n, c, h, w] to y[n, o, h s - p + i, w s - p + j].
+Tensor<double> naive_conv_transpose2d(const Tensor<double>& x, const Tensor<double>& w,
+                                      const double* b, const Geometry& g) {
+  const Index K = g.kernel, H = g.height, Wd = g.width;
+  const Index OH = conv_transpose2d_output_size(H, K, g.stride, g.padding);
+  const Index OW = conv_transpose2d_output_size(Wd, K, g.stride, g.padding);
+  Tensor<double> y = Tensor<double>::Zero(x.rows(), g.out_channels * OH * OW);
+  for (Index n = 0; n < x.rows(); ++n) {
+    for (Index o = 0; o < g.out_channels; ++o)
+      for (Index p = 0; p < OH * OW; ++p) y(n, o * OH * OW + p) = b ? b[o] : 0.0;
+    for (Index c = 0; c < g.in_channels; ++c)
+      for (Index h = 0; h < H; ++h)
+        for (Index v = 0; v < Wd; ++v)
+          for (Index o = 0; o < g.out_channels; ++o)
+            for (Index i = 0; i < K; ++i)
+              for (Index j = 0; j < K; ++j) {
+                const Index oh = h * g.stride - g.padding + i, ow = v * g.stride - g.padding + j;
+                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                y(n, (o * OH + oh) * OW + ow) +=
+                    w(c, (o * K + i) * K + j) * x(n, (c * H + h) * Wd + v);
+              }
+  }
+  return y;
+}
+
+template <class Layer, class Options>
+Layer make(const Geometry& g, Rng& rng, Options o) {
+  o.stride = g.stride;
+  o.padding = g.padding;
+  return Layer(g.in_channels, g.out_channels, g.kernel, g.height, g.width, rng, o);
+}
+
+}  // namespace
+
+TEST_CASE("Conv2d forward matches a direct convolution", "[conv2d]") {
+  for (const Geometry& g : geometries) {
+    if (!conv_fits(g)) continue;
+    for (Activation act : {Activation::identity, Activation::leaky_relu, Activation::tanh}) {
+      for (bool bias : {true, false}) {
+        INFO("geometry " << g.in_channels << "->" << g.out_channels << " k" << g.kernel << " "
+                         << g.height << "x" << g.width << " s" << g.stride << " p" << g.padding
+                         << " act " << static_cast<int>(act) << " bias " << bias);
+        Rng rng(1);
+        auto conv = make<Conv2d<double>>(
+            g, rng, Conv2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
+        const Tensor<double> x = test::random_input(3, g.in_channels * g.height * g.width, 2);
+        const Tensor<double>& y = conv.forward(x);
+        const Tensor<double> ref =
+            naive_conv2d(x, conv.weight().value, bias ? conv.bias().value.data() : nullptr, g);
+        REQUIRE(y.rows() == ref.rows());
+        REQUIRE(y.cols() == ref.cols());
+        REQUIRE(y.cols() == conv.out_features());
+        for (Index k = 0; k < y.size(); ++k) {
+          REQUIRE(y.data()[k] ==
+                  Approx(act_ref(act, ref.data()[k], 0.2)).epsilon(1e-12).margin(1e-12));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("ConvTranspose2d forward matches a direct transposed convolution", "[conv2d]") {
+  for (const Geometry& g : geometries) {
+    for (Activation act : {Activation::identity, Activation::relu, Activation::tanh}) {
+      for (bool bias : {true, false}) {
+        INFO("geometry " << g.in_channels << "->" << g.out_channels << " k" << g.kernel << " "
+                         << g.height << "x" << g.width << " s" << g.stride << " p" << g.padding
+                         << " act " << static_cast<int>(act) << " bias " << bias);
+        Rng rng(1);
+        auto conv = make<ConvTranspose2d<double>>(
+            g, rng, ConvTranspose2dOptions{.bias = bias, .activation = act});
+        const Tensor<double> x = test::random_input(3, g.in_channels * g.height * g.width, 2);
+        const Tensor<double>& y = conv.forward(x);
+        const Tensor<double> ref = naive_conv_transpose2d(
+            x, conv.weight().value, bias ? conv.bias().value.data() : nullptr, g);
+        REQUIRE(y.rows() == ref.rows());
+        REQUIRE(y.cols() == ref.cols());
+        REQUIRE(y.cols() == conv.out_features());
+        for (Index k = 0; k < y.size(); ++k) {
+          REQUIRE(y.data()[k] ==
+                  Approx(act_ref(act, ref.data()[k], 0.01)).epsilon(1e-12).margin(1e-12));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Conv2d and ConvTranspose2d gradients match finite differences", "[conv2d][gradcheck]") {
+  for (const Geometry& g : geometries) {
+    for (Activation act : {Activation::identity, Activation::leaky_relu, Activation::sigmoid}) {
+      for (bool bias : {true, false}) {
+        INFO("geometry " << g.in_channels << "->" << g.out_channels << " k" << g.kernel << " "
+                         << g.height << "x" << g.width << " s" << g.stride << " p" << g.padding
+                         << " act " << static_cast<int>(act) << " bias " << bias);
+        const Tensor<double> x = test::random_input(2, g.in_channels * g.height * g.width, 9);
+        Rng rng(5);
+        if (conv_fits(g)) {
+          auto conv = make<Conv2d<double>>(
+              g, rng, Conv2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
+          const auto r = test::check_module_gradients(conv, x);
+          CHECK(r.input_error < 1e-6);
+          CHECK(r.max_param_error < 1e-6);
+        }
+        auto convt = make<ConvTranspose2d<double>>(
+            g, rng, ConvTranspose2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
+        const auto rt = test::check_module_gradients(convt, x);
+        CHECK(rt.input_error < 1e-6);
+        CHECK(rt.max_param_error < 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("Conv layers initialise as PyTorch, with PyTorch's fan_in", "[conv2d]") {
+  Rng rng(3);
+  Conv2d<float> conv(4, 8, 5, 9, 9, rng);  // fan_in = 4 * 25 = 100
+  CHECK(conv.weight().value.rows() == 8);
+  CHECK(conv.weight().value.cols() == 100);
+  CHECK(conv.weight().value.cwiseAbs().maxCoeff() <= 0.1f);
+  CHECK(conv.weight().value.cwiseAbs().maxCoeff() > 0.09f);
+  CHECK(conv.bias().value.cwiseAbs().maxCoeff() <= 0.1f);
+  // ConvTranspose2d: weight in x out*k*k, fan_in = out_channels * k * k = 16 * 4 = 64
+  ConvTranspose2d<float> convt(100, 16, 2, 1, 1, rng);
+  CHECK(convt.weight().value.rows() == 100);
+  CHECK(convt.weight().value.cols() == 64);
+  CHECK(convt.weight().value.cwiseAbs().maxCoeff() <= 0.125f);
+  CHECK(convt.weight().value.cwiseAbs().maxCoeff() > 0.12f);
+  CHECK(convt.bias().value.cwiseAbs().maxCoeff() <= 0.125f);
+}
+
+TEST_CASE("Conv output shapes follow PyTorch's formulas (the DCGAN's layers)", "[conv2d]") {
+  Rng rng(3);
+  Conv2d<float> d1(1, 64, 4, 28, 28, rng, {.stride = 2, .padding = 1});
+  CHECK(d1.out_height() == 14);
+  Conv2d<float> d2(64, 128, 4, 14, 14, rng, {.stride = 2, .padding = 1});
+  CHECK(d2.out_height() == 7);
+  Conv2d<float> d3(128, 256, 4, 7, 7, rng, {.stride = 2, .padding = 1});
+  CHECK(d3.out_height() == 3);
+  Conv2d<float> d4(256, 1, 3, 3, 3, rng);
+  CHECK(d4.out_features() == 1);
+  ConvTranspose2d<float> g1(100, 256, 4, 1, 1, rng);
+  CHECK(g1.out_height() == 4);
+  ConvTranspose2d<float> g2(256, 128, 3, 4, 4, rng, {.stride = 2, .padding = 1});
+  CHECK(g2.out_height() == 7);
+  ConvTranspose2d<float> g3(128, 64, 4, 7, 7, rng, {.stride = 2, .padding = 1});
+  CHECK(g3.out_height() == 14);
+  ConvTranspose2d<float> g4(64, 1, 4, 14, 14, rng, {.stride = 2, .padding = 1});
+  CHECK(g4.out_features() == 784);
+  CHECK(conv2d_output_size(28, 4, 2, 1) == 14);
+  CHECK(conv_transpose2d_output_size(14, 4, 2, 1) == 28);
+}
+
+TEST_CASE("Conv layers name both shapes in their errors", "[conv2d]") {
+  Rng rng(3);
+  Conv2d<float> conv(3, 8, 3, 9, 9, rng);
+  conv.set_name("discriminator.conv1");
+  const Tensor<float> x = Tensor<float>::Zero(2, 100);
+  REQUIRE_THROWS_AS(conv.forward(x), ShapeError);
+  REQUIRE_THROWS_WITH(conv.forward(x), Catch::Contains("discriminator.conv1") &&
+                                           Catch::Contains("243") && Catch::Contains("[2 x 100]") &&
+                                           Catch::Contains("3 x 9 x 9"));
+  ConvTranspose2d<float> convt(4, 2, 3, 5, 6, rng);
+  convt.set_name("generator.deconv2");
+  REQUIRE_THROWS_WITH(convt.forward(x),
+                      Catch::Contains("generator.deconv2") && Catch::Contains("120") &&
+                          Catch::Contains("[2 x 100]") && Catch::Contains("4 x 5 x 6"));
+  conv.forward(Tensor<float>::Zero(2, 243));
+  REQUIRE_THROWS_AS(conv.backward(Tensor<float>::Zero(2, 5)), ShapeError);
+  REQUIRE_THROWS_AS(Conv2d<float>(3, 8, 11, 4, 4, rng), ArgumentError);
+  REQUIRE_THROWS_AS(ConvTranspose2d<float>(3, 0, 3, 4, 4, rng), ArgumentError);
+}
+
+TEST_CASE("Conv layers skip dX when not needed and are bitwise the same for 1 and 2 threads",
+          "[conv2d]") {
+  std::vector<Tensor<float>> outs;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Rng rng(4);
+    Conv2d<float> conv(3, 16, 4, 14, 14, rng, {.stride = 2, .padding = 1});
+    ConvTranspose2d<float> convt(16, 3, 4, 7, 7, rng, {.stride = 2, .padding = 1});
+    Tensor<float> x(32, 3 * 14 * 14);
+    rng.fill_normal(x);
+    const Tensor<float> y = convt.forward(conv.forward(x));
+    const Tensor<float> dx = conv.backward(convt.backward(y));
+    Tensor<float> all(
+        1, y.size() + dx.size() + conv.weight().grad.size() + convt.weight().grad.size());
+    all << y.reshaped<Eigen::RowMajor>().transpose(), dx.reshaped<Eigen::RowMajor>().transpose(),
+        conv.weight().grad.reshaped<Eigen::RowMajor>().transpose(),
+        convt.weight().grad.reshaped<Eigen::RowMajor>().transpose();
+    outs.push_back(all);
+    conv.set_needs_input_grad(false);
+    conv.forward(x);
+    CHECK(conv.backward(convt.backward(y)).size() == 0);
+  }
+  set_num_threads(0);
+  CHECK((outs[0].array() == outs[1].array()).all());
+}
