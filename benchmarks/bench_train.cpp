@@ -246,9 +246,13 @@ int main(int argc, char** argv) {
           gan_steps, rounds, thread_counts, 33.0, 8.0);
     }
     if (wanted("dcgan")) {
-      std::printf(
-          "\nDCGAN: not benchmarked yet (%d steps requested): the conv layers are missing\n",
-          dcgan_steps);
+      bench_gan(
+          "DCGAN", gan_train, 100,
+          [&](aigc::Rng& rng) {
+            return Nets(aigc::make_dcgan_generator<float>(100, rng),
+                        aigc::make_dcgan_discriminator<float>(rng));
+          },
+          dcgan_steps, rounds, thread_counts, 336.0, 135.0);
     }
   }
   return 0;

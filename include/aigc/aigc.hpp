@@ -37,6 +37,7 @@
 #include "aigc/losses/reduction.hpp"
 #include "aigc/metrics/frechet.hpp"
 #include "aigc/models/cvae.hpp"
+#include "aigc/models/dcgan.hpp"
 #include "aigc/models/gan.hpp"
 #include "aigc/models/vae.hpp"
 #include "aigc/optim/adam.hpp"

@@ -10,6 +10,7 @@
 #include <aigc/layers/reshape.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <aigc/models/cvae.hpp>
+#include <aigc/models/dcgan.hpp>
 #include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
 #include <atomic>
@@ -197,5 +198,22 @@ TEST_CASE("a GAN step through the convolution layers allocates nothing after the
     CHECK(g_allocations.load() == 0);
   }
   set_num_threads(0);
+}
+
+TEST_CASE("GanTrainer::step on the DCGAN allocates nothing after the first batch",
+          "[allocation][dcgan]") {
+  Rng init(0), data(1);
+  auto g = make_dcgan_generator<float>(16, init);
+  auto d = make_dcgan_discriminator<float>(init);
+  GanTrainer<float> trainer(*g, *d, {.latent = 16, .fixed_samples = 4});
+  Tensor<float> x(8, 784);
+  data.fill_uniform(x, -1.0, 1.0);
+  trainer.step(x);
+  trainer.step(x);
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 2; ++i) trainer.step(x);
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
 }
 #endif

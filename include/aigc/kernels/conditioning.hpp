@@ -1,6 +1,7 @@
-// aigc: kernels of the label conditioning: appending a per-label code (one row of a table) to each
-// row of a batch, each code value repeated over `repeat` columns (1 for vectors, H*W for the
-// constant channels of an image), and the backward of that concatenation.
+/// @file
+/// aigc: kernels of the label conditioning: appending a per-label code (one row of a table) to each
+/// row of a batch, each code value repeated over `repeat` columns (1 for vectors, H*W for the
+/// constant channels of an image), and the backward of that concatenation.
 #pragma once
 
 #include <algorithm>
@@ -12,8 +13,8 @@
 
 namespace aigc::kernels {
 
-// Row r of y (cols + codes * repeat values) = [row r of x | table[labels[r], e] repeated `repeat`
-// times, for e < codes]. x is rows x cols, table has `codes` columns.
+/// Row r of y (cols + codes * repeat values) = [row r of x | table[labels[r], e] repeated `repeat`
+/// times, for e < codes]. x is rows x cols, table has `codes` columns.
 template <class T, class A = simd_arch>
 void concat_label_codes(const T* x, Index rows, Index cols, const T* table, Index codes,
                         const int* labels, Index repeat, T* y) {
@@ -35,10 +36,10 @@ void concat_label_codes(const T* x, Index rows, Index cols, const T* table, Inde
   });
 }
 
-// The backward of concat_label_codes: dx = the first `cols` columns of dy (skipped when dx is
-// null); dtable[labels[r], e] += sum over the `repeat` columns of code value e in row r of dy
-// (skipped when dtable is null). Rows are added in order, so the result does not depend on the
-// number of threads.
+/// The backward of concat_label_codes: dx = the first `cols` columns of dy (skipped when dx is
+/// null); dtable[labels[r], e] += sum over the `repeat` columns of code value e in row r of dy
+/// (skipped when dtable is null). Rows are added in order, so the result does not depend on the
+/// number of threads.
 template <class T, class A = simd_arch>
 void concat_label_codes_backward(const T* dy, Index rows, Index cols, Index codes,
                                  const int* labels, Index repeat, T* dx, T* dtable) {

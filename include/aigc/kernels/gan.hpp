@@ -1,7 +1,8 @@
-// aigc: kernels of the GAN objectives: the pointwise loss terms of a discriminator's logits with
-// their derivatives, the mean of sigmoid(logit) (the D(x) statistic), and the weight clipping of
-// Wasserstein critics. Written once on Simd<T, A>::V; sums are bitwise the same for any number
-// of threads.
+/// @file
+/// aigc: kernels of the GAN objectives: the pointwise loss terms of a discriminator's logits with
+/// their derivatives, the mean of sigmoid(logit) (the D(x) statistic), and the weight clipping of
+/// Wasserstein critics. Written once on Simd<T, A>::V; sums are bitwise the same for any number
+/// of threads.
 #pragma once
 
 #include <algorithm>
@@ -14,11 +15,11 @@
 
 namespace aigc::kernels {
 
-// One pointwise term f(z) of a GAN loss on logits z, with a target t or a sign s:
-//   bce:     max(z, 0) - z t + log(1 + exp(-|z|))   f' = sigmoid(z) - t
-//   squared: (z - t)^2                               f' = 2 (z - t)
-//   hinge:   max(0, 1 + s z)                         f' = s where 1 + s z > 0, else 0
-//   linear:  s z                                     f' = s
+/// One pointwise term f(z) of a GAN loss on logits z, with a target t or a sign s:
+///   bce:     max(z, 0) - z t + log(1 + exp(-|z|))   f' = sigmoid(z) - t
+///   squared: (z - t)^2                               f' = 2 (z - t)
+///   hinge:   max(0, 1 + s z)                         f' = s where 1 + s z > 0, else 0
+///   linear:  s z                                     f' = s
 enum class LogitTerm { bce, squared, hinge, linear };
 
 namespace detail {
@@ -44,8 +45,8 @@ void with_logit_term(LogitTerm term, F&& f) {
 
 }  // namespace detail
 
-// Sum over i < n of f(z_i) (the term above, target t, sign s); when dz is not null,
-// dz_i = scale * f'(z_i). The padded lanes of a partial vector are excluded from the sum.
+/// Sum over i < n of f(z_i) (the term above, target t, sign s); when dz is not null,
+/// dz_i = scale * f'(z_i). The padded lanes of a partial vector are excluded from the sum.
 template <class T, class A = simd_arch>
 double logit_loss(LogitTerm term, const T* z, Index n, T t, T s, T* dz, T scale) {
   using S = detail::Simd<T, A>;
@@ -81,7 +82,7 @@ double logit_loss(LogitTerm term, const T* z, Index n, T t, T s, T* dz, T scale)
   return sum;
 }
 
-// Sum over i < n of sigmoid(z_i) = 1 / (1 + exp(-z_i)).
+/// Sum over i < n of sigmoid(z_i) = 1 / (1 + exp(-z_i)).
 template <class T, class A = simd_arch>
 double sum_sigmoid(const T* z, Index n) {
   using S = detail::Simd<T, A>;
@@ -96,7 +97,7 @@ double sum_sigmoid(const T* z, Index n) {
   });
 }
 
-// x_i = min(max(x_i, lo), hi): the weight clipping of a Wasserstein critic.
+/// x_i = min(max(x_i, lo), hi): the weight clipping of a Wasserstein critic.
 template <class T, class A = simd_arch>
 void clamp(T* x, Index n, T lo, T hi) {
   using S = detail::Simd<T, A>;

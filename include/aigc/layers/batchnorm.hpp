@@ -68,10 +68,11 @@ class BatchNorm : public Module<T> {
     } else {
       no_dx_.resize(0, dy.cols());  // dx_ keeps its storage for the next call
     }
+    const bool param_grads = options_.affine && this->needs_param_grads();
     kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S,
                                 options_.affine ? weight_.value.data() : nullptr, invstd_.data(),
-                                batch_statistics_, options_.affine ? weight_.grad.data() : nullptr,
-                                options_.affine ? bias_.grad.data() : nullptr, dx, scratch_.data());
+                                batch_statistics_, param_grads ? weight_.grad.data() : nullptr,
+                                param_grads ? bias_.grad.data() : nullptr, dx, scratch_.data());
     return dx ? dx_ : no_dx_;
   }
 

@@ -1,5 +1,6 @@
-// aigc: class conditioning: a code of each sample's label (one-hot, or a learned embedding as
-// torch.nn.Embedding) appended to a vector input, or broadcast as constant channels to an image.
+/// @file
+/// aigc: class conditioning: a code of each sample's label (one-hot, or a learned embedding as
+/// torch.nn.Embedding) appended to a vector input, or broadcast as constant channels to an image.
 #pragma once
 
 #include <string>
@@ -20,15 +21,15 @@ struct ConditioningOptions {
   Index height = 1, width = 1;  // an image input (channels x height x width rows, NCHW) if > 1
 };
 
-// Labels are given by set_labels() before forward. A vector input [batch x features] becomes
-// [batch x (features + code)]; an image input [batch x C*H*W] becomes [batch x (C + code)*H*W],
-// the code values appended as constant channels after the image's. One-hot codes have
-// num_classes values; an embedding has embedding_dim values, a parameter "weight" of
-// num_classes x embedding_dim initialised from N(0, 1).
+/// Labels are given by set_labels() before forward. A vector input [batch x features] becomes
+/// [batch x (features + code)]; an image input [batch x C*H*W] becomes [batch x (C + code)*H*W],
+/// the code values appended as constant channels after the image's. One-hot codes have
+/// num_classes values; an embedding has embedding_dim values, a parameter "weight" of
+/// num_classes x embedding_dim initialised from N(0, 1).
 template <class T>
 class Conditioning : public Module<T> {
  public:
-  // `channels`: the features of a vector input, or the channels of an image input.
+  /// `channels`: the features of a vector input, or the channels of an image input.
   Conditioning(Index channels, int num_classes, Rng& rng, ConditioningOptions options = {})
       : channels_(channels), classes_(num_classes), o_(options) {
     if (channels < 0 || num_classes <= 0 || options.height <= 0 || options.width <= 0) {
@@ -55,7 +56,7 @@ class Conditioning : public Module<T> {
     set_name("");
   }
 
-  // The labels of the next forward's rows, each in [0, num_classes).
+  /// The labels of the next forward's rows, each in [0, num_classes).
   void set_labels(const std::vector<int>& labels) {
     for (std::size_t i = 0; i < labels.size(); ++i) {
       if (labels[i] < 0 || labels[i] >= classes_) {
@@ -67,7 +68,7 @@ class Conditioning : public Module<T> {
     labels_.assign(labels.begin(), labels.end());
   }
 
-  // Y = [X | code(label)] per row, the code repeated over the H*W pixels of an image.
+  /// Y = [X | code(label)] per row, the code repeated over the H*W pixels of an image.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, in_features(), [&] { return "Conditioning '" + this->name() + "' forward"; });
     if (static_cast<Index>(labels_.size()) != x.rows()) {
@@ -82,7 +83,7 @@ class Conditioning : public Module<T> {
     return y_;
   }
 
-  // dX = dY[:, :C*H*W]; dweight[label] += dY's code columns summed over the pixels.
+  /// dX = dY[:, :C*H*W]; dweight[label] += dY's code columns summed over the pixels.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     if (dy.rows() != y_.rows() || dy.cols() != y_.cols()) {
       throw ShapeError("Conditioning '" + this->name() + "' backward (dY vs Y): shapes differ, " +
@@ -133,7 +134,7 @@ class Conditioning : public Module<T> {
   std::vector<int> labels_, used_labels_;
 };
 
-// The Conditioning layer at `index` of a network (the builders put it first), or ArgumentError.
+/// The Conditioning layer at `index` of a network (the builders put it first), or ArgumentError.
 template <class T>
 Conditioning<T>& conditioning_layer(Sequential<T>& net, std::size_t index = 0) {
   auto* c = index < net.size() ? dynamic_cast<Conditioning<T>*>(&net[index]) : nullptr;

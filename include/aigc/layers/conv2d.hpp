@@ -79,8 +79,8 @@ class Conv2d : public Module<T> {
     return y_;
   }
 
-  /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ';
-  /// dX = col2im(W^T dZ').
+  /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ' (unless
+  /// needs_param_grads() is off); dX = col2im(W^T dZ').
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Conv2d '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), P = shape_.out_positions(), cols = batch * P;
@@ -89,9 +89,13 @@ class Conv2d : public Module<T> {
     kernels::to_channel_major_backward(dy.data(), y_.data(), batch, out_, P, dzcm_.data(),
                                        options_.activation,
                                        static_cast<T>(options_.negative_slope));
-    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1), dzcm_.data(),
-                  cols, col_.data(), cols, T(1), weight_.grad.data(), patch);
-    if (options_.bias) kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
+    if (this->needs_param_grads()) {
+      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1), dzcm_.data(),
+                    cols, col_.data(), cols, T(1), weight_.grad.data(), patch);
+      if (options_.bias) {
+        kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
+      }
+    }
     if (!this->needs_input_grad()) {
       no_dx_.resize(0, shape_.image_size());  // dx_ keeps its storage for the next call
       return no_dx_;

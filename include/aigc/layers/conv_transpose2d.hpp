@@ -108,13 +108,16 @@ class ConvTranspose2d : public Module<T> {
                                    static_cast<T>(options_.negative_slope));
       dz = dz_.data();
     }
-    if (options_.bias) {
+    const bool param_grads = this->needs_param_grads();
+    if (options_.bias && param_grads) {
       kernels::channel_sums(dz, batch, out_shape_.channels, out_positions, bias_.grad.data(), true);
     }
     dcol_.resize(patch, cols);
     kernels::im2col(dz, batch, out_shape_, dcol_.data());
-    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
-                  cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
+    if (param_grads) {
+      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
+                    cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
+    }
     if (!this->needs_input_grad()) {
       no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
       return no_dx_;

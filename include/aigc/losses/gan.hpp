@@ -1,5 +1,6 @@
-// aigc: the GAN objectives on the discriminator's logits: non-saturating BCE, least squares,
-// hinge and Wasserstein; the discriminator's terms on real and fake logits and the generator's.
+/// @file
+/// aigc: the GAN objectives on the discriminator's logits: non-saturating BCE, least squares,
+/// hinge and Wasserstein; the discriminator's terms on real and fake logits and the generator's.
 #pragma once
 
 #include <string>
@@ -10,14 +11,14 @@
 
 namespace aigc {
 
-// bce: the non-saturating GAN (Goodfellow et al.), D trained with BCE, G maximising log D(G(z)).
-// lsgan: least squares (Mao et al.), targets 1 (real) and 0 (fake) on the raw logit.
-// hinge: max(0, 1 - D(x)) + max(0, 1 + D(G(z))) for D, -D(G(z)) for G (Miyato et al.).
-// wasserstein: D(G(z)) - D(x) for the critic, -D(G(z)) for G (Arjovsky et al.; the trainer
-// clips the critic's weights).
+/// bce: the non-saturating GAN (Goodfellow et al.), D trained with BCE, G maximising log D(G(z)).
+/// lsgan: least squares (Mao et al.), targets 1 (real) and 0 (fake) on the raw logit.
+/// hinge: max(0, 1 - D(x)) + max(0, 1 + D(G(z))) for D, -D(G(z)) for G (Miyato et al.).
+/// wasserstein: D(G(z)) - D(x) for the critic, -D(G(z)) for G (Arjovsky et al.; the trainer
+/// clips the critic's weights).
 enum class GanObjective { bce, lsgan, hinge, wasserstein };
 
-// Which part of the objective: D's term on real images, D's term on fakes, or G's.
+/// Which part of the objective: D's term on real images, D's term on fakes, or G's.
 enum class GanTerm { d_real, d_fake, g };
 
 inline const char* to_string(GanObjective o) {
@@ -34,7 +35,7 @@ inline const char* to_string(GanObjective o) {
   return "?";
 }
 
-// "bce" (also "nonsaturating"), "lsgan", "hinge", "wasserstein" (also "wgan").
+/// "bce" (also "nonsaturating"), "lsgan", "hinge", "wasserstein" (also "wgan").
 inline GanObjective parse_gan_objective(const std::string& name) {
   if (name == "bce" || name == "nonsaturating") return GanObjective::bce;
   if (name == "lsgan") return GanObjective::lsgan;
@@ -44,13 +45,13 @@ inline GanObjective parse_gan_objective(const std::string& name) {
                       "' (expected bce, lsgan, hinge or wasserstein)");
 }
 
-// One term of the objective, averaged over the n logits (batch x 1, or any shape):
-//   bce     d_real: mean BCE(z, 1 - smoothing)  d_fake: mean BCE(z, 0)   g: mean BCE(z, 1)
-//   lsgan   d_real: mean (z - (1 - smoothing))^2 / 2   d_fake: mean z^2 / 2   g: mean (z - 1)^2 / 2
-//   hinge   d_real: mean max(0, 1 - z)   d_fake: mean max(0, 1 + z)   g: -mean z
-//   wgan    d_real: -mean z              d_fake: mean z               g: -mean z
-// label_smoothing (one-sided: real targets only) applies to bce and lsgan. When dlogits is
-// given it receives dL/dz, resized to the logits' shape.
+/// One term of the objective, averaged over the n logits (batch x 1, or any shape):
+///   bce     d_real: mean BCE(z, 1 - smoothing)  d_fake: mean BCE(z, 0)   g: mean BCE(z, 1)
+///   lsgan   d_real: mean (z - (1 - smoothing))^2 / 2   d_fake: mean z^2 / 2   g: mean (z - 1)^2 /
+///   2 hinge   d_real: mean max(0, 1 - z)   d_fake: mean max(0, 1 + z)   g: -mean z wgan    d_real:
+///   -mean z              d_fake: mean z               g: -mean z
+/// label_smoothing (one-sided: real targets only) applies to bce and lsgan. When dlogits is
+/// given it receives dL/dz, resized to the logits' shape.
 template <class T>
 double gan_loss(GanObjective objective, GanTerm term, const Tensor<T>& logits,
                 std::type_identity_t<Tensor<T>>* dlogits = nullptr, double label_smoothing = 0.0) {
@@ -98,8 +99,8 @@ double gan_loss(GanObjective objective, GanTerm term, const Tensor<T>& logits,
   return factor * sum * inv_n;
 }
 
-// Mean of the discriminator's output as a probability, sigmoid(z) (the D(x) statistic of the
-// bce objective).
+/// Mean of the discriminator's output as a probability, sigmoid(z) (the D(x) statistic of the
+/// bce objective).
 template <class T>
 double mean_sigmoid(const Tensor<T>& logits) {
   if (logits.size() == 0) return 0.0;

@@ -1,5 +1,6 @@
-// aigc: the conditional VAE: the label goes into the encoder and the decoder through
-// conditioning layers; the loss, the reparameterisation and the optimiser are VaeTrainer's.
+/// @file
+/// aigc: the conditional VAE: the label goes into the encoder and the decoder through
+/// conditioning layers; the loss, the reparameterisation and the optimiser are VaeTrainer's.
 #pragma once
 
 #include <chrono>
@@ -11,8 +12,8 @@
 
 namespace aigc {
 
-// The VAE example's encoder with a one-hot label appended to the input ("cond" layer first):
-// [x | label] -> hidden ReLU -> [mu | logvar].
+/// The VAE example's encoder with a one-hot label appended to the input ("cond" layer first):
+/// [x | label] -> hidden ReLU -> [mu | logvar].
 template <class T>
 std::unique_ptr<Sequential<T>> make_cvae_encoder(Index in, Index hidden, Index latent,
                                                  int num_classes, Rng& rng) {
@@ -26,8 +27,8 @@ std::unique_ptr<Sequential<T>> make_cvae_encoder(Index in, Index hidden, Index l
   return enc;
 }
 
-// The VAE example's decoder with a one-hot label appended to z: [z | label] -> hidden ReLU ->
-// out logits.
+/// The VAE example's decoder with a one-hot label appended to z: [z | label] -> hidden ReLU ->
+/// out logits.
 template <class T>
 std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Index out,
                                                  int num_classes, Rng& rng) {
@@ -41,8 +42,8 @@ std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Ind
   return dec;
 }
 
-// Trains a CVAE: sets each batch's labels on the encoder's and the decoder's conditioning layers,
-// then runs VaeTrainer's step (BCE + KL, reparameterisation, Adam) on the batch.
+/// Trains a CVAE: sets each batch's labels on the encoder's and the decoder's conditioning layers,
+/// then runs VaeTrainer's step (BCE + KL, reparameterisation, Adam) on the batch.
 template <class T>
 class CvaeTrainer {
  public:
@@ -57,13 +58,13 @@ class CvaeTrainer {
     }
   }
 
-  // One optimisation step on a batch and its labels; returns the summed (BCE, KL).
+  /// One optimisation step on a batch and its labels; returns the summed (BCE, KL).
   std::pair<double, double> step(const Tensor<T>& x, const std::vector<int>& labels) {
     set_labels(labels, x.rows());
     return vae_.step(x);
   }
 
-  // One pass over the loader's epoch (images and labels).
+  /// One pass over the loader's epoch (images and labels).
   VaeEpochStats train_epoch(BatchLoader<T>& loader) {
     VaeEpochStats s;
     const auto t0 = std::chrono::steady_clock::now();
@@ -80,7 +81,7 @@ class CvaeTrainer {
     return s;
   }
 
-  // Test loss per sample (eval mode, one sampled z per image), labels from the data set.
+  /// Test loss per sample (eval mode, one sampled z per image), labels from the data set.
   double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
     if (static_cast<Index>(data.labels.size()) != data.size()) {
       throw ArgumentError("CvaeTrainer::evaluate: the data set has " +
@@ -98,19 +99,19 @@ class CvaeTrainer {
     return total / static_cast<double>(data.size());
   }
 
-  // Decodes latent codes with the given labels into images in [0, 1].
+  /// Decodes latent codes with the given labels into images in [0, 1].
   Tensor<T> decode(const Tensor<T>& z, const std::vector<int>& labels) {
     set_labels(labels, z.rows());
     return vae_.decode(z);
   }
 
-  // Reconstructions of x (with its labels) in [0, 1] through one sampled z each.
+  /// Reconstructions of x (with its labels) in [0, 1] through one sampled z each.
   Tensor<T> reconstruct(const Tensor<T>& x, const std::vector<int>& labels) {
     set_labels(labels, x.rows());
     return vae_.reconstruct(x);
   }
 
-  // The VAE machinery underneath (optimiser, RNG, latent size) for checkpoints.
+  /// The VAE machinery underneath (optimiser, RNG, latent size) for checkpoints.
   VaeTrainer<T>& vae() { return vae_; }
 
  private:

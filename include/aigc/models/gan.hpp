@@ -1,5 +1,6 @@
-// aigc: the GAN training loop over any generator and discriminator (and its conditional variant,
-// the cGAN), and the builders of the MLP GAN of issue 4.
+/// @file
+/// aigc: the GAN training loop over any generator and discriminator (and its conditional variant,
+/// the cGAN), and the builders of the MLP GAN of issue 4.
 #pragma once
 
 #include <chrono>
@@ -22,9 +23,9 @@
 
 namespace aigc {
 
-// The MLP generator: z (+ one-hot label when num_classes > 0) -> 256 -> 512 -> out, LeakyReLU(0.2)
-// between, tanh at the end (images in [-1, 1]). A conditional one starts with a Conditioning
-// layer "cond" whose labels the trainer sets.
+/// The MLP generator: z (+ one-hot label when num_classes > 0) -> 256 -> 512 -> out, LeakyReLU(0.2)
+/// between, tanh at the end (images in [-1, 1]). A conditional one starts with a Conditioning
+/// layer "cond" whose labels the trainer sets.
 template <class T>
 std::unique_ptr<Sequential<T>> make_mlp_generator(Index latent, Index out, Rng& rng,
                                                   int num_classes = 0) {
@@ -40,7 +41,7 @@ std::unique_ptr<Sequential<T>> make_mlp_generator(Index latent, Index out, Rng& 
   return g;
 }
 
-// The MLP discriminator: image (+ one-hot label) -> 512 -> 256 -> 1 logit, LeakyReLU(0.2).
+/// The MLP discriminator: image (+ one-hot label) -> 512 -> 256 -> 1 logit, LeakyReLU(0.2).
 template <class T>
 std::unique_ptr<Sequential<T>> make_mlp_discriminator(Index in, Rng& rng, int num_classes = 0) {
   auto d = std::make_unique<Sequential<T>>();
@@ -69,34 +70,34 @@ struct GanOptions {
   std::uint64_t seed = 0;
 };
 
-// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
-// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
+/// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
+/// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
 struct GanStepStats {
   double d_loss = 0.0, g_loss = 0.0, d_real = 0.0, d_fake = 0.0;
   bool g_step = false;
 };
 
-// Means over an epoch's steps, and its time.
+/// Means over an epoch's steps, and its time.
 struct GanEpochStats {
   double d_loss = 0.0, g_loss = 0.0, d_real = 0.0, d_fake = 0.0;
   double seconds = 0.0;
   Index samples = 0, d_steps = 0, g_steps = 0;
 };
 
-// Trains G (z -> image) against D (image -> one logit per row) with separate Adam optimisers:
-// every step() is one D step (on a real batch and a fresh fake batch of the same size); every
-// d_steps-th step is followed by one G step on that same fake batch (as PyTorch's DCGAN example
-// does). The G step runs D's backward with needs_param_grads off, so D's gradients are neither
-// touched nor computed, and its dX feeds G's backward. Conditional (cGAN): the labels of each
-// real batch go to D's conditioning layer; fakes get uniformly drawn labels, given to G's and
-// D's conditioning layers.
+/// Trains G (z -> image) against D (image -> one logit per row) with separate Adam optimisers:
+/// every step() is one D step (on a real batch and a fresh fake batch of the same size); every
+/// d_steps-th step is followed by one G step on that same fake batch (as PyTorch's DCGAN example
+/// does). The G step runs D's backward with needs_param_grads off, so D's gradients are neither
+/// touched nor computed, and its dX feeds G's backward. Conditional (cGAN): the labels of each
+/// real batch go to D's conditioning layer; fakes get uniformly drawn labels, given to G's and
+/// D's conditioning layers.
 template <class T>
 class GanTrainer {
  public:
   GanTrainer(Module<T>& generator, Module<T>& discriminator, GanOptions options)
       : GanTrainer(generator, discriminator, nullptr, nullptr, options) {}
 
-  // The cGAN: g_labels and d_labels are conditioning layers inside G and D.
+  /// The cGAN: g_labels and d_labels are conditioning layers inside G and D.
   GanTrainer(Module<T>& generator, Module<T>& discriminator, Conditioning<T>& g_labels,
              Conditioning<T>& d_labels, GanOptions options)
       : GanTrainer(generator, discriminator, &g_labels, &d_labels, options) {
@@ -112,8 +113,8 @@ class GanTrainer {
     }
   }
 
-  // One D step on the real batch (labels: its classes, for a cGAN), then a G step every
-  // d_steps-th call.
+  /// One D step on the real batch (labels: its classes, for a cGAN), then a G step every
+  /// d_steps-th call.
   GanStepStats step(const Tensor<T>& real, const std::vector<int>* labels = nullptr) {
     GanStepStats s;
     d_step(real, labels, s);
@@ -124,8 +125,8 @@ class GanTrainer {
     return s;
   }
 
-  // One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
-  // e.g. to write a checkpoint.
+  /// One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
+  /// e.g. to write a checkpoint.
   GanEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
     GanEpochStats e;
     const auto t0 = std::chrono::steady_clock::now();
@@ -152,11 +153,11 @@ class GanTrainer {
     return e;
   }
 
-  // G's images (eval mode) of the fixed noise batch (and, for a cGAN, the fixed labels: class
-  // i * classes / fixed_samples for row i), comparable across epochs.
+  /// G's images (eval mode) of the fixed noise batch (and, for a cGAN, the fixed labels: class
+  /// i * classes / fixed_samples for row i), comparable across epochs.
   Tensor<T> sample_fixed() { return generate(fixed_z_, conditional() ? &fixed_labels_ : nullptr); }
 
-  // G's images (eval mode) of the given codes (and labels, for a cGAN).
+  /// G's images (eval mode) of the given codes (and labels, for a cGAN).
   Tensor<T> generate(const Tensor<T>& z, const std::vector<int>* labels = nullptr) {
     check_cols(z, o_.latent, "GanTrainer::generate (z)");
     set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
@@ -209,11 +210,11 @@ class GanTrainer {
   Adam<T>& discriminator_optimizer() { return opt_d_; }
   Rng& rng() { return rng_; }  // noise and fake labels of the training steps
   const Tensor<T>& fixed_noise() const { return fixed_z_; }
-  // The noise and fake labels of the last D step.
+  /// The noise and fake labels of the last D step.
   const Tensor<T>& noise() const { return z_; }
   const std::vector<int>& fake_labels() const { return fake_labels_; }
   const std::vector<int>& fixed_labels() const { return fixed_labels_; }
-  // D steps taken so far (a G step follows every d_steps-th); checkpoints restore it.
+  /// D steps taken so far (a G step follows every d_steps-th); checkpoints restore it.
   std::int64_t d_step_count() const { return d_count_; }
   void set_d_step_count(std::int64_t n) { d_count_ = n; }
 
@@ -266,7 +267,7 @@ class GanTrainer {
     c->set_labels(*labels);
   }
 
-  // D's mean output on a batch: sigmoid(logit) for bce, the raw logit otherwise.
+  /// D's mean output on a batch: sigmoid(logit) for bce, the raw logit otherwise.
   double mean_output(const Tensor<T>& logits) const {
     return o_.objective == GanObjective::bce ? mean_sigmoid(logits)
                                              : logits.template cast<double>().mean();
@@ -286,7 +287,7 @@ class GanTrainer {
     }
   }
 
-  // D's loss on the real batch and on G(z) for fresh noise z (and labels); D updated.
+  /// D's loss on the real batch and on G(z) for fresh noise z (and labels); D updated.
   void d_step(const Tensor<T>& real, const std::vector<int>* labels, GanStepStats& s) {
     const Index n = real.rows();
     z_.resize(n, o_.latent);
@@ -327,8 +328,8 @@ class GanTrainer {
     }
   }
 
-  // G's loss on the last D step's fake batch through the updated D; dX of D (its parameter
-  // gradients untouched) feeds G's backward; G updated.
+  /// G's loss on the last D step's fake batch through the updated D; dX of D (its parameter
+  /// gradients untouched) feeds G's backward; G updated.
   void g_step(GanStepStats& s) {
     opt_g_.zero_grad();
     d_.set_needs_input_grad(true);

@@ -1,0 +1,90 @@
+/// @file
+/// aigc: the DCGAN of issue 4 for 28 x 28 grey images (Fashion-MNIST), trained by GanTrainer.
+#pragma once
+
+#include <memory>
+
+#include "aigc/core/rng.hpp"
+#include "aigc/layers/activation.hpp"
+#include "aigc/layers/batchnorm.hpp"
+#include "aigc/layers/conv2d.hpp"
+#include "aigc/layers/conv_transpose2d.hpp"
+#include "aigc/layers/sequential.hpp"
+
+namespace aigc {
+
+/// DCGAN's initialisation (PyTorch's DCGAN example, weights_init): convolution weights ~ N(0,
+/// 0.02), BatchNorm scales ~ N(1, 0.02), BatchNorm shifts 0. Applied to the parameters named
+/// "*.conv*.weight", "*.bn*.weight", "*.bn*.bias".
+template <class T>
+void dcgan_init(Sequential<T>& net, Rng& rng) {
+  for (Param<T>* p : net.params()) {
+    const std::string& n = p->name;
+    const bool conv = n.find(".conv") != std::string::npos;
+    const bool bn = n.find(".bn") != std::string::npos;
+    const bool weight = n.size() >= 7 && n.compare(n.size() - 7, 7, ".weight") == 0;
+    if (conv && weight) {
+      rng.fill_normal(p->value, 0.0, 0.02);
+    } else if (bn && weight) {
+      rng.fill_normal(p->value, 1.0, 0.02);
+    } else if (bn || conv) {
+      p->value.setZero();
+    }
+  }
+}
+
+/// G: z (latent x 1 x 1) -> ConvT 256 k4 s1 p0 (4x4), BN, ReLU -> ConvT 128 k3 s2 p1 (7x7), BN,
+/// ReLU -> ConvT 64 k4 s2 p1 (14x14), BN, ReLU -> ConvT 1 k4 s2 p1 (28x28), tanh. Convolutions
+/// before a BatchNorm have no bias (as in PyTorch's example, where every convolution has none).
+template <class T>
+std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng) {
+  auto g = std::make_unique<Sequential<T>>();
+  g->set_name("generator");
+  using Opt = ConvTranspose2dOptions;
+  g->template emplace<ConvTranspose2d<T>>("conv1", latent, 256, 4, 1, 1, rng,
+                                          Opt{.stride = 1, .padding = 0, .bias = false});
+  g->template emplace<BatchNorm2d<T>>("bn1", 256);
+  g->template emplace<ReLU<T>>("relu1");
+  g->template emplace<ConvTranspose2d<T>>("conv2", 256, 128, 3, 4, 4, rng,
+                                          Opt{.stride = 2, .padding = 1, .bias = false});
+  g->template emplace<BatchNorm2d<T>>("bn2", 128);
+  g->template emplace<ReLU<T>>("relu2");
+  g->template emplace<ConvTranspose2d<T>>("conv3", 128, 64, 4, 7, 7, rng,
+                                          Opt{.stride = 2, .padding = 1, .bias = false});
+  g->template emplace<BatchNorm2d<T>>("bn3", 64);
+  g->template emplace<ReLU<T>>("relu3");
+  g->template emplace<ConvTranspose2d<T>>(
+      "conv4", 64, 1, 4, 14, 14, rng,
+      Opt{.stride = 2, .padding = 1, .bias = false, .activation = Activation::tanh});
+  dcgan_init(*g, rng);
+  return g;
+}
+
+/// D: 1x28x28 -> Conv 64 k4 s2 p1 (14x14), LeakyReLU(0.2) -> Conv 128 k4 s2 p1 (7x7), BN,
+/// LeakyReLU -> Conv 256 k4 s2 p1 (3x3), BN, LeakyReLU -> Conv 1 k3 s1 p0 (1x1): one logit.
+template <class T>
+std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng) {
+  auto d = std::make_unique<Sequential<T>>();
+  d->set_name("discriminator");
+  using Opt = Conv2dOptions;
+  d->template emplace<Conv2d<T>>("conv1", 1, 64, 4, 28, 28, rng,
+                                 Opt{.stride = 2,
+                                     .padding = 1,
+                                     .bias = false,
+                                     .activation = Activation::leaky_relu,
+                                     .negative_slope = 0.2});
+  d->template emplace<Conv2d<T>>("conv2", 64, 128, 4, 14, 14, rng,
+                                 Opt{.stride = 2, .padding = 1, .bias = false});
+  d->template emplace<BatchNorm2d<T>>("bn2", 128);
+  d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
+  d->template emplace<Conv2d<T>>("conv3", 128, 256, 4, 7, 7, rng,
+                                 Opt{.stride = 2, .padding = 1, .bias = false});
+  d->template emplace<BatchNorm2d<T>>("bn3", 256);
+  d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
+  d->template emplace<Conv2d<T>>("conv4", 256, 1, 3, 3, 3, rng,
+                                 Opt{.stride = 1, .padding = 0, .bias = false});
+  dcgan_init(*d, rng);
+  return d;
+}
+
+}  // namespace aigc
