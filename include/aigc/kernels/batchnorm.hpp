@@ -1,9 +1,10 @@
-// aigc: batch normalisation kernels over images stored as batch x C*S (channel c of image n at
-// [n, c S, c S + S); S = H*W for BatchNorm2d, S = 1 for BatchNorm1d over batch x C features).
-// With S > 1 the vectors run along the positions of a plane and the threads split the channels
-// (reductions) or the planes (pointwise passes); with S == 1 the vectors run across the channels
-// of a row and the threads split blocks of channels (reductions) or the rows. Every per-channel
-// sum is taken in an order fixed by the shape alone: bitwise the same for any thread count.
+/// @file
+/// aigc: batch normalisation kernels over images stored as batch x C*S (channel c of image n at
+/// [n, c S, c S + S); S = H*W for BatchNorm2d, S = 1 for BatchNorm1d over batch x C features).
+/// With S > 1 the vectors run along the positions of a plane and the threads split the channels
+/// (reductions) or the planes (pointwise passes); with S == 1 the vectors run across the channels
+/// of a row and the threads split blocks of channels (reductions) or the rows. Every per-channel
+/// sum is taken in an order fixed by the shape alone: bitwise the same for any thread count.
 #pragma once
 
 #include <algorithm>
@@ -18,9 +19,9 @@ namespace aigc::kernels {
 
 namespace detail {
 
-// out[c] = sum over n, s of the vectors f(i, m, full, pc) returns, where i is the flat offset of
-// m elements of channel c (S > 1), or of channels [c, c + m) of one row (S == 1), and pc(p)
-// gives the per-channel values p[c] matching those lanes.
+/// out[c] = sum over n, s of the vectors f(i, m, full, pc) returns, where i is the flat offset of
+/// m elements of channel c (S > 1), or of channels [c, c + m) of one row (S == 1), and pc(p)
+/// gives the per-channel values p[c] matching those lanes.
 template <class T, class A, class F>
 void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
   using Sd = Simd<T, A>;
@@ -52,7 +53,7 @@ void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
   });
 }
 
-// Calls f(i, m, full, pc) (as channel_reduce's) once for every vector of the batch, in parallel.
+/// Calls f(i, m, full, pc) (as channel_reduce's) once for every vector of the batch, in parallel.
 template <class T, class A, class F>
 void channel_map(Index batch, Index C, Index S, F&& f) {
   using Sd = Simd<T, A>;
@@ -79,8 +80,8 @@ void channel_map(Index batch, Index C, Index S, F&& f) {
 
 }  // namespace detail
 
-// mean[c] and the biased variance var[c] of channel c over the batch and positions (two passes:
-// the variance sums squared deviations from the mean).
+/// mean[c] and the biased variance var[c] of channel c over the batch and positions (two passes:
+/// the variance sums squared deviations from the mean).
 template <class T, class A = simd_arch>
 void batchnorm_statistics(const T* x, Index batch, Index C, Index S, T* mean, T* var) {
   using Sd = detail::Simd<T, A>;
@@ -96,8 +97,8 @@ void batchnorm_statistics(const T* x, Index batch, Index C, Index S, T* mean, T*
   for (Index c = 0; c < C; ++c) var[c] *= inv_count;
 }
 
-// running = (1 - momentum) running + momentum batch statistic, with the variance unbiased
-// (times count / (count - 1)), as torch.nn.BatchNorm*d.
+/// running = (1 - momentum) running + momentum batch statistic, with the variance unbiased
+/// (times count / (count - 1)), as torch.nn.BatchNorm*d.
 template <class T>
 void batchnorm_update_running(const T* mean, const T* var, Index C, Index count, double momentum,
                               T* running_mean, T* running_var) {
@@ -108,7 +109,7 @@ void batchnorm_update_running(const T* mean, const T* var, Index C, Index count,
   }
 }
 
-// invstd[c] = 1 / sqrt(var[c] + eps).
+/// invstd[c] = 1 / sqrt(var[c] + eps).
 template <class T>
 void batchnorm_invstd(const T* var, Index C, double eps, T* invstd) {
   for (Index c = 0; c < C; ++c) {
@@ -116,7 +117,7 @@ void batchnorm_invstd(const T* var, Index C, double eps, T* invstd) {
   }
 }
 
-// xhat = (x - mean[c]) invstd[c]; y = gamma[c] xhat + beta[c] (gamma, beta may be null: 1, 0).
+/// xhat = (x - mean[c]) invstd[c]; y = gamma[c] xhat + beta[c] (gamma, beta may be null: 1, 0).
 template <class T, class A = simd_arch>
 void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mean, const T* invstd,
                          const T* gamma, const T* beta, T* xhat, T* y) {
@@ -131,11 +132,11 @@ void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mea
   });
 }
 
-// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
-// may be null), and, when dx is not null, with k = gamma invstd:
-//   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
-//   fixed statistics (eval):   dx = k dy.
-// scratch holds 3 C values.
+/// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
+/// may be null), and, when dx is not null, with k = gamma invstd:
+///   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
+///   fixed statistics (eval):   dx = k dy.
+/// scratch holds 3 C values.
 template <class T, class A = simd_arch>
 void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
                         const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,

@@ -1,10 +1,11 @@
-// aigc: the lowering of 2-d convolutions onto the GEMM. im2col gathers the input patches of a
-// whole batch into one matrix whose rows are (channel, kernel row, kernel column) and whose
-// columns are (image, output row, output column), so that one GEMM with long dimensions computes
-// the convolution of every image; col2im scatters such a matrix back (summing overlaps). The
-// channel-major helpers move images between NCHW (batch x C*S) and the GEMM's C x (batch*S)
-// layout, fused with the bias, the activation or its backward. Threads split the outputs (rows
-// of col, planes of images, channels), so results are bitwise the same for any thread count.
+/// @file
+/// aigc: the lowering of 2-d convolutions onto the GEMM. im2col gathers the input patches of a
+/// whole batch into one matrix whose rows are (channel, kernel row, kernel column) and whose
+/// columns are (image, output row, output column), so that one GEMM with long dimensions computes
+/// the convolution of every image; col2im scatters such a matrix back (summing overlaps). The
+/// channel-major helpers move images between NCHW (batch x C*S) and the GEMM's C x (batch*S)
+/// layout, fused with the bias, the activation or its backward. Threads split the outputs (rows
+/// of col, planes of images, channels), so results are bitwise the same for any thread count.
 #pragma once
 
 #include <algorithm>
@@ -18,26 +19,35 @@
 
 namespace aigc::kernels {
 
-// The geometry of a convolution over images of `channels` x height x width with a square kernel
-// (PyTorch's Conv2d with dilation 1): out = (in + 2 padding - kernel) / stride + 1.
+/// The geometry of a convolution over images of `channels` x height x width with a square kernel
+/// (PyTorch's Conv2d with dilation 1): out = (in + 2 padding - kernel) / stride + 1.
 struct ConvShape {
-  Index channels = 1, height = 1, width = 1;
-  Index kernel = 1, stride = 1, padding = 0;
+  Index channels = 1;  ///< input channels
+  Index height = 1;    ///< input rows
+  Index width = 1;     ///< input columns
+  Index kernel = 1;    ///< kernel size (square)
+  Index stride = 1;    ///< step between kernel positions
+  Index padding = 0;   ///< zeros added on every side
 
+  /// Output rows.
   Index out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
+  /// Output columns.
   Index out_width() const { return (width + 2 * padding - kernel) / stride + 1; }
+  /// Values of one input image: channels * height * width.
   Index image_size() const { return channels * height * width; }
-  Index patch_size() const { return channels * kernel * kernel; }  // rows of col
+  /// Values of one patch, the rows of the im2col matrix: channels * kernel * kernel.
+  Index patch_size() const { return channels * kernel * kernel; }
+  /// Kernel positions, the columns of the im2col matrix: out_height * out_width.
   Index out_positions() const { return out_height() * out_width(); }
 
-  // "C x H x W (kernel k, stride s, padding p)" for error messages.
+  /// "C x H x W (kernel k, stride s, padding p)" for error messages.
   std::string to_string() const {
     return std::to_string(channels) + " x " + std::to_string(height) + " x " +
            std::to_string(width) + " (kernel " + std::to_string(kernel) + ", stride " +
            std::to_string(stride) + ", padding " + std::to_string(padding) + ")";
   }
 
-  // Throws ArgumentError naming `what` unless every size is positive and the kernel fits.
+  /// Throws ArgumentError naming `what` unless every size is positive and the kernel fits.
   void validate(const std::string& what) const {
     if (channels <= 0 || height <= 0 || width <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
       throw ArgumentError(what + ": sizes must be positive (padding >= 0), got " + to_string());
@@ -50,8 +60,8 @@ struct ConvShape {
 
 namespace detail {
 
-// The output positions o in [0, n_out) whose input o * stride - padding + offset lies in
-// [0, n_in): [lo, hi).
+/// The output positions o in [0, n_out) whose input o * stride - padding + offset lies in
+/// [0, n_in): [lo, hi).
 inline void valid_range(Index n_in, Index n_out, Index stride, Index padding, Index offset,
                         Index& lo, Index& hi) {
   const Index shift = padding - offset;  // input = o * stride - shift
@@ -60,7 +70,7 @@ inline void valid_range(Index n_in, Index n_out, Index stride, Index padding, In
   lo = std::min(lo, hi);
 }
 
-// y[i] = act(y[i] + b) for i < n (one plane of an image: a per-channel bias).
+/// y[i] = act(y[i] + b) for i < n (one plane of an image: a per-channel bias).
 template <class T, class A>
 void offset_activation(T* y, Index n, T b, Activation act, T slope) {
   using S = Simd<T, A>;
@@ -73,15 +83,15 @@ void offset_activation(T* y, Index n, T b, Activation act, T slope) {
   });
 }
 
-// Rows of col per thread part (each row is batch * out_positions values).
+/// Rows of col per thread part (each row is batch * out_positions values).
 inline Index rows_grain(Index row_length) {
   return std::max<Index>(1, 4 * cheap_grain / std::max<Index>(1, row_length));
 }
 
 }  // namespace detail
 
-// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
-// the patch hangs over the padding. x: batch x C*H*W; col: C*k*k x batch*OH*OW.
+/// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
+/// the patch hangs over the padding. x: batch x C*H*W; col: C*k*k x batch*OH*OW.
 template <class T>
 void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   const Index K = s.kernel, OH = s.out_height(), OW = s.out_width(), H = s.height, Wd = s.width;
@@ -115,9 +125,9 @@ void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   });
 }
 
-// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +
-// bias[c]) (the adjoint of im2col, then the bias and activation; bias may be null). With
-// accumulate, the sums are added to x (before the bias and activation).
+/// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +
+/// bias[c]) (the adjoint of im2col, then the bias and activation; bias may be null). With
+/// accumulate, the sums are added to x (before the bias and activation).
 template <class T, class A = simd_arch>
 void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate = false,
             const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0)) {
@@ -156,7 +166,7 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
   });
 }
 
-// out[c, n S + s] = x[n, c S + s]: NCHW images (batch x C*S) to the channel-major C x batch*S.
+/// out[c, n S + s] = x[n, c S + s]: NCHW images (batch x C*S) to the channel-major C x batch*S.
 template <class T>
 void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / S);
@@ -168,8 +178,8 @@ void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {
   });
 }
 
-// out[c, n S + s] = dy[n, c S + s] * act'(y[n, c S + s]) (act' through the output y = act(z)):
-// the backward of from_channel_major's activation, into the channel-major layout.
+/// out[c, n S + s] = dy[n, c S + s] * act'(y[n, c S + s]) (act' through the output y = act(z)):
+/// the backward of from_channel_major's activation, into the channel-major layout.
 template <class T, class A = simd_arch>
 void to_channel_major_backward(const T* dy, const T* y, Index batch, Index C, Index S, T* out,
                                Activation act, T slope) {
@@ -195,8 +205,8 @@ void to_channel_major_backward(const T* dy, const T* y, Index batch, Index C, In
   });
 }
 
-// y[n, c S + s] = act(in[c, n S + s] + bias[c]): the channel-major C x batch*S back to NCHW, with
-// the bias (may be null) and the activation.
+/// y[n, c S + s] = act(in[c, n S + s] + bias[c]): the channel-major C x batch*S back to NCHW, with
+/// the bias (may be null) and the activation.
 template <class T, class A = simd_arch>
 void from_channel_major(const T* in, Index batch, Index C, Index S, T* y, const T* bias = nullptr,
                         Activation act = Activation::identity, T slope = T(0)) {
@@ -213,8 +223,8 @@ void from_channel_major(const T* in, Index batch, Index C, Index S, T* y, const 
   });
 }
 
-// out[c] (+)= sum over n and s of x[n, c S + s] (per-channel sums of NCHW images; the bias
-// gradient of a convolution). Each channel is summed in a fixed order by one thread.
+/// out[c] (+)= sum over n and s of x[n, c S + s] (per-channel sums of NCHW images; the bias
+/// gradient of a convolution). Each channel is summed in a fixed order by one thread.
 template <class T, class A = simd_arch>
 void channel_sums(const T* x, Index batch, Index C, Index S, T* out, bool accumulate) {
   using Sd = detail::Simd<T, A>;

@@ -1,6 +1,7 @@
-// aigc: batch normalisation, y = gamma (x - mean) / sqrt(var + eps) + beta per channel, with
-// batch statistics in train mode and running statistics in eval mode, as torch.nn.BatchNorm1d
-// (over the features of batch x F) and torch.nn.BatchNorm2d (over the channels of NCHW images).
+/// @file
+/// aigc: batch normalisation, y = gamma (x - mean) / sqrt(var + eps) + beta per channel, with
+/// batch statistics in train mode and running statistics in eval mode, as torch.nn.BatchNorm1d
+/// (over the features of batch x F) and torch.nn.BatchNorm2d (over the channels of NCHW images).
 #pragma once
 
 #include <string>
@@ -12,19 +13,20 @@
 
 namespace aigc {
 
+/// Options of BatchNorm1d / BatchNorm2d, with PyTorch's defaults.
 struct BatchNormOptions {
-  double eps = 1e-5;
-  double momentum = 0.1;  // running = (1 - momentum) running + momentum batch statistic
-  bool affine = true;     // learn gamma ("weight", init 1) and beta ("bias", init 0)
+  double eps = 1e-5;      ///< added to the variance
+  double momentum = 0.1;  ///< running = (1 - momentum) running + momentum batch statistic
+  bool affine = true;     ///< learn gamma ("weight", init 1) and beta ("bias", init 0)
 };
 
-// The common layer over rows of channels * positions values: positions = 1 for BatchNorm1d,
-// H*W for BatchNorm2d (the positions are deduced from the input's columns).
+/// The common layer over rows of channels * positions values: positions = 1 for BatchNorm1d,
+/// H*W for BatchNorm2d (the positions are deduced from the input's columns).
 template <class T>
 class BatchNorm : public Module<T> {
  public:
-  // Train: xhat = (x - mean_B) / sqrt(var_B + eps) with the batch's statistics, running
-  // statistics updated (unbiased variance); eval: the running statistics. y = gamma xhat + beta.
+  /// Train: xhat = (x - mean_B) / sqrt(var_B + eps) with the batch's statistics, running
+  /// statistics updated (unbiased variance); eval: the running statistics. y = gamma xhat + beta.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_input(x);
     const Index batch = x.rows(), S = x.cols() / channels_;
@@ -54,8 +56,8 @@ class BatchNorm : public Module<T> {
     return y_;
   }
 
-  // dgamma += sum dY xhat; dbeta += sum dY; train: dX = gamma invstd (dY - mean(dY) - xhat
-  // mean(dY xhat)); eval: dX = gamma invstd dY.
+  /// dgamma += sum dY xhat; dbeta += sum dY; train: dX = gamma invstd (dY - mean(dY) - xhat
+  /// mean(dY xhat)); eval: dX = gamma invstd dY.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return kind_ + " '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), S = dy.cols() / channels_;
@@ -88,13 +90,20 @@ class BatchNorm : public Module<T> {
     running_var_.name = this->child_name("running_var");
   }
 
+  /// Number of features (1d) or channels (2d).
   Index channels() const { return channels_; }
+  /// gamma, 1 x channels.
   Param<T>& weight() { return weight_; }
+  /// beta, 1 x channels.
   Param<T>& bias() { return bias_; }
+  /// The running mean, 1 x channels (used in eval mode).
   Buffer<T>& running_mean() { return running_mean_; }
+  /// The running (unbiased) variance, 1 x channels (used in eval mode).
   Buffer<T>& running_var() { return running_var_; }
 
  protected:
+  /// A layer named `kind` in messages over `channels` channels of `positions` values each
+  /// (0: deduced from the input).
   BatchNorm(std::string kind, Index channels, Index positions, BatchNormOptions options)
       : kind_(std::move(kind)), channels_(channels), positions_(positions), options_(options) {
     if (channels <= 0) {
@@ -121,7 +130,7 @@ class BatchNorm : public Module<T> {
   }
 
  private:
-  // Rows of channels * positions values (positions = 0: any multiple of the channels).
+  /// Rows of channels * positions values (positions = 0: any multiple of the channels).
   void check_input(const Tensor<T>& x) const {
     const bool ok = positions_ > 0 ? x.cols() == channels_ * positions_
                                    : x.cols() > 0 && x.cols() % channels_ == 0;
@@ -138,25 +147,27 @@ class BatchNorm : public Module<T> {
   BatchNormOptions options_;
   Param<T> weight_, bias_;
   Buffer<T> running_mean_, running_var_;
-  bool batch_statistics_ = true;  // of the last forward
+  bool batch_statistics_ = true;  ///< of the last forward
   RowVector<T> mean_, var_, invstd_, scratch_;
   Tensor<T> xhat_, y_, dx_;
 };
 
-// torch.nn.BatchNorm1d over batch x num_features: one mean and variance per feature.
+/// torch.nn.BatchNorm1d over batch x num_features: one mean and variance per feature.
 template <class T>
 class BatchNorm1d : public BatchNorm<T> {
  public:
+  /// Normalisation of `num_features` features.
   explicit BatchNorm1d(Index num_features, BatchNormOptions options = {})
       : BatchNorm<T>("BatchNorm1d", num_features, 1, options) {}
 };
 
-// torch.nn.BatchNorm2d over NCHW images (batch x C*H*W): one mean and variance per channel,
-// over the batch and the H*W positions. Any image size whose C*H*W is a multiple of C is
-// accepted.
+/// torch.nn.BatchNorm2d over NCHW images (batch x C*H*W): one mean and variance per channel,
+/// over the batch and the H*W positions. Any image size whose C*H*W is a multiple of C is
+/// accepted.
 template <class T>
 class BatchNorm2d : public BatchNorm<T> {
  public:
+  /// Normalisation of `num_channels` channels.
   explicit BatchNorm2d(Index num_channels, BatchNormOptions options = {})
       : BatchNorm<T>("BatchNorm2d", num_channels, 0, options) {}
 };

@@ -1,5 +1,6 @@
-// aigc: 2-d convolution over NCHW images (batch x C*H*W), Y = act(W * X + b), lowered onto one
-// GEMM per batch through im2col, with PyTorch's weight layout and default initialisation.
+/// @file
+/// aigc: 2-d convolution over NCHW images (batch x C*H*W), Y = act(W * X + b), lowered onto one
+/// GEMM per batch through im2col, with PyTorch's weight layout and default initialisation.
 #pragma once
 
 #include <cmath>
@@ -14,26 +15,27 @@
 
 namespace aigc {
 
+/// Options of a Conv2d layer.
 struct Conv2dOptions {
-  Index stride = 1;
-  Index padding = 0;
-  bool bias = true;
-  Activation activation = Activation::identity;  // fused into the layer's output pass
-  double negative_slope = 0.01;                  // for Activation::leaky_relu
+  Index stride = 1;   ///< step between kernel positions
+  Index padding = 0;  ///< zeros added on every side (PyTorch's padding)
+  bool bias = true;   ///< whether the layer has a bias per output channel
+  Activation activation = Activation::identity;  ///< fused into the layer's output pass
+  double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
-// Output height (or width) of a convolution: (in + 2 padding - kernel) / stride + 1.
+/// Output height (or width) of a convolution: (in + 2 padding - kernel) / stride + 1.
 inline Index conv2d_output_size(Index in, Index kernel, Index stride, Index padding) {
   return (in + 2 * padding - kernel) / stride + 1;
 }
 
-// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input size is fixed at
-// construction (rows carry no shape). Weight: out_channels x in_channels*kernel*kernel.
+/// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input size is fixed at
+/// construction (rows carry no shape). Weight: out_channels x in_channels*kernel*kernel.
 template <class T>
 class Conv2d : public Module<T> {
  public:
-  // Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kernel^2, as
-  // torch.nn.Conv2d.
+  /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kernel^2, as
+  /// torch.nn.Conv2d.
   Conv2d(Index in_channels, Index out_channels, Index kernel, Index in_height, Index in_width,
          Rng& rng, Conv2dOptions options = {})
       : shape_{in_channels, in_height, in_width, kernel, options.stride, options.padding},
@@ -58,7 +60,7 @@ class Conv2d : public Module<T> {
     set_name("");
   }
 
-  // col = im2col(X); Y' = W col (out_channels x batch*OH*OW); Y = act(Y' + b) back in NCHW.
+  /// col = im2col(X); Y' = W col (out_channels x batch*OH*OW); Y = act(Y' + b) back in NCHW.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, shape_.image_size(), [&] {
       return "Conv2d '" + this->name() + "' forward (input " + shape_.to_string() + ")";
@@ -77,8 +79,8 @@ class Conv2d : public Module<T> {
     return y_;
   }
 
-  // dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ';
-  // dX = col2im(W^T dZ').
+  /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ';
+  /// dX = col2im(W^T dZ').
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Conv2d '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), P = shape_.out_positions(), cols = batch * P;
@@ -113,16 +115,27 @@ class Conv2d : public Module<T> {
     bias_.name = this->child_name("bias");
   }
 
+  /// Input channels.
   Index in_channels() const { return shape_.channels; }
+  /// Output channels.
   Index out_channels() const { return out_; }
+  /// Input rows.
   Index in_height() const { return shape_.height; }
+  /// Input columns.
   Index in_width() const { return shape_.width; }
+  /// Output rows.
   Index out_height() const { return shape_.out_height(); }
+  /// Output columns.
   Index out_width() const { return shape_.out_width(); }
-  Index in_features() const { return shape_.image_size(); }             // C*H*W of an input row
-  Index out_features() const { return out_ * shape_.out_positions(); }  // of an output row
+  /// Values of an input row: C*H*W.
+  Index in_features() const { return shape_.image_size(); }
+  /// Values of an output row: C*H*W.
+  Index out_features() const { return out_ * shape_.out_positions(); }
+  /// The input geometry: channels, size, kernel, stride, padding.
   const kernels::ConvShape& shape() const { return shape_; }
+  /// The kernel weights (PyTorch's layout, one row per output channel).
   Param<T>& weight() { return weight_; }
+  /// The bias, one value per output channel (empty without bias).
   Param<T>& bias() { return bias_; }
 
  private:

@@ -1,6 +1,7 @@
-// aigc: 2-d transposed convolution over NCHW images (batch x C*H*W), the adjoint of Conv2d:
-// Y = act(col2im(W^T X) + b), one GEMM per batch, with PyTorch's weight layout and default
-// initialisation.
+/// @file
+/// aigc: 2-d transposed convolution over NCHW images (batch x C*H*W), the adjoint of Conv2d:
+/// Y = act(col2im(W^T X) + b), one GEMM per batch, with PyTorch's weight layout and default
+/// initialisation.
 #pragma once
 
 #include <cmath>
@@ -15,26 +16,27 @@
 
 namespace aigc {
 
+/// Options of a ConvTranspose2d layer.
 struct ConvTranspose2dOptions {
-  Index stride = 1;
-  Index padding = 0;
-  bool bias = true;
-  Activation activation = Activation::identity;  // fused into the layer's output pass
-  double negative_slope = 0.01;                  // for Activation::leaky_relu
+  Index stride = 1;   ///< step between kernel positions
+  Index padding = 0;  ///< zeros added on every side (PyTorch's padding)
+  bool bias = true;   ///< whether the layer has a bias per output channel
+  Activation activation = Activation::identity;  ///< fused into the layer's output pass
+  double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
-// Output height (or width) of a transposed convolution: (in - 1) stride - 2 padding + kernel.
+/// Output height (or width) of a transposed convolution: (in - 1) stride - 2 padding + kernel.
 inline Index conv_transpose2d_output_size(Index in, Index kernel, Index stride, Index padding) {
   return (in - 1) * stride - 2 * padding + kernel;
 }
 
-// torch.nn.ConvTranspose2d with a square kernel, no output padding, dilation 1, one group. The
-// input size is fixed at construction. Weight: in_channels x out_channels*kernel*kernel.
+/// torch.nn.ConvTranspose2d with a square kernel, no output padding, dilation 1, one group. The
+/// input size is fixed at construction. Weight: in_channels x out_channels*kernel*kernel.
 template <class T>
 class ConvTranspose2d : public Module<T> {
  public:
-  // Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in for this layer,
-  // weight.size(1) * kernel^2 = out_channels * kernel^2.
+  /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in for this layer,
+  /// weight.size(1) * kernel^2 = out_channels * kernel^2.
   ConvTranspose2d(Index in_channels, Index out_channels, Index kernel, Index in_height,
                   Index in_width, Rng& rng, ConvTranspose2dOptions options = {})
       : in_(in_channels), in_height_(in_height), in_width_(in_width), options_(options) {
@@ -69,7 +71,7 @@ class ConvTranspose2d : public Module<T> {
     set_name("");
   }
 
-  // X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
+  /// X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, in_features(), [&] {
       return "ConvTranspose2d '" + this->name() + "' forward (input " + std::to_string(in_) +
@@ -89,8 +91,8 @@ class ConvTranspose2d : public Module<T> {
     return y_;
   }
 
-  // dZ = dY * act'(Z); db += channel sums of dZ; dcol = im2col(dZ); dW += X' dcol^T;
-  // dX = W dcol back in NCHW.
+  /// dZ = dY * act'(Z); db += channel sums of dZ; dcol = im2col(dZ); dW += X' dcol^T;
+  /// dX = W dcol back in NCHW.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_,
                      [&] { return "ConvTranspose2d '" + this->name() + "' backward (dY vs Y)"; });
@@ -134,15 +136,25 @@ class ConvTranspose2d : public Module<T> {
     bias_.name = this->child_name("bias");
   }
 
+  /// Input channels.
   Index in_channels() const { return in_; }
+  /// Output channels.
   Index out_channels() const { return out_shape_.channels; }
+  /// Input rows.
   Index in_height() const { return in_height_; }
+  /// Input columns.
   Index in_width() const { return in_width_; }
+  /// Output rows.
   Index out_height() const { return out_shape_.height; }
+  /// Output columns.
   Index out_width() const { return out_shape_.width; }
-  Index in_features() const { return in_ * in_height_ * in_width_; }  // C*H*W of an input row
-  Index out_features() const { return out_shape_.image_size(); }      // of an output row
+  /// Values of an input row: C*H*W.
+  Index in_features() const { return in_ * in_height_ * in_width_; }
+  /// Values of an output row: C*H*W.
+  Index out_features() const { return out_shape_.image_size(); }
+  /// The kernel weights (PyTorch's layout, one row per input channel).
   Param<T>& weight() { return weight_; }
+  /// The bias, one value per output channel (empty without bias).
   Param<T>& bias() { return bias_; }
 
  private:

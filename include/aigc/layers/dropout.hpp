@@ -1,5 +1,6 @@
-// aigc: dropout, as torch.nn.Dropout: in train mode each element is zeroed with probability p
-// and the survivors scaled by 1 / (1 - p); in eval mode the identity.
+/// @file
+/// aigc: dropout, as torch.nn.Dropout: in train mode each element is zeroed with probability p
+/// and the survivors scaled by 1 / (1 - p); in eval mode the identity.
 #pragma once
 
 #include <cstdint>
@@ -11,17 +12,19 @@
 
 namespace aigc {
 
+/// Dropout, as torch.nn.Dropout: in train mode each element is zeroed with probability p and the
+/// survivors scaled by 1 / (1 - p); in eval mode the identity.
 template <class T>
 class Dropout : public Module<T> {
  public:
-  // p in [0, 1); the masks come from the layer's own generator, seeded here.
+  /// p in [0, 1); the masks come from the layer's own generator, seeded here.
   explicit Dropout(double p = 0.5, std::uint64_t seed = 0) : p_(p), rng_(seed) {
     if (!(p >= 0.0 && p < 1.0)) {
       throw ArgumentError("Dropout: p must be in [0, 1), got " + std::to_string(p));
     }
   }
 
-  // Train: Y = X * M with M[i] = 1/(1-p) or 0, a new mask per call; eval: Y = X.
+  /// Train: Y = X * M with M[i] = 1/(1-p) or 0, a new mask per call; eval: Y = X.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     y_.resize(x.rows(), x.cols());
     masked_ = this->training() && p_ > 0.0;
@@ -35,7 +38,7 @@ class Dropout : public Module<T> {
     return y_;
   }
 
-  // dX = dY * M (train), dY (eval).
+  /// dX = dY * M (train), dY (eval).
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Dropout '" + this->name() + "' backward (dY vs Y)"; });
     dx_.resize(dy.rows(), dy.cols());
@@ -47,8 +50,10 @@ class Dropout : public Module<T> {
     return dx_;
   }
 
+  /// The drop probability.
   double p() const { return p_; }
-  Rng& rng() { return rng_; }  // for checkpoints (snapshot / restore)
+  /// The generator of the masks, for checkpoints (snapshot / restore).
+  Rng& rng() { return rng_; }
 
  private:
   double p_;

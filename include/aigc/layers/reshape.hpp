@@ -1,5 +1,6 @@
-// aigc: Reshape and Flatten. A sample is one row-major row whatever its shape (a vector, or
-// C x H x W), so both are a shape check and a pass-through: they return their input.
+/// @file
+/// aigc: Reshape and Flatten. A sample is one row-major row whatever its shape (a vector, or
+/// C x H x W), so both are a shape check and a pass-through: they return their input.
 #pragma once
 
 #include <numeric>
@@ -10,11 +11,12 @@
 
 namespace aigc {
 
-// Views each row as a sample of `shape` (e.g. {256, 4, 4}); rows must hold prod(shape) values.
-// forward and backward return their argument itself (valid as long as it is).
+/// Views each row as a sample of `shape` (e.g. {256, 4, 4}); rows must hold prod(shape) values.
+/// forward and backward return their argument itself (valid as long as it is).
 template <class T>
 class Reshape : public Module<T> {
  public:
+  /// A view of each row as `shape`, e.g. {256, 4, 4}.
   explicit Reshape(std::vector<Index> shape) : shape_(std::move(shape)) {
     features_ = std::accumulate(shape_.begin(), shape_.end(), Index{1}, std::multiplies<>());
     if (shape_.empty() || features_ <= 0) {
@@ -34,7 +36,9 @@ class Reshape : public Module<T> {
     return dy;
   }
 
+  /// The shape of one sample.
   const std::vector<Index>& shape() const { return shape_; }
+  /// Values of one row: the product of shape().
   Index features() const { return features_; }
 
  private:
@@ -50,7 +54,7 @@ class Reshape : public Module<T> {
   Index features_ = 0;
 };
 
-// Flattens each sample to a vector: the identity on batch x features rows.
+/// Flattens each sample to a vector: the identity on batch x features rows.
 template <class T>
 class Flatten : public Module<T> {
  public:
