@@ -80,3 +80,22 @@ TEST_CASE("Dense skips dX when not needed", "[dense]") {
   CHECK(fc.backward(test::random_input(2, 2, 2)).size() == 0);
   CHECK(fc.weight().grad.norm() > 0);
 }
+
+TEST_CASE("Dense with needs_param_grads off leaves the gradients alone and still gives dX",
+          "[dense]") {
+  Rng rng(5);
+  Dense<double> fc(6, 4, rng, {.activation = Activation::leaky_relu, .negative_slope = 0.2});
+  const Tensor<double> x = test::random_input(3, 6, 1);
+  const Tensor<double> dy = test::random_input(3, 4, 2);
+  fc.forward(x);
+  fc.weight().grad.setConstant(0.5);
+  fc.bias().grad.setConstant(-0.25);
+  const Tensor<double> dx_full = fc.backward(dy);
+  fc.weight().grad.setConstant(0.5);
+  fc.bias().grad.setConstant(-0.25);
+  fc.set_needs_param_grads(false);
+  const Tensor<double> dx_only = fc.backward(dy);
+  CHECK(dx_only == dx_full);
+  CHECK((fc.weight().grad.array() == 0.5).all());
+  CHECK((fc.bias().grad.array() == -0.25).all());
+}

@@ -43,3 +43,24 @@ TEST_CASE("Sequential shape errors name the layer", "[sequential]") {
   REQUIRE_THROWS_WITH(net.forward(Tensor<float>::Zero(2, 6)), Catch::Contains("decoder.fc2") &&
                                                                    Catch::Contains("[2 x 5]"));
 }
+
+TEST_CASE("Sequential passes needs_param_grads to every child, also to ones added later",
+          "[sequential]") {
+  Rng rng(2);
+  Sequential<float> net;
+  auto& fc1 = net.emplace<Dense<float>>("fc1", 6, 5, rng);
+  net.set_needs_param_grads(false);
+  auto& fc2 = net.emplace<Dense<float>>("fc2", 5, 3, rng);
+  CHECK(!fc1.needs_param_grads());
+  CHECK(!fc2.needs_param_grads());
+  net.zero_grad();
+  net.forward(Tensor<float>::Ones(2, 6));
+  const Tensor<float>& dx = net.backward(Tensor<float>::Ones(2, 3));
+  CHECK(dx.rows() == 2);
+  CHECK(dx.cwiseAbs().sum() > 0.0f);
+  for (Param<float>* p : net.params()) CHECK(p->grad.isZero(0.0f));
+  net.set_needs_param_grads(true);
+  CHECK(fc1.needs_param_grads());
+  net.backward(Tensor<float>::Ones(2, 3));
+  CHECK(!fc1.weight().grad.isZero(0.0f));
+}

@@ -2,6 +2,8 @@
 // allocation goes through malloc (operator new, Eigen, the scratch panels), so this test binary
 // replaces glibc's malloc, calloc, realloc and aligned allocations with counting wrappers around
 // the originals; they count only while a test switches counting on.
+#include <aigc/models/cvae.hpp>
+#include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -85,5 +87,56 @@ TEST_CASE("VaeTrainer::step allocates nothing after the first batch", "[allocati
     CHECK(g_allocations.load() == 0);
   }
   set_num_threads(0);
+}
+TEST_CASE("GanTrainer::step (GAN and cGAN, every objective) allocates nothing after the first "
+          "batch", "[allocation][gan]") {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (GanObjective objective : {GanObjective::bce, GanObjective::lsgan, GanObjective::hinge,
+                                   GanObjective::wasserstein}) {
+      for (int classes : {0, 10}) {
+        Rng init(0), data(1);
+        auto g = make_mlp_generator<float>(64, 100, init, classes);
+        auto d = make_mlp_discriminator<float>(100, init, classes);
+        const GanOptions options{.objective = objective, .d_steps = 2};
+        auto trainer = classes ? std::make_unique<GanTrainer<float>>(
+                                     *g, *d, conditioning_layer(*g), conditioning_layer(*d), options)
+                               : std::make_unique<GanTrainer<float>>(*g, *d, options);
+        Tensor<float> x(64, 100);
+        data.fill_uniform(x, -1.0, 1.0);
+        std::vector<int> labels(64);
+        for (int& l : labels) l = static_cast<int>(data.below(10));
+        const std::vector<int>* lp = classes ? &labels : nullptr;
+        trainer->step(x, lp);  // sizes every buffer (D step only)
+        trainer->step(x, lp);  // D and G step
+        g_allocations = 0;
+        g_counting = true;
+        for (int i = 0; i < 4; ++i) trainer->step(x, lp);
+        g_counting = false;
+        INFO(threads << " thread(s), " << to_string(objective) << ", " << classes << " classes");
+        CHECK(g_allocations.load() == 0);
+      }
+    }
+  }
+  set_num_threads(0);
+}
+
+TEST_CASE("CvaeTrainer::step allocates nothing after the first batch", "[allocation][cvae]") {
+  Rng init(0), data(1);
+  auto enc = make_cvae_encoder<float>(784, 400, 20, 10, init);
+  auto dec = make_cvae_decoder<float>(20, 400, 784, 10, init);
+  CvaeTrainer<float> trainer(*enc, *dec, conditioning_layer(*enc), conditioning_layer(*dec),
+                             {.latent = 20});
+  Tensor<float> x(128, 784);
+  data.fill_uniform(x, 0.0, 1.0);
+  std::vector<int> labels(128);
+  for (int& l : labels) l = static_cast<int>(data.below(10));
+  trainer.step(x, labels);
+  trainer.step(x, labels);
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 3; ++i) trainer.step(x, labels);
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
 }
 #endif

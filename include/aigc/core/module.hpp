@@ -50,6 +50,14 @@ class Module {
   /// Whether backward must compute dx.
   bool needs_input_grad() const { return needs_input_grad_; }
 
+  /// When false, backward leaves every parameter gradient untouched and only computes dx: a GAN's
+  /// generator step backpropagates through the discriminator this way without disturbing (or
+  /// paying for) the discriminator's own gradients. Containers pass it to all their children;
+  /// every module with parameters must honour it.
+  virtual void set_needs_param_grads(bool on) { needs_param_grads_ = on; }
+  /// Whether backward accumulates the parameter gradients.
+  bool needs_param_grads() const { return needs_param_grads_; }
+
   /// Sets the gradients of all params() to zero.
   void zero_grad() {
     for (Param<T>* p : params()) p->zero_grad();
@@ -61,9 +69,10 @@ class Module {
     return name_.empty() ? suffix : name_ + "." + suffix;
   }
 
-  bool training_ = true;          ///< Train mode (true) or eval mode.
-  bool needs_input_grad_ = true;  ///< Whether backward computes dx.
-  std::string name_;              ///< The module's path.
+  bool training_ = true;           ///< Train mode (true) or eval mode.
+  bool needs_input_grad_ = true;   ///< Whether backward computes dx.
+  bool needs_param_grads_ = true;  ///< Whether backward accumulates parameter gradients.
+  std::string name_;               ///< The module's path.
 };
 
 }  // namespace aigc

@@ -58,7 +58,8 @@ class Dense : public Module<T> {
     return y_;
   }
 
-  /// dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ; dX = dZ W
+  /// dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ (unless needs_param_grads() is off);
+  /// dX = dZ W
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Dense '" + this->name() + "' backward (dY vs Y)"; });
     const T* dz = dy.data();
@@ -69,12 +70,14 @@ class Dense : public Module<T> {
       dz = dz_.data();
     }
     const Index batch = dy.rows();
-    kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
-                  x_.data(), in_, T(1), weight_.grad.data(), in_);
-    if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
+    if (this->needs_param_grads()) {
+      kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
+                    x_.data(), in_, T(1), weight_.grad.data(), in_);
+      if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
+    }
     if (!this->needs_input_grad()) {
-      dx_.resize(0, in_);
-      return dx_;
+      no_dx_.resize(0, in_);  // a separate empty tensor: dx_ keeps its buffer for later calls
+      return no_dx_;
     }
     dx_.resize(batch, in_);
     kernels::gemm(kernels::Trans::no, kernels::Trans::no, batch, in_, out_, T(1), dz, out_,
@@ -106,7 +109,7 @@ class Dense : public Module<T> {
   Index in_, out_;
   DenseOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> x_, y_, dz_, dx_;
+  Tensor<T> x_, y_, dz_, dx_, no_dx_;
 };
 
 }  // namespace aigc

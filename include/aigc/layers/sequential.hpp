@@ -28,6 +28,7 @@ class Sequential : public Module<T> {
     ref.set_name(this->child_name(name));
     ref.set_training(this->training());
     if (children_.size() == 1) ref.set_needs_input_grad(this->needs_input_grad());
+    ref.set_needs_param_grads(this->needs_param_grads());
     return ref;
   }
 
@@ -82,6 +83,11 @@ class Sequential : public Module<T> {
   void set_needs_input_grad(bool on) override {
     Module<T>::set_needs_input_grad(on);
     if (!children_.empty()) children_.front()->set_needs_input_grad(on);
+  }
+
+  void set_needs_param_grads(bool on) override {
+    Module<T>::set_needs_param_grads(on);
+    for (auto& child : children_) child->set_needs_param_grads(on);
   }
 
   /// Number of children.

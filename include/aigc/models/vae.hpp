@@ -139,6 +139,14 @@ class VaeTrainer {
     return total / static_cast<double>(data.size());
   }
 
+  /// The summed loss (BCE + KL) of one batch in eval mode, one sampled z per image, no update.
+  double batch_loss(const Tensor<T>& x) {
+    set_training(false);
+    const auto [b, k] = forward_loss(x, false);
+    set_training(true);
+    return b + k;
+  }
+
   /// Decodes n draws of z ~ N(0, I) into images in [0, 1].
   Tensor<T> sample(Index n) {
     Tensor<T> z(n, o_.latent);

@@ -1,0 +1,161 @@
+/// @file
+/// aigc: class conditioning: a code of each sample's label (one-hot, or a learned embedding as
+/// torch.nn.Embedding) appended to a vector input, or broadcast as constant channels to an image.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/kernels/conditioning.hpp"
+#include "aigc/layers/sequential.hpp"
+
+namespace aigc {
+
+/// How a label becomes a code.
+enum class LabelCode {
+  one_hot,   ///< num_classes values, 1 at the label
+  embedding  ///< a learned vector of embedding_dim values per class
+};
+
+/// Options of a Conditioning layer.
+struct ConditioningOptions {
+  LabelCode code = LabelCode::one_hot;  ///< one-hot or learned embedding
+  Index embedding_dim = 0;              ///< size of the learned code (LabelCode::embedding)
+  /// With height or width > 1 the input is an image: rows of channels x height x width, NCHW.
+  Index height = 1;
+  Index width = 1;  ///< see height
+};
+
+/// Labels are given by set_labels() before forward. A vector input [batch x features] becomes
+/// [batch x (features + code)]; an image input [batch x C*H*W] becomes [batch x (C + code)*H*W],
+/// the code values appended as constant channels after the image's. One-hot codes have
+/// num_classes values; an embedding has embedding_dim values, a parameter "weight" of
+/// num_classes x embedding_dim initialised from N(0, 1).
+template <class T>
+class Conditioning : public Module<T> {
+ public:
+  /// `channels`: the features of a vector input, or the channels of an image input.
+  Conditioning(Index channels, int num_classes, Rng& rng, ConditioningOptions options = {})
+      : channels_(channels), classes_(num_classes), o_(options) {
+    if (channels < 0 || num_classes <= 0 || options.height <= 0 || options.width <= 0) {
+      throw ArgumentError(
+          "Conditioning: channels must be >= 0 and num_classes, height, width > 0, "
+          "got channels=" +
+          std::to_string(channels) + " num_classes=" + std::to_string(num_classes) +
+          " height=" + std::to_string(options.height) + " width=" + std::to_string(options.width));
+    }
+    if (options.code == LabelCode::embedding) {
+      if (options.embedding_dim <= 0) {
+        throw ArgumentError(
+            "Conditioning: embedding_dim must be positive for a learned "
+            "embedding, got " +
+            std::to_string(options.embedding_dim));
+      }
+      code_ = options.embedding_dim;
+      weight_ = Param<T>("weight", num_classes, code_);
+      rng.fill_normal(weight_.value);
+    } else {
+      code_ = num_classes;
+      one_hot_ = Tensor<T>::Identity(num_classes, num_classes);
+    }
+    set_name("");
+  }
+
+  /// The labels of the next forward's rows, each in [0, num_classes).
+  void set_labels(const std::vector<int>& labels) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] < 0 || labels[i] >= classes_) {
+        throw ArgumentError("Conditioning '" + this->name() + "': label " +
+                            std::to_string(labels[i]) + " at index " + std::to_string(i) +
+                            " is out of range [0, " + std::to_string(classes_) + ")");
+      }
+    }
+    labels_.assign(labels.begin(), labels.end());
+  }
+
+  /// Y = [X | code(label)] per row, the code repeated over the H*W pixels of an image.
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    check_cols(x, in_features(), [&] { return "Conditioning '" + this->name() + "' forward"; });
+    if (static_cast<Index>(labels_.size()) != x.rows()) {
+      throw ShapeError("Conditioning '" + this->name() + "': " + std::to_string(labels_.size()) +
+                       " labels set for an input of " + std::to_string(x.rows()) + " rows " +
+                       shape_string(x));
+    }
+    used_labels_.assign(labels_.begin(), labels_.end());
+    y_.resize(x.rows(), out_features());
+    kernels::concat_label_codes(x.data(), x.rows(), x.cols(), table().data(), code_,
+                                used_labels_.data(), pixels(), y_.data());
+    return y_;
+  }
+
+  /// dX = dY[:, :C*H*W]; dweight[label] += dY's code columns summed over the pixels.
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    if (dy.rows() != y_.rows() || dy.cols() != y_.cols()) {
+      throw ShapeError("Conditioning '" + this->name() + "' backward (dY vs Y): shapes differ, " +
+                       shape_string(dy) + " vs " + shape_string(y_));
+    }
+    const bool embedding = o_.code == LabelCode::embedding && this->needs_param_grads();
+    const bool input = this->needs_input_grad();
+    if (input) dx_.resize(dy.rows(), in_features());
+    kernels::concat_label_codes_backward(
+        dy.data(), dy.rows(), in_features(), code_, used_labels_.data(), pixels(),
+        input ? dx_.data() : nullptr, embedding ? weight_.grad.data() : nullptr);
+    if (!input) {
+      no_dx_.resize(0, in_features());  // separate, so that dx_ keeps its buffer
+      return no_dx_;
+    }
+    return dx_;
+  }
+
+  std::vector<Param<T>*> params() override {
+    if (o_.code == LabelCode::embedding) return {&weight_};
+    return {};
+  }
+
+  void set_name(const std::string& name) override {
+    Module<T>::set_name(name);
+    weight_.name = this->child_name("weight");
+  }
+
+  /// Values of an input row.
+  Index in_features() const { return channels_ * pixels(); }
+  /// Values of an output row: the input's and the code's.
+  Index out_features() const { return (channels_ + code_) * pixels(); }
+  /// Values of the code per position.
+  Index code_size() const { return code_; }
+  /// Number of classes.
+  int num_classes() const { return classes_; }
+  /// The labels set for the next forward.
+  const std::vector<int>& labels() const { return labels_; }
+  /// The embedding table, num_classes x embedding_dim (empty for one-hot codes).
+  Param<T>& weight() { return weight_; }
+
+ private:
+  Index pixels() const { return o_.height * o_.width; }
+  const Tensor<T>& table() const {
+    return o_.code == LabelCode::embedding ? weight_.value : one_hot_;
+  }
+
+  Index channels_;
+  int classes_;
+  ConditioningOptions o_;
+  Index code_ = 0;
+  Param<T> weight_;
+  Tensor<T> one_hot_, y_, dx_, no_dx_;
+  std::vector<int> labels_, used_labels_;
+};
+
+/// The Conditioning layer at `index` of a network (the builders put it first), or ArgumentError.
+template <class T>
+Conditioning<T>& conditioning_layer(Sequential<T>& net, std::size_t index = 0) {
+  auto* c = index < net.size() ? dynamic_cast<Conditioning<T>*>(&net[index]) : nullptr;
+  if (!c) {
+    throw ArgumentError("network '" + net.name() + "': layer " + std::to_string(index) +
+                        " is not a Conditioning layer");
+  }
+  return *c;
+}
+
+}  // namespace aigc

@@ -1,0 +1,333 @@
+/// @file
+/// aigc: the GAN training loop over any generator and discriminator (and its conditional variant,
+/// the cGAN), and the builders of the MLP GAN of issue 4.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/data/loader.hpp"
+#include "aigc/kernels/gan.hpp"
+#include "aigc/layers/conditioning.hpp"
+#include "aigc/layers/dense.hpp"
+#include "aigc/layers/sequential.hpp"
+#include "aigc/losses/gan.hpp"
+#include "aigc/optim/adam.hpp"
+
+namespace aigc {
+
+/// The MLP generator: z (+ one-hot label when num_classes > 0) -> 256 -> 512 -> out, LeakyReLU(0.2)
+/// between, tanh at the end (images in [-1, 1]). A conditional one starts with a Conditioning
+/// layer "cond" whose labels the trainer sets.
+template <class T>
+std::unique_ptr<Sequential<T>> make_mlp_generator(Index latent, Index out, Rng& rng,
+                                                  int num_classes = 0) {
+  auto g = std::make_unique<Sequential<T>>();
+  g->set_name("generator");
+  Index in = latent;
+  if (num_classes > 0)
+    in = g->template emplace<Conditioning<T>>("cond", latent, num_classes, rng).out_features();
+  const DenseOptions leaky{.activation = Activation::leaky_relu, .negative_slope = 0.2};
+  g->template emplace<Dense<T>>("fc1", in, 256, rng, leaky);
+  g->template emplace<Dense<T>>("fc2", 256, 512, rng, leaky);
+  g->template emplace<Dense<T>>("fc3", 512, out, rng, DenseOptions{.activation = Activation::tanh});
+  return g;
+}
+
+/// The MLP discriminator: image (+ one-hot label) -> 512 -> 256 -> 1 logit, LeakyReLU(0.2).
+template <class T>
+std::unique_ptr<Sequential<T>> make_mlp_discriminator(Index in, Rng& rng, int num_classes = 0) {
+  auto d = std::make_unique<Sequential<T>>();
+  d->set_name("discriminator");
+  Index width = in;
+  if (num_classes > 0)
+    width = d->template emplace<Conditioning<T>>("cond", in, num_classes, rng).out_features();
+  const DenseOptions leaky{.activation = Activation::leaky_relu, .negative_slope = 0.2};
+  d->template emplace<Dense<T>>("fc1", width, 512, rng, leaky);
+  d->template emplace<Dense<T>>("fc2", 512, 256, rng, leaky);
+  d->template emplace<Dense<T>>("fc3", 256, 1, rng);
+  return d;
+}
+
+/// Adam as PyTorch's DCGAN example sets it: lr 2e-4, betas (0.5, 0.999).
+inline AdamOptions gan_adam_defaults() { return {.lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999}; }
+
+/// Options of a GanTrainer.
+struct GanOptions {
+  Index latent = 64;                           ///< size of the noise z
+  GanObjective objective = GanObjective::bce;  ///< the losses of D and G
+  int d_steps = 1;                             ///< discriminator steps per generator step
+  double label_smoothing = 0.0;                ///< one-sided: real targets 1 - s (bce and lsgan)
+  double clip = 0.01;  ///< wasserstein: D's weights clipped to [-clip, clip] per D step
+  AdamOptions adam_g = gan_adam_defaults();  ///< G's optimiser
+  AdamOptions adam_d = gan_adam_defaults();  ///< D's optimiser
+  Index fixed_samples = 64;  ///< size of the fixed noise batch behind the per-epoch grids
+  std::uint64_t seed = 0;    ///< seed of the noise, the fake labels and the fixed batch
+};
+
+/// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
+/// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
+struct GanStepStats {
+  double d_loss = 0.0;  ///< D's loss, real + fake terms
+  double g_loss = 0.0;  ///< G's loss (0 without a G step)
+  double d_real = 0.0;  ///< D's mean output on the real batch
+  double d_fake = 0.0;  ///< D's mean output on the fake batch
+  bool g_step = false;  ///< whether a G step ran
+};
+
+/// Means over an epoch's steps, and its time.
+struct GanEpochStats {
+  double d_loss = 0.0;   ///< mean of D's loss over the D steps
+  double g_loss = 0.0;   ///< mean of G's loss over the G steps
+  double d_real = 0.0;   ///< mean of D's mean output on the real batches
+  double d_fake = 0.0;   ///< mean of D's mean output on the fake batches
+  double seconds = 0.0;  ///< wall-clock time of the epoch
+  Index samples = 0;     ///< real images seen
+  Index d_steps = 0;     ///< D steps taken
+  Index g_steps = 0;     ///< G steps taken
+};
+
+/// Trains G (z -> image) against D (image -> one logit per row) with separate Adam optimisers:
+/// every step() is one D step (on a real batch and a fresh fake batch of the same size); every
+/// d_steps-th step is followed by one G step on that same fake batch (as PyTorch's DCGAN example
+/// does). The G step runs D's backward with needs_param_grads off, so D's gradients are neither
+/// touched nor computed, and its dX feeds G's backward. Conditional (cGAN): the labels of each
+/// real batch go to D's conditioning layer; fakes get uniformly drawn labels, given to G's and
+/// D's conditioning layers.
+template <class T>
+class GanTrainer {
+ public:
+  /// An unconditional GAN of `generator` and `discriminator`, which must outlive the trainer.
+  GanTrainer(Module<T>& generator, Module<T>& discriminator, GanOptions options)
+      : GanTrainer(generator, discriminator, nullptr, nullptr, options) {}
+
+  /// The cGAN: g_labels and d_labels are conditioning layers inside G and D.
+  GanTrainer(Module<T>& generator, Module<T>& discriminator, Conditioning<T>& g_labels,
+             Conditioning<T>& d_labels, GanOptions options)
+      : GanTrainer(generator, discriminator, &g_labels, &d_labels, options) {
+    if (g_labels.num_classes() != d_labels.num_classes()) {
+      throw ArgumentError("GanTrainer: G's conditioning has " +
+                          std::to_string(g_labels.num_classes()) + " classes, D's " +
+                          std::to_string(d_labels.num_classes()));
+    }
+    fixed_labels_.resize(static_cast<std::size_t>(o_.fixed_samples));
+    for (Index i = 0; i < o_.fixed_samples; ++i) {  // in order: one grid row per class
+      fixed_labels_[static_cast<std::size_t>(i)] =
+          static_cast<int>(i * g_labels.num_classes() / o_.fixed_samples);
+    }
+  }
+
+  /// One D step on the real batch (labels: its classes, for a cGAN), then a G step every
+  /// d_steps-th call.
+  GanStepStats step(const Tensor<T>& real, const std::vector<int>* labels = nullptr) {
+    GanStepStats s;
+    d_step(real, labels, s);
+    if (++d_count_ % o_.d_steps == 0) {
+      g_step(s);
+      s.g_step = true;
+    }
+    return s;
+  }
+
+  /// One pass over the loader's epoch.
+  GanEpochStats train_epoch(BatchLoader<T>& loader) {
+    GanEpochStats e;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (loader.next(batch_, conditional() ? &labels_ : nullptr)) {
+      const GanStepStats s = step(batch_, conditional() ? &labels_ : nullptr);
+      e.d_loss += s.d_loss;
+      e.d_real += s.d_real;
+      e.d_fake += s.d_fake;
+      ++e.d_steps;
+      if (s.g_step) {
+        e.g_loss += s.g_loss;
+        ++e.g_steps;
+      }
+      e.samples += batch_.rows();
+    }
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (e.d_steps > 0) {
+      e.d_loss /= static_cast<double>(e.d_steps);
+      e.d_real /= static_cast<double>(e.d_steps);
+      e.d_fake /= static_cast<double>(e.d_steps);
+    }
+    if (e.g_steps > 0) e.g_loss /= static_cast<double>(e.g_steps);
+    return e;
+  }
+
+  /// G's images (eval mode) of the fixed noise batch (and, for a cGAN, the fixed labels: class
+  /// i * classes / fixed_samples for row i), comparable across epochs.
+  Tensor<T> sample_fixed() { return generate(fixed_z_, conditional() ? &fixed_labels_ : nullptr); }
+
+  /// G's images (eval mode) of the given codes (and labels, for a cGAN).
+  Tensor<T> generate(const Tensor<T>& z, const std::vector<int>* labels = nullptr) {
+    check_cols(z, o_.latent, "GanTrainer::generate (z)");
+    set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
+    g_.set_training(false);
+    Tensor<T> out = g_.forward(z);
+    g_.set_training(true);
+    return out;
+  }
+
+  /// Whether this is a cGAN.
+  bool conditional() const { return g_labels_ != nullptr; }
+  /// The options given at construction.
+  const GanOptions& options() const { return o_; }
+  /// G's Adam optimiser.
+  Adam<T>& generator_optimizer() { return opt_g_; }
+  /// D's Adam optimiser.
+  Adam<T>& discriminator_optimizer() { return opt_d_; }
+  /// The generator of the training steps' noise and fake labels.
+  Rng& rng() { return rng_; }
+  /// The fixed noise batch behind sample_fixed().
+  const Tensor<T>& fixed_noise() const { return fixed_z_; }
+  /// The noise and fake labels of the last D step.
+  const Tensor<T>& noise() const { return z_; }
+  /// The fake labels of the last D step (cGAN).
+  const std::vector<int>& fake_labels() const { return fake_labels_; }
+  /// The labels behind sample_fixed() (cGAN).
+  const std::vector<int>& fixed_labels() const { return fixed_labels_; }
+  /// D steps taken so far (a G step follows every d_steps-th); checkpoints restore it.
+  std::int64_t d_step_count() const { return d_count_; }
+  /// Sets the D step count (resuming from a checkpoint).
+  void set_d_step_count(std::int64_t n) { d_count_ = n; }
+
+ private:
+  GanTrainer(Module<T>& generator, Module<T>& discriminator, Conditioning<T>* g_labels,
+             Conditioning<T>* d_labels, GanOptions options)
+      : g_(generator),
+        d_(discriminator),
+        g_labels_(g_labels),
+        d_labels_(d_labels),
+        o_(check(options)),
+        rng_(options.seed ^ 0x6A11EA5EEDULL),
+        opt_g_(generator.params(), options.adam_g),
+        opt_d_(discriminator.params(), options.adam_d) {
+    g_.set_needs_input_grad(false);
+    d_.set_needs_input_grad(false);
+    fixed_z_.resize(o_.fixed_samples, o_.latent);
+    Rng fixed(options.seed ^ 0xF1CED5EEDULL);
+    fixed.fill_normal(fixed_z_);
+  }
+
+  static GanOptions check(const GanOptions& o) {
+    if (o.latent <= 0) throw ArgumentError("GanTrainer: latent size must be positive");
+    if (o.d_steps <= 0) {
+      throw ArgumentError("GanTrainer: d_steps must be positive, got " + std::to_string(o.d_steps));
+    }
+    if (o.objective == GanObjective::wasserstein && !(o.clip > 0.0)) {
+      throw ArgumentError("GanTrainer: clip must be > 0 for the wasserstein objective, got " +
+                          std::to_string(o.clip));
+    }
+    if (o.fixed_samples <= 0) throw ArgumentError("GanTrainer: fixed_samples must be positive");
+    gan_loss<T>(o.objective, GanTerm::d_real, Tensor<T>::Zero(1, 1), nullptr, o.label_smoothing);
+    return o;
+  }
+
+  static void set_labels(Conditioning<T>* c, const std::vector<int>* labels, Index rows,
+                         const char* where) {
+    if (!c) return;
+    if (!labels || static_cast<Index>(labels->size()) != rows) {
+      throw ArgumentError(std::string(where) + ": a conditional GAN needs one label per row (" +
+                          std::to_string(rows) + "), got " +
+                          (labels ? std::to_string(labels->size()) : std::string("none")));
+    }
+    c->set_labels(*labels);
+  }
+
+  /// D's mean output on a batch: sigmoid(logit) for bce, the raw logit otherwise.
+  double mean_output(const Tensor<T>& logits) const {
+    return o_.objective == GanObjective::bce ? mean_sigmoid(logits)
+                                             : logits.template cast<double>().mean();
+  }
+
+  void check_logits(const Tensor<T>& logits, Index rows) const {
+    if (logits.rows() != rows || logits.cols() != 1) {
+      throw ShapeError("GanTrainer: the discriminator must output [" + std::to_string(rows) +
+                       " x 1] logits, got " + shape_string(logits));
+    }
+  }
+
+  static void check_finite(double v, const char* what, std::int64_t step) {
+    if (!std::isfinite(v)) {
+      throw NumericError(std::string("GanTrainer: ") + what + " is " + std::to_string(v) +
+                         " at D step " + std::to_string(step));
+    }
+  }
+
+  /// D's loss on the real batch and on G(z) for fresh noise z (and labels); D updated.
+  void d_step(const Tensor<T>& real, const std::vector<int>* labels, GanStepStats& s) {
+    const Index n = real.rows();
+    z_.resize(n, o_.latent);
+    rng_.fill_normal(z_);
+    if (conditional()) {
+      fake_labels_.resize(static_cast<std::size_t>(n));
+      for (int& l : fake_labels_) l = static_cast<int>(rng_.below(g_labels_->num_classes()));
+      g_labels_->set_labels(fake_labels_);
+    }
+    g_.set_training(true);
+    d_.set_training(true);
+    fake_ = &g_.forward(z_);  // G's output buffer: kept (with G's caches) for the G step
+    check_same_shape(*fake_, real, "GanTrainer: generator output vs real batch");
+
+    opt_d_.zero_grad();
+    d_.set_needs_input_grad(false);
+    d_.set_needs_param_grads(true);
+    set_labels(d_labels_, labels, n, "GanTrainer::step");
+    const Tensor<T>& real_logits = d_.forward(real);
+    check_logits(real_logits, n);
+    const double loss_real =
+        gan_loss(o_.objective, GanTerm::d_real, real_logits, &dlogits_, o_.label_smoothing);
+    s.d_real = mean_output(real_logits);
+    d_.backward(dlogits_);
+
+    if (conditional()) d_labels_->set_labels(fake_labels_);
+    const Tensor<T>& fake_logits = d_.forward(*fake_);
+    const double loss_fake = gan_loss(o_.objective, GanTerm::d_fake, fake_logits, &dlogits_);
+    s.d_fake = mean_output(fake_logits);
+    d_.backward(dlogits_);
+    s.d_loss = loss_real + loss_fake;
+    check_finite(s.d_loss, "the discriminator loss", d_count_);
+    opt_d_.step();
+    if (o_.objective == GanObjective::wasserstein) {
+      const T c = static_cast<T>(o_.clip);
+      for (Param<T>* p : opt_d_.params()) kernels::clamp(p->value.data(), p->value.size(), -c, c);
+    }
+  }
+
+  /// G's loss on the last D step's fake batch through the updated D; dX of D (its parameter
+  /// gradients untouched) feeds G's backward; G updated.
+  void g_step(GanStepStats& s) {
+    opt_g_.zero_grad();
+    d_.set_needs_input_grad(true);
+    d_.set_needs_param_grads(false);
+    if (conditional()) d_labels_->set_labels(fake_labels_);
+    const Tensor<T>& logits = d_.forward(*fake_);
+    s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
+    check_finite(s.g_loss, "the generator loss", d_count_);
+    const Tensor<T>& dfake = d_.backward(dlogits_);
+    d_.set_needs_param_grads(true);
+    d_.set_needs_input_grad(false);
+    g_.backward(dfake);
+    opt_g_.step();
+  }
+
+  Module<T>& g_;
+  Module<T>& d_;
+  Conditioning<T>* g_labels_;
+  Conditioning<T>* d_labels_;
+  GanOptions o_;
+  Rng rng_;
+  Adam<T> opt_g_, opt_d_;
+  std::int64_t d_count_ = 0;
+  const Tensor<T>* fake_ = nullptr;
+  Tensor<T> z_, dlogits_, fixed_z_, batch_;
+  std::vector<int> labels_, fake_labels_, fixed_labels_;
+};
+
+}  // namespace aigc
