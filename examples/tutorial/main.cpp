@@ -1,5 +1,6 @@
 // The tutorial of docs/tutorial.md: a custom layer with its own backward and its gradient check,
-// then a user-defined encoder and decoder trained by the library's VaeTrainer.
+// then a user-defined encoder and decoder trained by the library's VaeTrainer, and a user-defined
+// generator and discriminator trained by its GanTrainer.
 // Usage: tutorial [epochs = 5] [train images = 60000] [output folder = out/tutorial]
 #include <aigc/aigc.hpp>
 #include <cmath>
@@ -31,8 +32,10 @@ class ScaleShift : public aigc::Module<T> {
   // dgamma += sum_rows(dy * x); dbeta += sum_rows(dy); dx = dy * gamma.
   const aigc::Tensor<T>& backward(const aigc::Tensor<T>& dy) override {
     aigc::check_same_shape(dy, y_, "ScaleShift backward (dY vs Y)");
-    gamma_.grad += (dy.array() * x_.array()).colwise().sum().matrix();
-    beta_.grad += dy.colwise().sum();
+    if (this->needs_param_grads()) {  // off while a GAN's generator step runs through D
+      gamma_.grad += (dy.array() * x_.array()).colwise().sum().matrix();
+      beta_.grad += dy.colwise().sum();
+    }
     dx_ = dy.array().rowwise() * gamma_.value.row(0).array();
     return dx_;
   }
@@ -117,6 +120,35 @@ std::unique_ptr<aigc::Sequential<T>> make_decoder(aigc::Index latent, aigc::Inde
 }
 // [models]
 
+// [gan-models]
+// The generator: z -> Dense+LeakyReLU -> ScaleShift -> Dense+tanh -> pixels in [-1, 1].
+template <class T>
+std::unique_ptr<aigc::Sequential<T>> make_generator(aigc::Index latent, aigc::Index hidden,
+                                                    aigc::Index out, aigc::Rng& rng) {
+  const aigc::DenseOptions leaky{.activation = aigc::Activation::leaky_relu, .negative_slope = 0.2};
+  auto m = std::make_unique<aigc::Sequential<T>>();
+  m->set_name("generator");
+  m->template emplace<aigc::Dense<T>>("fc1", latent, hidden, rng, leaky);
+  m->template emplace<ScaleShift<T>>("scale", hidden);
+  m->template emplace<aigc::Dense<T>>("fc2", hidden, out, rng,
+                                      aigc::DenseOptions{.activation = aigc::Activation::tanh});
+  return m;
+}
+
+// The discriminator: image -> Dense+LeakyReLU -> ScaleShift -> Dense -> one logit per image.
+template <class T>
+std::unique_ptr<aigc::Sequential<T>> make_discriminator(aigc::Index in, aigc::Index hidden,
+                                                        aigc::Rng& rng) {
+  const aigc::DenseOptions leaky{.activation = aigc::Activation::leaky_relu, .negative_slope = 0.2};
+  auto m = std::make_unique<aigc::Sequential<T>>();
+  m->set_name("discriminator");
+  m->template emplace<aigc::Dense<T>>("fc1", in, hidden, rng, leaky);
+  m->template emplace<ScaleShift<T>>("scale", hidden);
+  m->template emplace<aigc::Dense<T>>("fc2", hidden, 1, rng);
+  return m;
+}
+// [gan-models]
+
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 5;
   const long limit = argc > 2 ? std::atol(argv[2]) : 60000;
@@ -159,6 +191,27 @@ int main(int argc, char** argv) {
     std::printf("wrote %s/samples.png\n", out.c_str());
     // [train]
     if (epochs > 1 && !(last < first)) return 1;
+
+    // [gan-train]
+    // 3. A GAN built from the user's modules, trained by the library's GanTrainer. The generator
+    // ends in tanh, so the images are scaled to [-1, 1].
+    auto images = aigc::load_mnist_format<float>(aigc::default_fashion_mnist_dir(),
+                                                 aigc::Split::train, aigc::PixelScale::symmetric);
+    images.images.conservativeResize(train.size(), Eigen::NoChange);  // as many as the VAE's
+    images.labels.resize(static_cast<std::size_t>(train.size()));
+    auto generator = make_generator<float>(64, 256, images.features(), rng);
+    auto discriminator = make_discriminator<float>(images.features(), 256, rng);
+    aigc::GanTrainer<float> gan(*generator, *discriminator, {.latent = 64});
+    aigc::BatchLoader<float> gan_loader(images, {.batch_size = 64});
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+      const aigc::GanEpochStats s = gan.train_epoch(gan_loader);
+      std::printf("GAN epoch %d: D loss %.3f, G loss %.3f, D(real) %.2f, D(fake) %.2f\n", epoch,
+                  s.d_loss, s.g_loss, s.d_real, s.d_fake);
+      aigc::write_png_grid(out + "/gan-samples.png", gan.sample_fixed(), 1, 28, 28, 8,
+                           aigc::PixelScale::symmetric);
+    }
+    std::printf("wrote %s/gan-samples.png\n", out.c_str());
+    // [gan-train]
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tutorial: error: %s\n", e.what());
     return 1;

@@ -16,6 +16,7 @@ struct Buffer {
   std::string name;  ///< full path, e.g. "generator.bn1.running_mean"
   Tensor<T> value;   ///< The values.
 
+  /// An empty, unnamed buffer.
   Buffer() = default;
   /// A rows x cols buffer named `n`, every value `fill`.
   Buffer(std::string n, Index rows, Index cols, T fill)

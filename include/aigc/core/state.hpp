@@ -1,4 +1,5 @@
-// aigc: a state dictionary, named tensors and counters in order: what a checkpoint holds.
+/// @file
+/// aigc: a state dictionary, named tensors and counters in order: what a checkpoint holds.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +16,10 @@
 
 namespace aigc {
 
-// Element type of a state entry; the values are the checkpoint format's type codes.
+/// Element type of a state entry; the values are the checkpoint format's type codes.
 enum class DType : std::uint8_t { f32 = 1, f64 = 2, i64 = 3, u64 = 4 };
 
+/// Bytes per element of type t.
 inline std::size_t dtype_size(DType t) {
   switch (t) {
     case DType::f32:
@@ -30,6 +32,7 @@ inline std::size_t dtype_size(DType t) {
   return 0;
 }
 
+/// The name of type t ("f32", "f64", "i64", "u64") for messages.
 inline const char* dtype_name(DType t) {
   switch (t) {
     case DType::f32:
@@ -45,6 +48,7 @@ inline const char* dtype_name(DType t) {
 }
 
 template <class T>
+/// The DType of the C++ type T (float, double, std::int64_t, std::uint64_t).
 constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, float>) return DType::f32;
   if constexpr (std::is_same_v<T, double>) return DType::f64;
@@ -52,25 +56,27 @@ constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, std::uint64_t>) return DType::u64;
 }
 
-// One named entry: a rows x cols array of one element type, as host-order bytes.
+/// One named entry: a rows x cols array of one element type, as host-order bytes.
 struct StateEntry {
-  std::string name;
-  DType dtype = DType::f32;
-  std::uint64_t rows = 0, cols = 0;
-  std::vector<std::uint8_t> bytes;
+  std::string name;                 ///< the entry's unique name, e.g. "param/encoder.fc1.weight"
+  DType dtype = DType::f32;         ///< element type
+  std::uint64_t rows = 0;           ///< rows of the array
+  std::uint64_t cols = 0;           ///< columns of the array
+  std::vector<std::uint8_t> bytes;  ///< rows * cols elements, row-major, host byte order
 
+  /// "[rows x cols]" for messages.
   std::string shape() const {
     return "[" + std::to_string(rows) + " x " + std::to_string(cols) + "]";
   }
 };
 
-// Named entries in insertion order, unique names. `source` (a file name, or "") prefixes the
-// messages of lookups that fail.
+/// Named entries in insertion order, unique names. `source` (a file name, or "") prefixes the
+/// messages of lookups that fail.
 class StateDict {
  public:
-  std::string source;
+  std::string source;  ///< where the state came from (a file name, or ""), for messages
 
-  // Adds or replaces an entry.
+  /// Adds or replaces an entry.
   void put(StateEntry e) {
     const auto it = index_.find(e.name);
     if (it != index_.end()) {
@@ -82,33 +88,40 @@ class StateDict {
   }
 
   template <class T>
+  /// Adds or replaces entry `name` with a copy of tensor t.
   void put_tensor(const std::string& name, const Tensor<T>& t) {
     put_array(name, t.data(), static_cast<std::uint64_t>(t.rows()),
               static_cast<std::uint64_t>(t.cols()));
   }
   template <class T>
+  /// Adds or replaces entry `name` with rows x cols values copied from data.
   void put_array(const std::string& name, const T* data, std::uint64_t rows, std::uint64_t cols) {
     StateEntry e{name, dtype_of<T>(), rows, cols, {}};
     e.bytes.resize(rows * cols * sizeof(T));
     if (!e.bytes.empty()) std::memcpy(e.bytes.data(), data, e.bytes.size());
     put(std::move(e));
   }
+  /// Adds or replaces entry `name` with one signed counter.
   void put_int(const std::string& name, std::int64_t v) { put_array(name, &v, 1, 1); }
+  /// Adds or replaces entry `name` with one unsigned value.
   void put_u64(const std::string& name, std::uint64_t v) { put_array(name, &v, 1, 1); }
 
+  /// Whether entry `name` exists.
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  /// The entries, in insertion order.
   const std::vector<StateEntry>& entries() const { return entries_; }
+  /// Number of entries.
   std::size_t size() const { return entries_.size(); }
 
-  // The entry `name`; throws FileError naming it when absent.
+  /// The entry `name`; throws FileError naming it when absent.
   const StateEntry& at(const std::string& name) const {
     const auto it = index_.find(name);
     if (it == index_.end()) throw FileError(where() + "no entry '" + name + "'");
     return entries_[it->second];
   }
 
-  // Copies entry `name` into t, which must already have the entry's shape (it is the model's
-  // tensor); a mismatch throws ShapeError naming the entry and both shapes.
+  /// Copies entry `name` into t, which must already have the entry's shape (it is the model's
+  /// tensor); a mismatch throws ShapeError naming the entry and both shapes.
   template <class T>
   void get_tensor(const std::string& name, Tensor<T>& t) const {
     const StateEntry& e = typed(name, dtype_of<T>());
@@ -120,7 +133,7 @@ class StateDict {
     if (!e.bytes.empty()) std::memcpy(t.data(), e.bytes.data(), e.bytes.size());
   }
 
-  // Copies entry `name`, which must hold exactly n values of type T, into out.
+  /// Copies entry `name`, which must hold exactly n values of type T, into out.
   template <class T>
   void get_array(const std::string& name, T* out, std::uint64_t n) const {
     const StateEntry& e = typed(name, dtype_of<T>());
@@ -130,11 +143,13 @@ class StateDict {
     }
     if (n) std::memcpy(out, e.bytes.data(), n * sizeof(T));
   }
+  /// The signed counter stored under `name` by put_int.
   std::int64_t get_int(const std::string& name) const {
     std::int64_t v = 0;
     get_array(name, &v, 1);
     return v;
   }
+  /// The unsigned value stored under `name` by put_u64.
   std::uint64_t get_u64(const std::string& name) const {
     std::uint64_t v = 0;
     get_array(name, &v, 1);
@@ -157,15 +172,15 @@ class StateDict {
   std::map<std::string, std::size_t> index_;
 };
 
-// Saves parameter values under "<prefix><name>".
+/// Saves parameter values under "<prefix><name>".
 template <class T>
 void save_params(StateDict& s, const std::vector<Param<T>*>& params,
                  const std::string& prefix = "param/") {
   for (const Param<T>* p : params) s.put_tensor(prefix + p->name, p->value);
 }
 
-// Restores every parameter from "<prefix><name>", checking its shape; entries under the prefix
-// that no parameter claims are an error too (the checkpoint is of another model).
+/// Restores every parameter from "<prefix><name>", checking its shape; entries under the prefix
+/// that no parameter claims are an error too (the checkpoint is of another model).
 template <class T>
 void load_params(const StateDict& s, const std::vector<Param<T>*>& params,
                  const std::string& prefix = "param/") {
@@ -225,6 +240,7 @@ inline void save_rng(StateDict& s, const std::string& name, const Rng& rng) {
   s.put_array(name, v, 1, 6);
 }
 
+/// Restores an Rng's full state saved by save_rng under `name`.
 inline void load_rng(const StateDict& s, const std::string& name, Rng& rng) {
   std::uint64_t v[6];
   s.get_array(name, v, 6);

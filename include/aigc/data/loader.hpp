@@ -109,7 +109,7 @@ class BatchLoader {
   bool ordered_ = false;
 };
 
-// Saves the loader's position and the options that give it meaning under "<prefix>...".
+/// Saves the loader's position and the options that give it meaning under "<prefix>...".
 template <class T>
 void save_loader(StateDict& s, const BatchLoader<T>& loader,
                  const std::string& prefix = "loader/") {
@@ -122,8 +122,8 @@ void save_loader(StateDict& s, const BatchLoader<T>& loader,
   s.put_int(prefix + "batches_per_epoch", loader.batches_per_epoch());
 }
 
-// Moves the loader to the saved position; the loader must walk the same data in the same way
-// (batch size, seed, shuffling, number of batches), or the position would mean another batch.
+/// Moves the loader to the saved position; the loader must walk the same data in the same way
+/// (batch size, seed, shuffling, number of batches), or the position would mean another batch.
 template <class T>
 void load_loader(const StateDict& s, BatchLoader<T>& loader,
                  const std::string& prefix = "loader/") {

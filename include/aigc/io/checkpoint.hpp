@@ -1,5 +1,6 @@
-// aigc: checkpoints. A StateDict in a versioned, CRC-checked, little-endian file, written
-// atomically (docs/checkpoint-format.md).
+/// @file
+/// aigc: checkpoints. A StateDict in a versioned, CRC-checked, little-endian file, written
+/// atomically (docs/checkpoint-format.md).
 #pragma once
 
 #include <fcntl.h>
@@ -27,9 +28,13 @@ namespace aigc {
 static_assert(std::endian::native == std::endian::little,
               "aigc checkpoints are little-endian and written from host memory");
 
+/// The first 8 bytes of every checkpoint file.
 inline constexpr char checkpoint_magic[8] = {'A', 'I', 'G', 'C', 'C', 'K', 'P', 'T'};
+/// The format version this code writes and reads.
 inline constexpr std::uint32_t checkpoint_version = 1;
+/// Bytes of the file header: magic, version, payload length, CRC-32.
 inline constexpr std::size_t checkpoint_header_size = 32;
+/// Longest entry name accepted, in bytes.
 inline constexpr std::uint32_t checkpoint_max_name = 4096;
 
 namespace detail {
@@ -52,8 +57,8 @@ void append(std::vector<std::uint8_t>& out, U v) {
   out.insert(out.end(), b, b + sizeof(U));
 }
 
-// Reads fixed-size values from [p, end), throwing a FileError naming the source and what was
-// being read when the bytes run out.
+/// Reads fixed-size values from [p, end), throwing a FileError naming the source and what was
+/// being read when the bytes run out.
 class ByteReader {
  public:
   ByteReader(const std::uint8_t* p, std::size_t n, const std::string& source)
@@ -89,7 +94,7 @@ class ByteReader {
 
 inline std::string errno_text(int e) { return std::strerror(e); }
 
-// write(2) all of [p, p + n) to fd, retrying on EINTR and short writes.
+/// write(2) all of [p, p + n) to fd, retrying on EINTR and short writes.
 inline void write_all(int fd, const std::uint8_t* p, std::size_t n, const std::string& path) {
   while (n > 0) {
     const ssize_t w = ::write(fd, p, std::min<std::size_t>(n, 1u << 30));
@@ -105,7 +110,7 @@ inline void write_all(int fd, const std::uint8_t* p, std::size_t n, const std::s
 
 }  // namespace detail
 
-// The file's bytes: header (magic, version, payload length, CRC-32) then the payload.
+/// The file's bytes: header (magic, version, payload length, CRC-32) then the payload.
 inline std::vector<std::uint8_t> serialize_checkpoint(const StateDict& s) {
   std::vector<std::uint8_t> payload;
   detail::append<std::uint32_t>(payload, static_cast<std::uint32_t>(s.size()));
@@ -131,9 +136,9 @@ inline std::vector<std::uint8_t> serialize_checkpoint(const StateDict& s) {
   return out;
 }
 
-// Decodes and verifies a checkpoint held in memory (magic, version, length, CRC, every entry's
-// bounds). `source` names it in errors. Sizes are checked against the bytes present before
-// anything is allocated, so a lying header cannot cause a large allocation.
+/// Decodes and verifies a checkpoint held in memory (magic, version, length, CRC, every entry's
+/// bounds). `source` names it in errors. Sizes are checked against the bytes present before
+/// anything is allocated, so a lying header cannot cause a large allocation.
 inline StateDict parse_checkpoint(const std::uint8_t* data, std::size_t n,
                                   const std::string& source) {
   detail::ByteReader header(data, n, source);
@@ -209,7 +214,7 @@ inline StateDict parse_checkpoint(const std::uint8_t* data, std::size_t n,
   return s;
 }
 
-// Reads and verifies a checkpoint file; the file's size bounds every allocation.
+/// Reads and verifies a checkpoint file; the file's size bounds every allocation.
 inline StateDict read_checkpoint(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -237,9 +242,9 @@ inline StateDict read_checkpoint(const std::string& path) {
   return parse_checkpoint(bytes.data(), bytes.size(), path);
 }
 
-// Writes a checkpoint atomically: "<path>.tmp" in the same folder, write, fsync, rename over
-// path, fsync the folder. A crash at any moment leaves the old file or the new one, never a torn
-// one; on an error the temporary file is removed and the old file is untouched.
+/// Writes a checkpoint atomically: "<path>.tmp" in the same folder, write, fsync, rename over
+/// path, fsync the folder. A crash at any moment leaves the old file or the new one, never a torn
+/// one; on an error the temporary file is removed and the old file is untouched.
 inline void write_checkpoint(const std::string& path, const StateDict& s) {
   const std::vector<std::uint8_t> bytes = serialize_checkpoint(s);
   namespace fs = std::filesystem;
@@ -284,21 +289,23 @@ inline void write_checkpoint(const std::string& path, const StateDict& s) {
                     ")");
 }
 
-// Loads only the parameters of a checkpoint (sampling, evaluation): names and shapes must match.
+/// Loads only the parameters of a checkpoint (sampling, evaluation): names and shapes must match.
 template <class T>
 void load_parameters(const std::string& path, const std::vector<Param<T>*>& params) {
   load_params(read_checkpoint(path), params);
 }
 
+/// Where a CheckpointManager writes and how many files it keeps.
 struct CheckpointOptions {
-  std::string folder = "checkpoints";
-  std::string prefix = "ckpt";  // files are <prefix>-<step, 12 digits>.aigc
-  int keep_last = 3;            // older checkpoints are removed after a save; 0 keeps all
+  std::string folder = "checkpoints";  ///< created if missing
+  std::string prefix = "ckpt";         ///< files are `<prefix>-<step, 12 digits>.aigc`
+  int keep_last = 3;                   ///< older checkpoints are removed after a save; 0 keeps all
 };
 
-// Numbered checkpoints in a folder: save() writes atomically then removes all but the last K.
+/// Numbered checkpoints in a folder: save() writes atomically then removes all but the last K.
 class CheckpointManager {
  public:
+  /// A manager of the checkpoints in options.folder (created if missing).
   explicit CheckpointManager(CheckpointOptions options) : o_(std::move(options)) {
     if (o_.keep_last < 0) {
       throw ArgumentError("checkpoints: keep_last must be >= 0, got " +
@@ -316,6 +323,7 @@ class CheckpointManager {
     }
   }
 
+  /// The file name of the checkpoint of `step`.
   std::string path_for(std::int64_t step) const {
     char num[32];
     std::snprintf(num, sizeof num, "%012lld", static_cast<long long>(step));
@@ -345,7 +353,7 @@ class CheckpointManager {
     return path;
   }
 
-  // The folder's checkpoints (complete files only, no temporaries), oldest first.
+  /// The folder's checkpoints (complete files only, no temporaries), oldest first.
   std::vector<std::string> list() const {
     std::vector<std::string> out;
     std::error_code ec;
@@ -363,13 +371,14 @@ class CheckpointManager {
     return out;
   }
 
-  // The newest checkpoint, if any.
+  /// The newest checkpoint, if any.
   std::optional<std::string> latest() const {
     const auto all = list();
     if (all.empty()) return std::nullopt;
     return all.back();
   }
 
+  /// The options given at construction.
   const CheckpointOptions& options() const { return o_; }
 
  private:

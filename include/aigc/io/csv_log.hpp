@@ -1,4 +1,5 @@
-// aigc: a CSV log of scalars, one row per step or epoch, flushed row by row.
+/// @file
+/// aigc: a CSV log of scalars, one row per step or epoch, flushed row by row.
 #pragma once
 
 #include <cerrno>
@@ -13,10 +14,11 @@
 
 namespace aigc {
 
-// Writes a header of column names, then rows of numbers (the shortest text that reads back to
-// the same double; nan and inf as such). Each row is flushed, so a crash loses at most one row.
+/// Writes a header of column names, then rows of numbers (the shortest text that reads back to
+/// the same double; nan and inf as such). Each row is flushed, so a crash loses at most one row.
 class CsvLog {
  public:
+  /// Creates (or truncates) the file at `path` and writes the header of `columns`.
   CsvLog(const std::string& path, std::vector<std::string> columns)
       : path_(path), columns_(std::move(columns)) {
     if (columns_.empty()) throw ArgumentError(path + ": a CSV log needs at least one column");
@@ -38,8 +40,9 @@ class CsvLog {
     if (file_) std::fclose(file_);
   }
 
-  // One row; as many values as columns.
+  /// One row; as many values as columns.
   void row(std::initializer_list<double> values) { row(std::vector<double>(values)); }
+  /// One row; as many values as columns.
   void row(const std::vector<double>& values) {
     if (values.size() != columns_.size()) {
       throw ArgumentError(path_ + ": a row of " + std::to_string(values.size()) + " values for " +
@@ -54,7 +57,9 @@ class CsvLog {
     write_line(line);
   }
 
+  /// The file's path.
   const std::string& path() const { return path_; }
+  /// The column names.
   const std::vector<std::string>& columns() const { return columns_; }
 
  private:

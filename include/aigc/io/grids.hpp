@@ -1,4 +1,5 @@
-// aigc: the inputs of picture grids: latent interpolations, class rows, reconstruction pairs.
+/// @file
+/// aigc: the inputs of picture grids: latent interpolations, class rows, reconstruction pairs.
 #pragma once
 
 #include <algorithm>
@@ -12,12 +13,12 @@
 
 namespace aigc {
 
-// How to walk from one latent code to another: along the straight line, or along the great
-// circle (slerp, which keeps the norm typical of Gaussian codes).
+/// How to walk from one latent code to another: along the straight line, or along the great
+/// circle (slerp, which keeps the norm typical of Gaussian codes).
 enum class Interpolation { linear, spherical };
 
-// For each row pair (from.row(i), to.row(i)), `steps` codes from one to the other, endpoints
-// included: row i * steps + k is the k-th step of pair i (one grid row per pair).
+/// For each row pair (from.row(i), to.row(i)), `steps` codes from one to the other, endpoints
+/// included: row i * steps + k is the k-th step of pair i (one grid row per pair).
 template <class T>
 Tensor<T> interpolate_rows(const Tensor<T>& from, const Tensor<T>& to, Index steps,
                            Interpolation path = Interpolation::linear) {
@@ -45,8 +46,8 @@ Tensor<T> interpolate_rows(const Tensor<T>& from, const Tensor<T>& to, Index ste
   return out;
 }
 
-// `rows` random pairs of N(0, I) codes of size `latent`, interpolated in `steps` steps: a
-// rows x steps grid of codes.
+/// `rows` random pairs of N(0, I) codes of size `latent`, interpolated in `steps` steps: a
+/// rows x steps grid of codes.
 template <class T>
 Tensor<T> latent_interpolation_grid(Index rows, Index steps, Index latent, Rng& rng,
                                     Interpolation path = Interpolation::spherical) {
@@ -56,7 +57,7 @@ Tensor<T> latent_interpolation_grid(Index rows, Index steps, Index latent, Rng& 
   return interpolate_rows(from, to, steps, path);
 }
 
-// Labels of a class grid: row c holds `per_class` copies of class c, for classes 0..classes-1.
+/// Labels of a class grid: row c holds `per_class` copies of class c, for classes 0..classes-1.
 inline std::vector<int> class_grid_labels(int classes, Index per_class) {
   if (classes <= 0 || per_class <= 0) {
     throw ArgumentError("class_grid_labels: classes and per_class must be positive");
@@ -67,8 +68,8 @@ inline std::vector<int> class_grid_labels(int classes, Index per_class) {
   return labels;
 }
 
-// One-hot rows (n x classes) for the given labels; interpolating between two one-hot rows walks
-// from one class to another for a conditional model.
+/// One-hot rows (n x classes) for the given labels; interpolating between two one-hot rows walks
+/// from one class to another for a conditional model.
 template <class T>
 Tensor<T> one_hot_rows(const std::vector<int>& labels, int classes) {
   Tensor<T> out = Tensor<T>::Zero(static_cast<Index>(labels.size()), classes);
@@ -83,8 +84,8 @@ Tensor<T> one_hot_rows(const std::vector<int>& labels, int classes) {
   return out;
 }
 
-// Originals and their reconstructions interleaved by grid rows of `columns`: a row of originals,
-// then the row of their reconstructions below it.
+/// Originals and their reconstructions interleaved by grid rows of `columns`: a row of originals,
+/// then the row of their reconstructions below it.
 template <class T>
 Tensor<T> reconstruction_rows(const Tensor<T>& originals, const Tensor<T>& reconstructions,
                               Index columns) {

@@ -1,4 +1,5 @@
-// aigc: line plots (loss curves) drawn to an RGB image: axes, ticks with numbers, a legend.
+/// @file
+/// aigc: line plots (loss curves) drawn to an RGB image: axes, ticks with numbers, a legend.
 #pragma once
 
 #include <algorithm>
@@ -23,18 +24,21 @@
 
 namespace aigc {
 
-// One curve: points (x[i], y[i]); non-finite y values leave a gap.
+/// One curve: points (x[i], y[i]); non-finite y values leave a gap.
 struct PlotSeries {
-  std::string name;
-  std::vector<double> x, y;
+  std::string name;       ///< the legend's text
+  std::vector<double> x;  ///< abscissae
+  std::vector<double> y;  ///< ordinates, as many as x
 };
 
+/// Size, titles and axes of a plot.
 struct PlotOptions {
-  std::string title;
-  std::string x_label = "epoch";
-  std::string y_label = "loss";
-  int width = 900, height = 560;
-  bool log_y = false;  // logarithmic y axis (values <= 0 are left out)
+  std::string title;              ///< above the plot; "" for none
+  std::string x_label = "epoch";  ///< below the x axis
+  std::string y_label = "loss";   ///< beside the y axis
+  int width = 900;                ///< image width in pixels
+  int height = 560;               ///< image height in pixels
+  bool log_y = false;             ///< logarithmic y axis (values <= 0 are left out)
 };
 
 namespace detail {
@@ -43,7 +47,7 @@ struct Rgb {
   unsigned char r, g, b;
 };
 
-// The ten colours of matplotlib's "tab10" cycle.
+/// The ten colours of matplotlib's "tab10" cycle.
 inline Rgb plot_colour(std::size_t i) {
   static const Rgb palette[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
                                 {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
@@ -75,7 +79,7 @@ class Canvas {
     }
   }
 
-  // A line of the given thickness (Bresenham, a square brush).
+  /// A line of the given thickness (Bresenham, a square brush).
   void line(int x0, int y0, int x1, int y1, Rgb c, int thickness = 1) {
     const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
     const int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
@@ -96,7 +100,7 @@ class Canvas {
     }
   }
 
-  // Text in stb_easy_font's bitmap font, `scale` pixels per font pixel; (x, y) is the top left.
+  /// Text in stb_easy_font's bitmap font, `scale` pixels per font pixel; (x, y) is the top left.
   void text(int x, int y, const std::string& s, Rgb c, int scale = 2) {
     std::string copy = s;
     std::vector<char> quads(copy.size() * 300 + 64);
@@ -114,7 +118,7 @@ class Canvas {
     }
   }
 
-  // Text turned by 90 degrees counter-clockwise (for the y-axis label); (x, y) is the bottom left.
+  /// Text turned by 90 degrees counter-clockwise (for the y-axis label); (x, y) is the bottom left.
   void text_vertical(int x, int y, const std::string& s, Rgb c, int scale = 2) {
     Canvas tmp(text_width(s, scale), text_height(scale));
     tmp.text(0, 0, s, {0, 0, 0}, scale);
@@ -148,7 +152,7 @@ class Canvas {
   int clip_x0_ = 0, clip_y0_ = 0, clip_x1_ = 1 << 30, clip_y1_ = 1 << 30;
 };
 
-// Tick positions at 1, 2 or 5 times a power of ten, about `target` of them over [lo, hi].
+/// Tick positions at 1, 2 or 5 times a power of ten, about `target` of them over [lo, hi].
 inline std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
   const double raw = (hi - lo) / target;
   const double p = std::pow(10.0, std::floor(std::log10(raw)));
@@ -164,7 +168,7 @@ inline std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
   return ticks;
 }
 
-// A tick label: at most 4 significant digits, no trailing zeros.
+/// A tick label: at most 4 significant digits, no trailing zeros.
 inline std::string tick_label(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);
@@ -173,7 +177,7 @@ inline std::string tick_label(double v) {
 
 }  // namespace detail
 
-// Draws the series as lines in distinct colours on common axes, with ticks, labels and a legend.
+/// Draws the series as lines in distinct colours on common axes, with ticks, labels and a legend.
 inline Image plot_lines(const std::vector<PlotSeries>& series, const PlotOptions& o = {}) {
   if (o.width < 200 || o.height < 150) {
     throw ArgumentError("plot_lines: a plot needs at least 200x150 pixels, got " +
@@ -296,7 +300,7 @@ inline Image plot_lines(const std::vector<PlotSeries>& series, const PlotOptions
   return std::move(c.image());
 }
 
-// plot_lines + write_png.
+/// plot_lines + write_png.
 inline void write_plot_png(const std::string& path, const std::vector<PlotSeries>& series,
                            const PlotOptions& options = {}) {
   write_png(path, plot_lines(series, options));

@@ -1,4 +1,5 @@
-// aigc: a progress line on stderr during an epoch (batch n/N, rate, ETA, running losses).
+/// @file
+/// aigc: a progress line on stderr during an epoch (batch n/N, rate, ETA, running losses).
 #pragma once
 
 #include <unistd.h>
@@ -15,20 +16,27 @@
 
 namespace aigc {
 
+/// How a Progress line is shown.
 struct ProgressOptions {
-  // How the line is shown: redrawn in place with '\r' on a terminal, or as plain lines (one every
-  // `interval` seconds) when the stream is a file or a pipe. `automatic` asks isatty().
-  enum class Mode { automatic, terminal, plain } mode = Mode::automatic;
-  double interval = -1.0;  // seconds between redraws; < 0: 0.1 on a terminal, 10 otherwise
+  /// How the line is shown: redrawn in place with a carriage return on a terminal, or as plain
+  /// lines (one every `interval` seconds) when the stream is a file or a pipe.
+  enum class Mode {
+    automatic,  ///< terminal if isatty(), else plain
+    terminal,   ///< redrawn in place
+    plain       ///< one line every interval seconds
+  };
+  Mode mode = Mode::automatic;  ///< see Mode
+  double interval = -1.0;       ///< seconds between redraws; < 0: 0.1 on a terminal, 10 otherwise
 };
 
-// One named value of a batch, e.g. {"loss", 103.2}.
+/// One named value of a batch, e.g. {"loss", 103.2}.
 using ProgressValue = std::pair<std::string_view, double>;
 
-// Shows the progress of one epoch of `total` batches; the values passed to update() are shown as
-// running means over the batches seen so far.
+/// Shows the progress of one epoch of `total` batches; the values passed to update() are shown as
+/// running means over the batches seen so far.
 class Progress {
  public:
+  /// The progress of `total` batches, shown on `out` after `label` (e.g. "epoch 3").
   Progress(std::string label, Index total, ProgressOptions options = {}, std::FILE* out = stderr)
       : label_(std::move(label)), total_(total), out_(out) {
     if (total <= 0)
@@ -39,7 +47,7 @@ class Progress {
     start_ = last_ = std::chrono::steady_clock::now();
   }
 
-  // One batch of `samples` samples done, with its values.
+  /// One batch of `samples` samples done, with its values.
   void update(Index samples, std::initializer_list<ProgressValue> values) {
     ++done_;
     samples_ += samples;
@@ -59,7 +67,7 @@ class Progress {
     draw(done_ == total_ && terminal_);
   }
 
-  // Ends the epoch's display: the final line, then a newline on a terminal.
+  /// Ends the epoch's display: the final line, then a newline on a terminal.
   void finish() {
     if (finished_) return;
     finished_ = true;
@@ -73,16 +81,18 @@ class Progress {
     }
   }
 
+  /// Batches done so far.
   Index done() const { return done_; }
+  /// Seconds since construction.
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
-  // The running mean of value `i` (in the order of update()'s values).
+  /// The running mean of value `i` (in the order of update()'s values).
   double mean(std::size_t i) const {
     return done_ == 0 ? 0.0 : sums_.at(i).second / static_cast<double>(done_);
   }
 
-  // The text of the line, e.g. "epoch 3  120/469  25.1 batch/s 3212 img/s  ETA 0:14  loss 103.2".
+  /// The text of the line, e.g. "epoch 3  120/469  25.1 batch/s 3212 img/s  ETA 0:14  loss 103.2".
   std::string line() const {
     const double s = seconds();
     const double rate = s > 0 ? static_cast<double>(done_) / s : 0.0;
@@ -112,7 +122,7 @@ class Progress {
     return buf;
   }
 
-  // The line, redrawn in place on a terminal (`last` ends it with a newline); a line otherwise.
+  /// The line, redrawn in place on a terminal (`last` ends it with a newline); a line otherwise.
   void draw(bool last) {
     if (terminal_) {
       std::fprintf(out_, "\r%s\x1b[K%s", line().c_str(), last ? "\n" : "");

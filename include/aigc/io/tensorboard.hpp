@@ -1,11 +1,12 @@
-// aigc: TensorBoard event files written directly (TFRecord framing, Event protobuf by hand).
-//
-// A file is a sequence of records: uint64 length, uint32 masked CRC-32C of the length bytes, the
-// payload, uint32 masked CRC-32C of the payload (all little-endian). Each payload is a serialised
-// tensorflow.Event (event.proto): wall_time = 1 (double), step = 2 (int64), file_version = 3
-// (string), summary = 5 (Summary). Summary (summary.proto): repeated Value value = 1; Value:
-// tag = 1, simple_value = 2 (float), image = 4 (Image: height = 1, width = 2, colorspace = 3,
-// encoded_image_string = 4).
+/// @file
+/// aigc: TensorBoard event files written directly (TFRecord framing, Event protobuf by hand).
+///
+/// A file is a sequence of records: uint64 length, uint32 masked CRC-32C of the length bytes, the
+/// payload, uint32 masked CRC-32C of the payload (all little-endian). Each payload is a serialised
+/// tensorflow.Event (event.proto): wall_time = 1 (double), step = 2 (int64), file_version = 3
+/// (string), summary = 5 (Summary). Summary (summary.proto): repeated Value value = 1; Value:
+/// tag = 1, simple_value = 2 (float), image = 4 (Image: height = 1, width = 2, colorspace = 3,
+/// encoded_image_string = 4).
 #pragma once
 
 #include <unistd.h>
@@ -26,7 +27,7 @@ namespace aigc {
 
 namespace detail {
 
-// The CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) lookup table.
+/// The CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) lookup table.
 inline const std::array<std::uint32_t, 256>& crc32c_table() {
   static const std::array<std::uint32_t, 256> table = [] {
     std::array<std::uint32_t, 256> t{};
@@ -40,7 +41,7 @@ inline const std::array<std::uint32_t, 256>& crc32c_table() {
   return table;
 }
 
-// A protobuf message under construction: fields appended in wire format.
+/// A protobuf message under construction: fields appended in wire format.
 class ProtoWriter {
  public:
   void varint(std::uint64_t v) {
@@ -90,7 +91,7 @@ class ProtoWriter {
 
 }  // namespace detail
 
-// CRC-32C of n bytes (table-driven).
+/// CRC-32C of n bytes (table-driven).
 inline std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc = 0) {
   const auto& table = detail::crc32c_table();
   const auto* p = static_cast<const std::uint8_t*>(data);
@@ -99,13 +100,13 @@ inline std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc =
   return ~crc;
 }
 
-// The masked CRC that TFRecord stores: rotate right by 15, add a constant.
+/// The masked CRC that TFRecord stores: rotate right by 15, add a constant.
 inline std::uint32_t masked_crc32c(const void* data, std::size_t n) {
   const std::uint32_t c = crc32c(data, n);
   return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
 }
 
-// Encodes an 8-bit image as PNG bytes in memory.
+/// Encodes an 8-bit image as PNG bytes in memory.
 inline std::vector<std::uint8_t> encode_png(const Image& img) {
   std::vector<std::uint8_t> out;
   auto append = [](void* context, void* data, int size) {
@@ -123,10 +124,11 @@ inline std::vector<std::uint8_t> encode_png(const Image& img) {
   return out;
 }
 
-// Writes scalars and images to `<dir>/events.out.tfevents.<seconds>.<host>`, which TensorBoard
-// reads (`tensorboard --logdir <dir>`). Every add_* call writes one record and flushes it.
+/// Writes scalars and images to `DIR/events.out.tfevents.SECONDS.HOST`, which TensorBoard
+/// reads (`tensorboard --logdir DIR`). Every add_* call writes one record and flushes it.
 class TensorBoardWriter {
  public:
+  /// Creates `dir` if missing and a new event file in it.
   explicit TensorBoardWriter(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -155,7 +157,7 @@ class TensorBoardWriter {
     if (file_) std::fclose(file_);
   }
 
-  // One scalar (Summary.Value.simple_value) under `tag` at `step`.
+  /// One scalar (Summary.Value.simple_value) under `tag` at `step`.
   void add_scalar(const std::string& tag, double value, std::int64_t step) {
     detail::ProtoWriter v;
     v.string_field(1, tag);
@@ -163,7 +165,7 @@ class TensorBoardWriter {
     write_summary(v, step);
   }
 
-  // One image (Summary.Value.image, PNG-encoded) under `tag` at `step`.
+  /// One image (Summary.Value.image, PNG-encoded) under `tag` at `step`.
   void add_image(const std::string& tag, const Image& img, std::int64_t step) {
     const std::vector<std::uint8_t> png = encode_png(img);
     detail::ProtoWriter image;
@@ -177,9 +179,10 @@ class TensorBoardWriter {
     write_summary(v, step);
   }
 
+  /// The event file's path.
   const std::string& path() const { return path_; }
 
-  // Seconds since the Unix epoch, with sub-second resolution.
+  /// Seconds since the Unix epoch, with sub-second resolution.
   static double wall_time() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -196,7 +199,7 @@ class TensorBoardWriter {
     write_record(event.bytes());
   }
 
-  // length, masked CRC of length, payload, masked CRC of payload; then flush.
+  /// length, masked CRC of length, payload, masked CRC of payload; then flush.
   void write_record(const std::vector<std::uint8_t>& payload) {
     std::uint8_t header[12];
     const std::uint64_t n = payload.size();

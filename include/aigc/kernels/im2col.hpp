@@ -32,6 +32,7 @@ struct ConvShape {
 
   /// Height of an output image.
 
+  /// Output rows.
   Index out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
   /// Width of an output image.
   Index out_width() const { return (width + 2 * padding - kernel) / stride + 1; }

@@ -1,4 +1,5 @@
-// aigc: softmax cross-entropy over rows of class logits (the classifier's loss).
+/// @file
+/// aigc: softmax cross-entropy over rows of class logits (the classifier's loss).
 #pragma once
 
 #include <algorithm>
@@ -8,9 +9,9 @@
 
 namespace aigc::kernels {
 
-// Returns sum_r [logsumexp(z_r) - z_r[label_r]]; when dz is given it receives
-// scale * (softmax(z_r) - onehot(label_r)). Rows are short (one logit per class), so the loop runs
-// over rows; max-subtracted for stability.
+/// Returns sum_r [logsumexp(z_r) - z_r[label_r]]; when dz is given it receives
+/// scale * (softmax(z_r) - onehot(label_r)). Rows are short (one logit per class), so the loop runs
+/// over rows; max-subtracted for stability.
 template <class T>
 double softmax_cross_entropy(const T* z, const int* labels, Index rows, Index classes, T* dz,
                              T scale) {

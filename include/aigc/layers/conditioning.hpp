@@ -13,12 +13,10 @@
 
 namespace aigc {
 
-enum class LabelCode { one_hot, embedding };
-
-struct ConditioningOptions {
-  LabelCode code = LabelCode::one_hot;
-  Index embedding_dim = 0;      // size of the learned code (LabelCode::embedding)
-  Index height = 1, width = 1;  // an image input (channels x height x width rows, NCHW) if > 1
+/// How a label becomes a code.
+enum class LabelCode {
+  one_hot,   ///< num_classes values, 1 at the label
+  embedding  ///< a learned vector of embedding_dim values per class
 };
 
 /// Labels are given by set_labels() before forward. A vector input [batch x features] becomes
@@ -112,11 +110,17 @@ class Conditioning : public Module<T> {
     weight_.name = this->child_name("weight");
   }
 
+  /// Values of an input row.
   Index in_features() const { return channels_ * pixels(); }
+  /// Values of an output row: the input's and the code's.
   Index out_features() const { return (channels_ + code_) * pixels(); }
+  /// Values of the code per position.
   Index code_size() const { return code_; }
+  /// Number of classes.
   int num_classes() const { return classes_; }
+  /// The labels set for the next forward.
   const std::vector<int>& labels() const { return labels_; }
+  /// The embedding table, num_classes x embedding_dim (empty for one-hot codes).
   Param<T>& weight() { return weight_; }
 
  private:

@@ -1,4 +1,5 @@
-// aigc: softmax cross-entropy of class logits against integer labels.
+/// @file
+/// aigc: softmax cross-entropy of class logits against integer labels.
 #pragma once
 
 #include <string>
@@ -10,8 +11,8 @@
 
 namespace aigc {
 
-// L = reduce_r [logsumexp(z_r) - z_r[y_r]] over the rows (mean divides by the number of rows, as
-// torch.nn.CrossEntropyLoss); dlogits receives dL/dz = softmax(z) - onehot(y) (/ rows for mean).
+/// L = reduce_r [logsumexp(z_r) - z_r[y_r]] over the rows (mean divides by the number of rows, as
+/// torch.nn.CrossEntropyLoss); dlogits receives dL/dz = softmax(z) - onehot(y) (/ rows for mean).
 template <class T>
 double cross_entropy(const Tensor<T>& logits, const std::vector<int>& labels, Reduction reduction,
                      Tensor<T>* dlogits = nullptr) {

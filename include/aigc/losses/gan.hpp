@@ -21,6 +21,7 @@ enum class GanObjective { bce, lsgan, hinge, wasserstein };
 /// Which part of the objective: D's term on real images, D's term on fakes, or G's.
 enum class GanTerm { d_real, d_fake, g };
 
+/// The objective's name: "bce", "lsgan", "hinge" or "wasserstein".
 inline const char* to_string(GanObjective o) {
   switch (o) {
     case GanObjective::bce:

@@ -1,5 +1,6 @@
-// aigc: the Fréchet distance between two Gaussians fitted to feature sets (FID when the features
-// come from a classifier's penultimate layer).
+/// @file
+/// aigc: the Fréchet distance between two Gaussians fitted to feature sets (FID when the features
+/// come from a classifier's penultimate layer).
 #pragma once
 
 #include <Eigen/Dense>
@@ -11,14 +12,14 @@
 
 namespace aigc {
 
-// Mean and covariance (divided by n - 1) of a set of feature vectors, in double.
+/// Mean and covariance (divided by n - 1) of a set of feature vectors, in double.
 struct GaussianStats {
-  Eigen::VectorXd mean;
-  Eigen::MatrixXd covariance;
-  Index count = 0;
+  Eigen::VectorXd mean;        ///< mean of the vectors
+  Eigen::MatrixXd covariance;  ///< their covariance, divided by count - 1
+  Index count = 0;             ///< number of vectors
 };
 
-// Fits mean and covariance to the rows of `features` (n x d, n >= 2).
+/// Fits mean and covariance to the rows of `features` (n x d, n >= 2).
 template <class Derived>
 GaussianStats gaussian_stats(const Eigen::MatrixBase<Derived>& features) {
   const Index n = features.rows();
@@ -53,9 +54,9 @@ inline Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& a) {
 
 }  // namespace detail
 
-// |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2), in double. The inner matrix is
-// symmetric positive semi-definite, so both square roots come from symmetric eigen-solvers; the
-// trace of the second root is the sum of the square roots of its eigenvalues.
+/// |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2), in double. The inner matrix is
+/// symmetric positive semi-definite, so both square roots come from symmetric eigen-solvers; the
+/// trace of the second root is the sum of the square roots of its eigenvalues.
 inline double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
   if (a.mean.size() != b.mean.size() || a.covariance.rows() != a.mean.size() ||
       b.covariance.rows() != b.mean.size()) {
@@ -74,7 +75,7 @@ inline double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
          2.0 * trace_root;
 }
 
-// The Fréchet distance between Gaussians fitted to two feature sets.
+/// The Fréchet distance between Gaussians fitted to two feature sets.
 template <class A, class B>
 double frechet_distance(const Eigen::MatrixBase<A>& features_a,
                         const Eigen::MatrixBase<B>& features_b) {

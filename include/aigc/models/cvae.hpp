@@ -47,6 +47,8 @@ std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Ind
 template <class T>
 class CvaeTrainer {
  public:
+  /// A trainer of `encoder` and `decoder` (which must outlive it) whose conditioning layers
+  /// `encoder_labels` and `decoder_labels` receive each batch's labels.
   CvaeTrainer(Module<T>& encoder, Module<T>& decoder, Conditioning<T>& encoder_labels,
               Conditioning<T>& decoder_labels, VaeOptions options)
       : vae_(encoder, decoder, options), enc_labels_(encoder_labels), dec_labels_(decoder_labels) {

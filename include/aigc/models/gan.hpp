@@ -56,32 +56,42 @@ std::unique_ptr<Sequential<T>> make_mlp_discriminator(Index in, Rng& rng, int nu
   return d;
 }
 
+/// Adam as PyTorch's DCGAN example sets it: lr 2e-4, betas (0.5, 0.999).
 inline AdamOptions gan_adam_defaults() { return {.lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999}; }
 
+/// Options of a GanTrainer.
 struct GanOptions {
-  Index latent = 64;
-  GanObjective objective = GanObjective::bce;
-  int d_steps = 1;               // discriminator steps per generator step
-  double label_smoothing = 0.0;  // one-sided: real targets 1 - s (bce and lsgan)
-  double clip = 0.01;            // wasserstein: D's weights clipped to [-clip, clip] per D step
-  AdamOptions adam_g = gan_adam_defaults();
-  AdamOptions adam_d = gan_adam_defaults();
-  Index fixed_samples = 64;  // size of the fixed noise batch behind the per-epoch grids
-  std::uint64_t seed = 0;
+  Index latent = 64;                           ///< size of the noise z
+  GanObjective objective = GanObjective::bce;  ///< the losses of D and G
+  int d_steps = 1;                             ///< discriminator steps per generator step
+  double label_smoothing = 0.0;                ///< one-sided: real targets 1 - s (bce and lsgan)
+  double clip = 0.01;  ///< wasserstein: D's weights clipped to [-clip, clip] per D step
+  AdamOptions adam_g = gan_adam_defaults();  ///< G's optimiser
+  AdamOptions adam_d = gan_adam_defaults();  ///< D's optimiser
+  Index fixed_samples = 64;  ///< size of the fixed noise batch behind the per-epoch grids
+  std::uint64_t seed = 0;    ///< seed of the noise, the fake labels and the fixed batch
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
 /// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
 struct GanStepStats {
-  double d_loss = 0.0, g_loss = 0.0, d_real = 0.0, d_fake = 0.0;
-  bool g_step = false;
+  double d_loss = 0.0;  ///< D's loss, real + fake terms
+  double g_loss = 0.0;  ///< G's loss (0 without a G step)
+  double d_real = 0.0;  ///< D's mean output on the real batch
+  double d_fake = 0.0;  ///< D's mean output on the fake batch
+  bool g_step = false;  ///< whether a G step ran
 };
 
 /// Means over an epoch's steps, and its time.
 struct GanEpochStats {
-  double d_loss = 0.0, g_loss = 0.0, d_real = 0.0, d_fake = 0.0;
-  double seconds = 0.0;
-  Index samples = 0, d_steps = 0, g_steps = 0;
+  double d_loss = 0.0;   ///< mean of D's loss over the D steps
+  double g_loss = 0.0;   ///< mean of G's loss over the G steps
+  double d_real = 0.0;   ///< mean of D's mean output on the real batches
+  double d_fake = 0.0;   ///< mean of D's mean output on the fake batches
+  double seconds = 0.0;  ///< wall-clock time of the epoch
+  Index samples = 0;     ///< real images seen
+  Index d_steps = 0;     ///< D steps taken
+  Index g_steps = 0;     ///< G steps taken
 };
 
 /// Trains G (z -> image) against D (image -> one logit per row) with separate Adam optimisers:
@@ -94,6 +104,7 @@ struct GanEpochStats {
 template <class T>
 class GanTrainer {
  public:
+  /// An unconditional GAN of `generator` and `discriminator`, which must outlive the trainer.
   GanTrainer(Module<T>& generator, Module<T>& discriminator, GanOptions options)
       : GanTrainer(generator, discriminator, nullptr, nullptr, options) {}
 
@@ -205,17 +216,25 @@ class GanTrainer {
   }
 
   bool conditional() const { return g_labels_ != nullptr; }
+  /// The options given at construction.
   const GanOptions& options() const { return o_; }
+  /// G's Adam optimiser.
   Adam<T>& generator_optimizer() { return opt_g_; }
+  /// D's Adam optimiser.
   Adam<T>& discriminator_optimizer() { return opt_d_; }
-  Rng& rng() { return rng_; }  // noise and fake labels of the training steps
+  /// The generator of the training steps' noise and fake labels.
+  Rng& rng() { return rng_; }
+  /// The fixed noise batch behind sample_fixed().
   const Tensor<T>& fixed_noise() const { return fixed_z_; }
   /// The noise and fake labels of the last D step.
   const Tensor<T>& noise() const { return z_; }
+  /// The fake labels of the last D step (cGAN).
   const std::vector<int>& fake_labels() const { return fake_labels_; }
+  /// The labels behind sample_fixed() (cGAN).
   const std::vector<int>& fixed_labels() const { return fixed_labels_; }
   /// D steps taken so far (a G step follows every d_steps-th); checkpoints restore it.
   std::int64_t d_step_count() const { return d_count_; }
+  /// Sets the D step count (resuming from a checkpoint).
   void set_d_step_count(std::int64_t n) { d_count_ = n; }
 
  private:

@@ -43,11 +43,11 @@ std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Inde
 
 /// Options of a VaeTrainer.
 struct VaeOptions {
-  Index latent = 20;
-  AdamOptions adam{};  // lr 1e-3
-  std::uint64_t seed = 0;
-  double clip_grad_norm = 0.0;  // > 0: scale the gradients to at most this joint L2 norm
-  bool check_finite = true;     // stop with a NumericError on a non-finite loss or gradient
+  Index latent = 20;            ///< size of z; the encoder outputs 2 * latent values (mu | logvar)
+  AdamOptions adam{};           ///< lr 1e-3
+  std::uint64_t seed = 0;       ///< seed of the trainer's own noise (z draws)
+  double clip_grad_norm = 0.0;  ///< > 0: scale the gradients to at most this joint L2 norm
+  bool check_finite = true;     ///< stop with a NumericError on a non-finite loss or gradient
 };
 
 /// Loss, per sample, and time of one epoch.
@@ -214,8 +214,10 @@ class VaeTrainer {
   /// Number of optimisation steps taken.
   std::int64_t steps() const { return opt_.steps(); }
 
+  /// The Adam optimiser over the encoder's and decoder's parameters.
   Adam<T>& optimizer() { return opt_; }
-  /// The generator of the trainer's noise (reparameterisation, sample()).
+  /// The generator of the training steps' noise (the reparameterisation's eps); evaluation,
+  /// sampling and reconstruction draw from a separate generator.
   Rng& rng() { return rng_; }
   /// The latent size.
   Index latent() const { return o_.latent; }
@@ -259,8 +261,8 @@ class VaeTrainer {
   Module<T>& enc_;
   Module<T>& dec_;
   VaeOptions o_;
-  Rng rng_;       // training draws only, so that evaluating or sampling never changes training
-  Rng eval_rng_;  // evaluate, sample, reconstruct
+  Rng rng_;       ///< training draws only, so that evaluating or sampling never changes training
+  Rng eval_rng_;  ///< evaluate, sample, reconstruct
   Adam<T> opt_;
   Reparameterization<T> reparam_;
   Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;

@@ -71,8 +71,8 @@ double clip_grad_norm(const std::vector<Param<T>*>& params, double max_norm) {
   return total;
 }
 
-// Throws NumericError naming `who`, the step and the first parameter whose gradient holds a NaN
-// or an infinity.
+/// Throws NumericError naming `who`, the step and the first parameter whose gradient holds a NaN
+/// or an infinity.
 template <class T>
 void check_finite_grads(const std::vector<Param<T>*>& params, const char* who, std::int64_t step) {
   for (const Param<T>* p : params) {
@@ -84,14 +84,14 @@ void check_finite_grads(const std::vector<Param<T>*>& params, const char* who, s
   }
 }
 
-// Saves the optimiser's step count ("<prefix>steps") and its state tensors ("<prefix><name>").
+/// Saves the optimiser's step count ("<prefix>steps") and its state tensors ("<prefix><name>").
 template <class T>
 void save_optimizer(StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
   s.put_int(prefix + "steps", opt.steps());
   for (const OptimizerState<T>& st : opt.state()) s.put_tensor(prefix + st.name, *st.tensor);
 }
 
-// Restores what save_optimizer saved, checking every name and shape.
+/// Restores what save_optimizer saved, checking every name and shape.
 template <class T>
 void load_optimizer(const StateDict& s, Optimizer<T>& opt, const std::string& prefix = "optim/") {
   const std::int64_t steps = s.get_int(prefix + "steps");
