@@ -19,6 +19,15 @@ enum class LabelCode {
   embedding  ///< a learned vector of embedding_dim values per class
 };
 
+/// Options of a Conditioning layer.
+struct ConditioningOptions {
+  LabelCode code = LabelCode::one_hot;  ///< one-hot or learned embedding
+  Index embedding_dim = 0;              ///< size of the learned code (LabelCode::embedding)
+  /// With height or width > 1 the input is an image: rows of channels x height x width, NCHW.
+  Index height = 1;
+  Index width = 1;  ///< see height
+};
+
 /// Labels are given by set_labels() before forward. A vector input [batch x features] becomes
 /// [batch x (features + code)]; an image input [batch x C*H*W] becomes [batch x (C + code)*H*W],
 /// the code values appended as constant channels after the image's. One-hot codes have
