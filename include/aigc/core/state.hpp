@@ -202,14 +202,14 @@ void load_params(const StateDict& s, const std::vector<Param<T>*>& params,
   }
 }
 
-// Saves non-trainable buffers (BatchNorm's running statistics) under "<prefix><name>".
+/// Saves non-trainable buffers (BatchNorm's running statistics) under "<prefix><name>".
 template <class T>
 void save_buffers(StateDict& s, const std::vector<Buffer<T>*>& buffers,
                   const std::string& prefix = "buffer/") {
   for (const Buffer<T>* b : buffers) s.put_tensor(prefix + b->name, b->value);
 }
 
-// Restores every buffer from "<prefix><name>", checking names and shapes as load_params does.
+/// Restores every buffer from "<prefix><name>", checking names and shapes as load_params does.
 template <class T>
 void load_buffers(const StateDict& s, const std::vector<Buffer<T>*>& buffers,
                   const std::string& prefix = "buffer/") {
@@ -231,7 +231,7 @@ void load_buffers(const StateDict& s, const std::vector<Buffer<T>*>& buffers,
   }
 }
 
-// An Rng's full state under "<name>" (6 u64: the 4 state words, has_spare, the spare's bits).
+/// Saves an Rng's state under "<name>" (6 u64: the 4 state words, has_spare, the spare's bits).
 inline void save_rng(StateDict& s, const std::string& name, const Rng& rng) {
   const Rng::Snapshot snap = rng.snapshot();
   std::uint64_t v[6] = {

@@ -330,8 +330,8 @@ class CheckpointManager {
     return (std::filesystem::path(o_.folder) / (o_.prefix + "-" + num + ".aigc")).string();
   }
 
-  // Writes the checkpoint of `step`, then prunes old ones and the temporaries a killed writer
-  // left behind (one writer per folder and prefix); returns its path.
+  /// Writes the checkpoint of `step`, then prunes old ones and the temporaries a killed writer
+  /// left behind (one writer per folder and prefix); returns its path.
   std::string save(const StateDict& s, std::int64_t step) {
     const std::string path = path_for(step);
     write_checkpoint(path, s);

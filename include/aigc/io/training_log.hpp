@@ -13,12 +13,14 @@
 
 namespace aigc {
 
-// Writes into `dir`: steps.csv (epoch, step, the step values), metrics.csv (epoch, step, the
-// epoch values), tensorboard/events.out.tfevents.* ("step/<name>", "epoch/<name>" and images),
-// loss.png (the epoch values, and the step values of `plotted` names, against epochs), and the
-// images given to image().
+/// Writes into `dir`: steps.csv (epoch, step, the step values), metrics.csv (epoch, step, the
+/// epoch values), tensorboard/events.out.tfevents.* ("step/<name>", "epoch/<name>" and images),
+/// loss.png (the step and epoch values against epochs), and the
+/// images given to image().
 class TrainingLog {
  public:
+  /// Opens the logs in `dir`, with the names of the per-step and per-epoch values and the title
+  /// of loss.png.
   TrainingLog(const std::string& dir, std::vector<std::string> step_names,
               std::vector<std::string> epoch_names, std::string plot_title)
       : dir_(dir),
@@ -32,7 +34,7 @@ class TrainingLog {
     for (const auto& n : epoch_names_) epoch_series_.push_back({n, {}, {}});
   }
 
-  // One training step; `epoch_position` is the fractional epoch (e.g. 2.5 halfway through epoch 3).
+  /// One training step; `epoch_position` is the fractional epoch (2.5: halfway through epoch 3).
   void step(int epoch, std::int64_t step, double epoch_position,
             const std::vector<double>& values) {
     std::vector<double> row = {static_cast<double>(epoch), static_cast<double>(step)};
@@ -45,7 +47,7 @@ class TrainingLog {
     }
   }
 
-  // The end of an epoch: its values, then loss.png redrawn.
+  /// The end of an epoch: its values, then loss.png redrawn.
   void epoch(int epoch, std::int64_t step, const std::vector<double>& values) {
     std::vector<double> row = {static_cast<double>(epoch), static_cast<double>(step)};
     row.insert(row.end(), values.begin(), values.end());
@@ -60,14 +62,14 @@ class TrainingLog {
     write_plot_png(dir_ + "/loss.png", all, {.title = title_});
   }
 
-  // A picture: written as <dir>/<name>.png and to TensorBoard under `name`.
+  /// A picture: written as `<dir>/<name>.png` and to TensorBoard under `name`.
   void image(const std::string& name, const Image& img, std::int64_t step) {
     write_png(dir_ + "/" + name + ".png", img);
     tb_.add_image(name, img, step);
     if (std::find(images_.begin(), images_.end(), name) == images_.end()) images_.push_back(name);
   }
 
-  // "wrote <dir>/: ..." naming every file written.
+  /// "wrote <dir>/: ..." naming every file written.
   std::string summary() const {
     std::string s = "wrote " + dir_ + "/: ";
     for (const auto& n : images_) s += n + ".png, ";
@@ -76,6 +78,7 @@ class TrainingLog {
     return s;
   }
 
+  /// The TensorBoard writer, for anything else to log.
   TensorBoardWriter& tensorboard() { return tb_; }
 
  private:

@@ -135,14 +135,15 @@ void load_weights(const std::string& path, const std::vector<Param<T>*>& params)
     throw FileError(path + ": " + std::to_string(limit - at) + " stray bytes at the end");
 }
 
-// The classifier (see the top of this file). Images are rows of 784 values in [0, 1].
+/// The classifier (see the top of this file). Images are rows of 784 values in [0, 1].
 template <class T>
 class FashionClassifier {
  public:
-  static constexpr Index image_size = 28 * 28;
-  static constexpr Index feature_size = 128;
-  static constexpr int classes = 10;
+  static constexpr Index image_size = 28 * 28;  ///< values per input image (28x28)
+  static constexpr Index feature_size = 128;    ///< size of the penultimate features
+  static constexpr int classes = 10;            ///< number of classes (logits)
 
+  /// A classifier with freshly initialised weights drawn from `seed`.
   explicit FashionClassifier(std::uint64_t seed = 0) {
     Rng rng(seed);
     const Conv2dOptions conv{.stride = 2, .padding = 1, .activation = Activation::relu};
@@ -156,36 +157,40 @@ class FashionClassifier {
     body_.set_needs_input_grad(false);
   }
 
-  // Loads a classifier from a weights file (as written by save()).
+  /// Loads a classifier from a weights file (as written by save()).
   static std::unique_ptr<FashionClassifier> load(const std::string& path) {
     auto c = std::make_unique<FashionClassifier>();
     load_weights(path, c->params());
     return c;
   }
+  /// Writes the weights to `path` (see save_weights).
   void save(const std::string& path) { save_weights(path, params()); }
 
+  /// All trainable parameters: the body's, then the head's.
   std::vector<Param<T>*> params() {
     std::vector<Param<T>*> p = body_.params();
     for (Param<T>* q : head_->params()) p.push_back(q);
     return p;
   }
 
-  // Training: logits of a batch (forward caches for backward), and the backward from dlogits.
+  /// Training: the logits of a batch (the forward pass caches for backward).
   const Tensor<T>& forward(const Tensor<T>& x) { return head_->forward(body_.forward(x)); }
+  /// Training: the backward pass from the gradient of the logits.
   void backward(const Tensor<T>& dlogits) { body_.backward(head_->backward(dlogits)); }
+  /// Switches training mode (as opposed to eval mode) on or off.
   void set_training(bool on) {
     body_.set_training(on);
     head_->set_training(on);
   }
 
-  // Penultimate features (n x 128) of images, in batches, in eval mode.
+  /// Penultimate features (n x 128) of images, in batches, in eval mode.
   Tensor<T> features(const Tensor<T>& images, Index batch = 500) {
     return run(images, batch, false);
   }
-  // Logits (n x 10) of images, in batches, in eval mode.
+  /// Logits (n x 10) of images, in batches, in eval mode.
   Tensor<T> logits(const Tensor<T>& images, Index batch = 500) { return run(images, batch, true); }
 
-  // The most likely class of each image.
+  /// The most likely class of each image.
   std::vector<int> predict(const Tensor<T>& images) {
     const Tensor<T> z = logits(images);
     std::vector<int> out(static_cast<std::size_t>(z.rows()));
@@ -193,8 +198,8 @@ class FashionClassifier {
     return out;
   }
 
-  // The fraction of images whose predicted class is their label (for conditional samples: the
-  // class the generator was asked for).
+  /// The fraction of images whose predicted class is their label (for conditional samples: the
+  /// class the generator was asked for).
   double accuracy(const Tensor<T>& images, const std::vector<int>& labels) {
     if (static_cast<Index>(labels.size()) != images.rows()) {
       throw ShapeError("FashionClassifier::accuracy: " + std::to_string(labels.size()) +

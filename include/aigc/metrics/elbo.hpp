@@ -34,11 +34,12 @@ double reconstruction_mse(const Tensor<T>& x, const Tensor<T>& p) {
                   : 0.0;
 }
 
+/// The scores vae_scores computes.
 struct VaeScores {
-  double elbo = 0.0;                // per image, nats: -(BCE + KL) with one sampled z per image
-  double reconstruction_bce = 0.0;  // per image, decoding the posterior mean
-  double reconstruction_mse = 0.0;  // per pixel, decoding the posterior mean
-  Index images = 0;
+  double elbo = 0.0;                ///< per image, nats: -(BCE + KL) with one sampled z per image
+  double reconstruction_bce = 0.0;  ///< per image, decoding the posterior mean
+  double reconstruction_mse = 0.0;  ///< per pixel, decoding the posterior mean
+  Index images = 0;                 ///< the number of images scored
 };
 
 // Scores a trained VAE on `data` (images in [0, 1]).

@@ -178,9 +178,9 @@ class GanTrainer {
     return out;
   }
 
-  // The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
-  // both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the D step count and
-  // the latent size ("gan/...").
+  /// The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
+  /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the D step count and
+  /// the latent size ("gan/...").
   void save_state(StateDict& s) {
     save_params(s, opt_g_.params());
     save_params(s, opt_d_.params());
@@ -192,7 +192,7 @@ class GanTrainer {
     s.put_int("gan/latent", o_.latent);
   }
 
-  // Restores what save_state saved; every name and shape must match this model.
+  /// Restores what save_state saved; every name and shape must match this model.
   void load_state(const StateDict& s) {
     const std::int64_t latent = s.get_int("gan/latent");
     if (latent != o_.latent) {
@@ -215,6 +215,7 @@ class GanTrainer {
     d_count_ = count;
   }
 
+  /// Whether this is a cGAN (G and D conditioned on class labels).
   bool conditional() const { return g_labels_ != nullptr; }
   /// The options given at construction.
   const GanOptions& options() const { return o_; }
