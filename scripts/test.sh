@@ -6,7 +6,8 @@
 # each libFuzzer target briefly (AIGC_FUZZ_SECONDS, default 30; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh protobuf-compiler  # protoc: the event-file test decodes records with it
+# protoc: the event-file test decodes records with it; clang: the libFuzzer targets.
+scripts/install-deps.sh protobuf-compiler clang-14 libclang-rt-14-dev
 jobs="$(nproc)"
 for variant in native portable; do
   native=ON
