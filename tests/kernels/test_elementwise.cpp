@@ -5,17 +5,12 @@
 #include <cstring>
 #include <vector>
 
+#include "support/random.hpp"
+
 using namespace aigc;
+using aigc::test::random_vector;
 
 namespace {
-
-template <class T>
-std::vector<T> random_vector(Index n, std::uint64_t seed, double lo = -3.0, double hi = 3.0) {
-  Rng rng(seed);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  for (T& x : v) x = static_cast<T>(rng.uniform(lo, hi));
-  return v;
-}
 
 template <class T>
 T naive_act(T v, Activation act, T slope) {
@@ -51,23 +46,16 @@ T naive_act_backward(T dy, T y, Activation act, T slope) {
   return dy;
 }
 
-// Relative tolerance of the vectorised transcendental functions against libm.
-template <class T>
-constexpr double tolerance() {
-  return sizeof(T) == 4 ? 2e-6 : 1e-13;
-}
-
 const Activation all_acts[] = {Activation::identity, Activation::relu, Activation::leaky_relu,
                                Activation::sigmoid, Activation::tanh};
-const Index sizes[] = {1, 7, 17, 33, 100, 1000};
-
 template <class T, class A>
 void check_pointwise() {
   const T slope = T(0.2);
-  for (Index cols : sizes) {
+  for (Index cols : test::odd_sizes) {
     const Index rows = 3;
-    const auto x = random_vector<T>(rows * cols, 1), b = random_vector<T>(cols, 2);
-    const auto dy = random_vector<T>(rows * cols, 3);
+    const auto x = random_vector<T>(rows * cols, 1, -3.0, 3.0),
+               b = random_vector<T>(cols, 2, -3.0, 3.0);
+    const auto dy = random_vector<T>(rows * cols, 3, -3.0, 3.0);
     for (Activation act : all_acts) {
       for (bool bias : {true, false}) {
         std::vector<T> y = x;
@@ -81,9 +69,9 @@ void check_pointwise() {
             const T want =
                 naive_act<T>(x[i] + (bias ? b[static_cast<std::size_t>(c)] : T(0)), act, slope);
             INFO("act " << static_cast<int>(act) << " cols " << cols << " arch " << A::name());
-            REQUIRE(y[i] == Approx(want).epsilon(tolerance<T>()).margin(1e-30));
+            REQUIRE(y[i] == Approx(want).epsilon(test::libm_tolerance<T>()).margin(1e-30));
             REQUIRE(dx[i] == Approx(naive_act_backward<T>(dy[i], y[i], act, slope))
-                                 .epsilon(tolerance<T>())
+                                 .epsilon(test::libm_tolerance<T>())
                                  .margin(1e-30));
           }
         }
@@ -94,9 +82,9 @@ void check_pointwise() {
 
 template <class T, class A>
 void check_losses() {
-  for (Index n : sizes) {
+  for (Index n : test::odd_sizes) {
     const auto z = random_vector<T>(n, 4, -30.0, 30.0), t = random_vector<T>(n, 5, 0.0, 1.0);
-    const auto mu = random_vector<T>(n, 6), lv = random_vector<T>(n, 7);
+    const auto mu = random_vector<T>(n, 6, -3.0, 3.0), lv = random_vector<T>(n, 7, -3.0, 3.0);
     const T scale = T(0.25);
     std::vector<T> dz(z.size()), dmu(z.size()), dlv(z.size());
     const double bce = kernels::bce_with_logits<T, A>(z.data(), t.data(), n, dz.data(), scale);
@@ -108,45 +96,47 @@ void check_losses() {
       const double zi = z[i], ti = t[i];
       bce_ref += std::max(zi, 0.0) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
       const double s = 1 / (1 + std::exp(-zi));
-      REQUIRE(dz[i] == Approx(scale * (s - ti)).epsilon(tolerance<T>()).margin(1e-6));
+      REQUIRE(dz[i] == Approx(scale * (s - ti)).epsilon(test::libm_tolerance<T>()).margin(1e-6));
       se_ref += (zi - ti) * (zi - ti);
       const double e = std::exp(static_cast<double>(lv[i]));
       kl_ref += -0.5 * (1 + lv[i] - static_cast<double>(mu[i]) * mu[i] - e);
       REQUIRE(dmu[i] == Approx(scale * mu[i]));
-      REQUIRE(dlv[i] ==
-              Approx(scale * 0.5 * (e - 1)).epsilon(tolerance<T>()).margin(tolerance<T>()));
+      REQUIRE(dlv[i] == Approx(scale * 0.5 * (e - 1))
+                            .epsilon(test::libm_tolerance<T>())
+                            .margin(test::libm_tolerance<T>()));
     }
     INFO("n " << n << " arch " << A::name());
-    CHECK(bce == Approx(bce_ref).epsilon(10 * tolerance<T>()));
-    CHECK(se == Approx(se_ref).epsilon(10 * tolerance<T>()));
-    CHECK(kl == Approx(kl_ref).epsilon(10 * tolerance<T>()));
+    CHECK(bce == Approx(bce_ref).epsilon(10 * test::libm_tolerance<T>()));
+    CHECK(se == Approx(se_ref).epsilon(10 * test::libm_tolerance<T>()));
+    CHECK(kl == Approx(kl_ref).epsilon(10 * test::libm_tolerance<T>()));
   }
 }
 
 template <class T, class A>
 void check_reparameterize_and_sums() {
-  for (Index n : sizes) {
-    const auto mu = random_vector<T>(n, 8), lv = random_vector<T>(n, 9),
-               eps = random_vector<T>(n, 10), dz = random_vector<T>(n, 11);
+  for (Index n : test::odd_sizes) {
+    const auto mu = random_vector<T>(n, 8, -3.0, 3.0), lv = random_vector<T>(n, 9, -3.0, 3.0),
+               eps = random_vector<T>(n, 10, -3.0, 3.0), dz = random_vector<T>(n, 11, -3.0, 3.0);
     std::vector<T> z(mu.size()), sd(mu.size());
     kernels::reparameterize<T, A>(mu.data(), lv.data(), eps.data(), z.data(), sd.data(), n);
-    std::vector<T> dmu = random_vector<T>(n, 12), dlv = random_vector<T>(n, 13);
+    std::vector<T> dmu = random_vector<T>(n, 12, -3.0, 3.0),
+                   dlv = random_vector<T>(n, 13, -3.0, 3.0);
     const auto dmu0 = dmu, dlv0 = dlv;
     kernels::reparameterize_backward<T, A>(dz.data(), eps.data(), sd.data(), dmu.data(), dlv.data(),
                                            n);
     for (std::size_t i = 0; i < mu.size(); ++i) {
       const T s = std::exp(T(0.5) * lv[i]);
-      REQUIRE(sd[i] == Approx(s).epsilon(tolerance<T>()));
-      REQUIRE(z[i] == Approx(mu[i] + eps[i] * s).epsilon(tolerance<T>()).margin(1e-6));
+      REQUIRE(sd[i] == Approx(s).epsilon(test::libm_tolerance<T>()));
+      REQUIRE(z[i] == Approx(mu[i] + eps[i] * s).epsilon(test::libm_tolerance<T>()).margin(1e-6));
       REQUIRE(dmu[i] == dmu0[i] + dz[i]);
-      REQUIRE(
-          dlv[i] ==
-          Approx(dlv0[i] + dz[i] * eps[i] * sd[i] * T(0.5)).epsilon(tolerance<T>()).margin(1e-6));
+      REQUIRE(dlv[i] == Approx(dlv0[i] + dz[i] * eps[i] * sd[i] * T(0.5))
+                            .epsilon(test::libm_tolerance<T>())
+                            .margin(1e-6));
     }
     // Column sums add the rows in order, exactly as the naive loop does.
     const Index rows = 5;
-    const auto x = random_vector<T>(rows * n, 14);
-    std::vector<T> out = random_vector<T>(n, 15), want = out;
+    const auto x = random_vector<T>(rows * n, 14, -3.0, 3.0);
+    std::vector<T> out = random_vector<T>(n, 15, -3.0, 3.0), want = out;
     kernels::column_sums<T, A>(x.data(), rows, n, out.data(), true);
     for (Index r = 0; r < rows; ++r) {
       for (Index c = 0; c < n; ++c)
@@ -186,8 +176,8 @@ TEST_CASE("reparameterisation and column sums match naive loops", "[elementwise]
 }
 
 TEST_CASE("copy, fill and gather_rows", "[elementwise]") {
-  for (Index n : sizes) {
-    const auto src = random_vector<float>(n * 3, 16);
+  for (Index n : test::odd_sizes) {
+    const auto src = random_vector<float>(n * 3, 16, -3.0, 3.0);
     std::vector<float> dst(src.size());
     kernels::copy(src.data(), dst.data(), n * 3);
     REQUIRE(dst == src);
@@ -206,7 +196,7 @@ TEST_CASE("elementwise kernels and loss sums are bitwise the same for 1, 2 and 3
           "[elementwise][threads]") {
   const Index rows = 128, cols = 784, n = rows * cols;
   const auto z = random_vector<float>(n, 20, -8.0, 8.0), t = random_vector<float>(n, 21, 0.0, 1.0);
-  const auto b = random_vector<float>(cols, 22);
+  const auto b = random_vector<float>(cols, 22, -3.0, 3.0);
   std::vector<std::vector<float>> outputs;
   std::vector<double> sums;
   for (int threads : {1, 2, 3}) {

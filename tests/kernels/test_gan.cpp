@@ -4,24 +4,12 @@
 #include <cmath>
 #include <vector>
 
+#include "support/random.hpp"
+
 using namespace aigc;
+using aigc::test::random_vector;
 
 namespace {
-
-template <class T>
-std::vector<T> random_vector(Index n, std::uint64_t seed, double lo, double hi) {
-  Rng rng(seed);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  for (T& x : v) x = static_cast<T>(rng.uniform(lo, hi));
-  return v;
-}
-
-template <class T>
-constexpr double tolerance() {
-  return sizeof(T) == 4 ? 2e-6 : 1e-13;
-}
-
-const Index sizes[] = {1, 7, 17, 33, 100, 1000};
 
 // f(z) and f'(z) of kernels::LogitTerm, in double.
 std::pair<double, double> naive_term(kernels::LogitTerm term, double z, double t, double s) {
@@ -42,7 +30,7 @@ std::pair<double, double> naive_term(kernels::LogitTerm term, double z, double t
 template <class T, class A>
 void check_logit_terms() {
   using L = kernels::LogitTerm;
-  for (Index n : sizes) {
+  for (Index n : test::odd_sizes) {
     const auto z = random_vector<T>(n, 4, -30.0, 30.0);
     for (L term : {L::bce, L::squared, L::hinge, L::linear}) {
       for (double s : {-1.0, 1.0}) {
@@ -58,15 +46,16 @@ void check_logit_terms() {
         for (std::size_t i = 0; i < z.size(); ++i) {
           const auto [f, d] = naive_term(term, static_cast<double>(z[i]), t, s);
           want += f;
-          REQUIRE(dz[i] == Approx(scale * d).epsilon(tolerance<T>()).margin(1e-6));
+          REQUIRE(dz[i] == Approx(scale * d).epsilon(test::libm_tolerance<T>()).margin(1e-6));
         }
-        CHECK(got == Approx(want).epsilon(10 * tolerance<T>()).margin(1e-9));
+        CHECK(got == Approx(want).epsilon(10 * test::libm_tolerance<T>()).margin(1e-9));
         CHECK(without_grad == got);
       }
     }
     double sig = 0;
     for (T zi : z) sig += 1 / (1 + std::exp(-static_cast<double>(zi)));
-    CHECK(kernels::sum_sigmoid<T, A>(z.data(), n) == Approx(sig).epsilon(10 * tolerance<T>()));
+    CHECK(kernels::sum_sigmoid<T, A>(z.data(), n) ==
+          Approx(sig).epsilon(10 * test::libm_tolerance<T>()));
 
     std::vector<T> c = z;
     kernels::clamp<T, A>(c.data(), n, T(-0.5), T(2));

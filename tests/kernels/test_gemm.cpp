@@ -6,7 +6,10 @@
 #include <limits>
 #include <vector>
 
+#include "support/random.hpp"
+
 using namespace aigc;
+using aigc::test::random_vector;
 using kernels::Trans;
 
 namespace {
@@ -57,7 +60,7 @@ const char* name(Trans t) { return t == Trans::no ? "N" : "T"; }
 // Checks gemm<T, A> against the naive loop for every transpose case, beta in {0, 1, 0.5},
 // and the given sizes (padded leading dimensions included).
 template <class T, class A>
-void check_against_naive(const std::vector<Index>& sizes) {
+void check_gemm_against_naive(const std::vector<Index>& sizes) {
   const T eps = std::numeric_limits<T>::epsilon();
   Rng rng(11);
   for (Trans ta : {Trans::no, Trans::yes}) {
@@ -98,27 +101,19 @@ void check_against_naive(const std::vector<Index>& sizes) {
   }
 }
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<T> v(n);
-  for (T& x : v) x = static_cast<T>(rng.uniform(-1.0, 1.0));
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("gemm matches a naive loop on odd sizes, all transposes and betas (float)", "[gemm]") {
-  check_against_naive<float, kernels::simd_arch>({1, 7, 17, 33, 100});
+  check_gemm_against_naive<float, kernels::simd_arch>({1, 7, 17, 33, 100});
 }
 
 TEST_CASE("gemm matches a naive loop on odd sizes, all transposes and betas (double)", "[gemm]") {
-  check_against_naive<double, kernels::simd_arch>({1, 7, 17, 33, 100});
+  check_gemm_against_naive<double, kernels::simd_arch>({1, 7, 17, 33, 100});
 }
 
 TEST_CASE("gemm's scalar fallback matches a naive loop", "[gemm]") {
-  check_against_naive<float, kernels::scalar_arch>({1, 7, 33});
-  check_against_naive<double, kernels::scalar_arch>({1, 7, 33});
+  check_gemm_against_naive<float, kernels::scalar_arch>({1, 7, 33});
+  check_gemm_against_naive<double, kernels::scalar_arch>({1, 7, 33});
 }
 
 TEST_CASE("gemm with depth 0 or alpha 0 scales C by beta", "[gemm]") {

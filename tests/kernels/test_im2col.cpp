@@ -4,18 +4,13 @@
 #include <cmath>
 #include <vector>
 
+#include "support/random.hpp"
+
 using namespace aigc;
+using aigc::test::random_vector;
 using kernels::ConvShape;
 
 namespace {
-
-template <class T>
-std::vector<T> random_vector(Index n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  for (T& x : v) x = static_cast<T>(rng.uniform(-1.0, 1.0));
-  return v;
-}
 
 // The input pixel a patch entry reads, or -1 over the padding.
 Index source_index(const ConvShape& s, Index n, Index c, Index i, Index j, Index oh, Index ow) {
@@ -69,7 +64,7 @@ const ConvShape shapes[] = {
 };
 
 template <class T, class A>
-void check_against_naive() {
+void check_im2col_against_naive() {
   for (const ConvShape& s : shapes) {
     for (Index batch : {1, 3, 7}) {
       INFO("shape " << s.to_string() << " batch " << batch);
@@ -155,9 +150,9 @@ void check_channel_major() {
 }  // namespace
 
 TEST_CASE("im2col and col2im match naive loops on odd shapes", "[im2col][kernels]") {
-  check_against_naive<float, kernels::simd_arch>();
-  check_against_naive<double, kernels::simd_arch>();
-  check_against_naive<float, kernels::scalar_arch>();
+  check_im2col_against_naive<float, kernels::simd_arch>();
+  check_im2col_against_naive<double, kernels::simd_arch>();
+  check_im2col_against_naive<float, kernels::scalar_arch>();
 }
 
 TEST_CASE("channel-major moves, fused bias/activation and channel sums", "[im2col][kernels]") {

@@ -5,28 +5,21 @@
 #include <cstring>
 #include <vector>
 
+#include "support/random.hpp"
+
 using namespace aigc;
+using aigc::test::random_vector;
 
 namespace {
 
 template <class T>
-std::vector<T> random_vector(Index n, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Rng rng(seed);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  for (T& x : v) x = static_cast<T>(rng.uniform(lo, hi));
-  return v;
-}
-
-template <class T>
-constexpr double tolerance() {
+constexpr double update_tolerance() {
   return sizeof(T) == 4 ? 1e-6 : 1e-14;
 }
 
-const Index sizes[] = {1, 7, 17, 33, 100, 1000};
-
 template <class T, class A>
 void check_adam() {
-  for (Index n : sizes) {
+  for (Index n : test::odd_sizes) {
     for (bool decoupled : {false, true}) {
       auto p = random_vector<T>(n, 1), m = random_vector<T>(n, 2), v = random_vector<T>(n, 3, 0, 1);
       const auto g = random_vector<T>(n, 4);
@@ -43,9 +36,9 @@ void check_adam() {
         vr[i] = b2 * vr[i] + (T(1) - b2) * gi * gi;
         pr[i] -= step * (mr[i] / (std::sqrt(vr[i]) / b2s + eps));
         INFO("n " << n << " decoupled " << decoupled << " arch " << A::name());
-        REQUIRE(m[i] == Approx(mr[i]).epsilon(tolerance<T>()).margin(tolerance<T>()));
-        REQUIRE(v[i] == Approx(vr[i]).epsilon(tolerance<T>()).margin(tolerance<T>()));
-        REQUIRE(p[i] == Approx(pr[i]).epsilon(tolerance<T>()).margin(tolerance<T>()));
+        REQUIRE(m[i] == Approx(mr[i]).epsilon(update_tolerance<T>()).margin(update_tolerance<T>()));
+        REQUIRE(v[i] == Approx(vr[i]).epsilon(update_tolerance<T>()).margin(update_tolerance<T>()));
+        REQUIRE(p[i] == Approx(pr[i]).epsilon(update_tolerance<T>()).margin(update_tolerance<T>()));
       }
     }
   }
@@ -53,7 +46,7 @@ void check_adam() {
 
 template <class T, class A>
 void check_sgd() {
-  for (Index n : sizes) {
+  for (Index n : test::odd_sizes) {
     for (int variant = 0; variant < 4; ++variant) {
       const bool nesterov = variant == 1, first = variant == 2;
       const T mu = variant == 3 ? T(0) : T(0.9), damp = nesterov ? T(0) : T(0.1), wd = T(0.01);
@@ -70,8 +63,9 @@ void check_sgd() {
         }
         pr[i] -= T(0.1) * gi;
         INFO("n " << n << " variant " << variant << " arch " << A::name());
-        REQUIRE(p[i] == Approx(pr[i]).epsilon(tolerance<T>()).margin(tolerance<T>()));
-        REQUIRE(buf[i] == Approx(br[i]).epsilon(tolerance<T>()).margin(tolerance<T>()));
+        REQUIRE(p[i] == Approx(pr[i]).epsilon(update_tolerance<T>()).margin(update_tolerance<T>()));
+        REQUIRE(buf[i] ==
+                Approx(br[i]).epsilon(update_tolerance<T>()).margin(update_tolerance<T>()));
       }
     }
   }
@@ -79,11 +73,12 @@ void check_sgd() {
 
 template <class T, class A>
 void check_norms() {
-  for (Index n : sizes) {
+  for (Index n : test::odd_sizes) {
     auto x = random_vector<T>(n, 8);
     double ref = 0;
     for (T v : x) ref += static_cast<double>(v) * v;
-    CHECK(kernels::sum_of_squares<T, A>(x.data(), n) == Approx(ref).epsilon(10 * tolerance<T>()));
+    CHECK(kernels::sum_of_squares<T, A>(x.data(), n) ==
+          Approx(ref).epsilon(10 * update_tolerance<T>()));
     const auto x0 = x;
     kernels::scale<T, A>(x.data(), n, T(0.5));
     for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(x[i] == x0[i] * T(0.5));
