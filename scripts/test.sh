@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the test suite twice: with -march=native and without (portable x86-64),
-# both with -Wall -Wextra -Wpedantic -Werror. The consumer-project tests (packaging) run once, in
-# the native variant: they exercise the build system, not the generated code. With
+# both with -Wall -Wextra -Wpedantic -Werror. The example trainers (and the tests that run them)
+# and the consumer-project tests (packaging) are built once, in the native variant: they exercise
+# the flags, files and build system, while the portable variant exists for the library's code
+# paths without AVX, which the unit tests cover. With
 # AIGC_SANITIZE_STAGE=1, then a third time under AddressSanitizer and UndefinedBehaviorSanitizer
 # (tests tagged [slow] skipped there), and each libFuzzer target briefly (AIGC_FUZZ_SECONDS,
 # default 30; 0 skips them). That stage is opt-in until it has been run clean end to end: its
@@ -16,7 +18,7 @@ for variant in native portable; do
   dir="build/test-$variant"
   echo "== aigc tests ($variant) =="
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=$native \
-        -DAIGC_TEST_CONSUMERS=$native -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=ON > /dev/null
+        -DAIGC_TEST_CONSUMERS=$native -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=$native > /dev/null
   cmake --build "$dir" -j"$jobs"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 done
