@@ -1,5 +1,6 @@
 #include <aigc/kernels/parallel.hpp>
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
@@ -41,15 +42,23 @@ TEST_CASE("parallel_for and parallel_for_aligned cover each index once", "[paral
 
 TEST_CASE("parallel parts run on several threads, nested jobs run inline", "[parallel]") {
   set_num_threads(2);
-  std::vector<std::thread::id> ids(2);
+  // Part 0 runs on the calling thread; part 1 on a worker unless the caller, done with part 0,
+  // finds it unclaimed (a worker not scheduled yet). Part 0 sleeps, so a worker gets to run.
+  bool on_worker = false;
   std::atomic<int> inner{0};
-  detail::parallel_parts(2, [&](int p) {
-    ids[static_cast<std::size_t>(p)] = std::this_thread::get_id();
-    detail::parallel_parts(2, [&](int) { inner++; });  // nested: runs on this thread
-  });
-  CHECK(ids[0] == std::this_thread::get_id());
-  CHECK(ids[1] != ids[0]);
-  CHECK(inner.load() == 4);
+  int jobs = 0;
+  for (; jobs < 20 && !on_worker; ++jobs) {
+    std::vector<std::thread::id> ids(2);
+    detail::parallel_parts(2, [&](int p) {
+      ids[static_cast<std::size_t>(p)] = std::this_thread::get_id();
+      detail::parallel_parts(2, [&](int) { inner++; });  // nested: runs on this thread
+      if (p == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+    CHECK(ids[0] == std::this_thread::get_id());
+    on_worker = ids[1] != ids[0];
+  }
+  CHECK(on_worker);
+  CHECK(inner.load() == 4 * jobs);
   // Jobs posted from two threads at once: one uses the pool, the other runs inline.
   std::atomic<long> total{0};
   auto job = [&] {
@@ -61,5 +70,21 @@ TEST_CASE("parallel parts run on several threads, nested jobs run inline", "[par
   job();
   other.join();
   CHECK(total.load() == 2 * 200 * 1000);
+  set_num_threads(0);
+}
+
+TEST_CASE("each part of many short jobs in a row runs exactly once", "[parallel]") {
+  // Workers wake late and the caller runs the parts they have not claimed: no part may run twice
+  // or be lost, and a late worker must not run a part of the next job.
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    bool exact = true;
+    for (int job = 0; job < 20000 && exact; ++job) {
+      std::vector<std::atomic<int>> counts(static_cast<std::size_t>(threads));
+      detail::parallel_parts(threads, [&](int p) { counts[static_cast<std::size_t>(p)]++; });
+      for (auto& c : counts) exact = exact && c.load() == 1;
+    }
+    CHECK(exact);
+  }
   set_num_threads(0);
 }

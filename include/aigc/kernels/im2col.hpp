@@ -88,11 +88,10 @@ void with_stride(Index stride, F&& f) {
   }
 }
 
-/// The calling thread's scratch plane for im2col/col2im (grows, never shrinks).
+/// The running part's scratch plane for im2col/col2im (slot 2; grows, never shrinks).
 template <class T>
 T* padded_plane(Index size) {
-  thread_local AlignedBuffer buffer;
-  return buffer.get<T>(static_cast<std::size_t>(size));
+  return aigc::detail::scratch(2).get<T>(static_cast<std::size_t>(size));
 }
 
 }  // namespace detail

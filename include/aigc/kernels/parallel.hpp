@@ -6,6 +6,11 @@
 /// A worker spins for a fraction of a millisecond waiting for the next job, then sleeps. Starting
 /// a job and waiting for it costs about 1 µs on the development machine, against about 3 µs for
 /// an OpenMP parallel region; a training step of the VAE starts some 30 of them.
+///
+/// Which thread runs a part never changes its result, so the calling thread, once done with part
+/// 0, runs any part no worker has claimed yet. On a busy machine, where a worker may wait
+/// milliseconds for a core, a job then costs what one thread would, instead of the caller
+/// spinning until the worker is scheduled.
 #pragma once
 
 #include <algorithm>
@@ -13,7 +18,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -51,15 +58,62 @@ inline void set_num_threads(int n) { detail::thread_setting().store(n > 0 ? n : 
 
 namespace detail {
 
+/// A growable, 64-byte aligned scratch buffer (the GEMM's packed panels, im2col's padded plane).
+/// Grows, never shrinks, so that steady-state calls do not allocate.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer() { release(); }
+
+  template <class T>
+  T* get(std::size_t count) {
+    const std::size_t bytes = count * sizeof(T);
+    if (bytes > bytes_) {
+      release();
+      data_ = ::operator new(bytes, std::align_val_t(64));
+      bytes_ = bytes;
+    }
+    return static_cast<T*>(data_);
+  }
+
+ private:
+  void release() {
+    if (data_) ::operator delete(data_, std::align_val_t(64));
+    data_ = nullptr;
+    bytes_ = 0;
+  }
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+/// The scratch buffers a kernel's part may use (slots 0 .. 3).
+struct ScratchSet {
+  AlignedBuffer slots[4];
+};
+
+/// The scratch set of the work running on this thread: while the thread runs part p of a pooled
+/// job, part p's own set (the same whichever thread runs the part, so that which thread runs
+/// which part never decides whether a step allocates); otherwise the thread's own set.
+inline ScratchSet*& current_scratch() {
+  thread_local ScratchSet own;
+  thread_local ScratchSet* current = &own;
+  return current;
+}
+
+/// Slot `slot` of the current scratch set (see current_scratch).
+inline AlignedBuffer& scratch(int slot) { return current_scratch()->slots[slot]; }
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
 }
 
-/// The worker threads. run() hands one job (parts 1 .. parts - 1) to the workers and runs part 0
-/// itself; one job at a time: a second caller, or a job started from inside a job, runs its
-/// parts one after the other on its own thread.
+/// The worker threads. run() offers one job's parts 1 .. parts - 1 to the workers, runs part 0
+/// itself, then runs the parts no worker has claimed; one job at a time: a second caller, or a
+/// job started from inside a job, runs its parts one after the other on its own thread.
 class ThreadPool {
  public:
   static ThreadPool& instance() {
@@ -92,16 +146,32 @@ class ThreadPool {
       const int index = static_cast<int>(threads_.size()) + 1;
       threads_.emplace_back([this, index] { work(index); });
     }
+    while (static_cast<int>(part_scratch_.size()) < parts) {
+      part_scratch_.push_back(std::make_unique<ScratchSet>());
+    }
     call_ = [](void* ctx, int p) { (*static_cast<F*>(ctx))(p); };
     context_ = &f;
     remaining_.store(parts - 1, std::memory_order_relaxed);
-    const std::uint64_t next = ((generation_.load(std::memory_order_relaxed) >> 16) + 1) << 16;
-    generation_.store(next | static_cast<std::uint64_t>(parts), std::memory_order_release);
+    const std::uint64_t job = ((generation_.load(std::memory_order_relaxed) >> 16) + 1) << 16;
+    claim_.store(job | 1, std::memory_order_relaxed);  // part 0 is this thread's
+    generation_.store(job | static_cast<std::uint64_t>(parts), std::memory_order_release);
     generation_.notify_all();
     in_job() = true;
+    ScratchSet* const own = current_scratch();
+    current_scratch() = part_scratch_[0].get();
     f(0);
+    run_unclaimed_parts(job, parts);
+    current_scratch() = own;
     in_job() = false;
-    while (remaining_.load(std::memory_order_acquire) > 0) cpu_relax();
+    // Only parts a worker is running are left: spin briefly, then give the core away in case
+    // that worker shares it with this thread.
+    for (int i = 0; remaining_.load(std::memory_order_acquire) > 0; ++i) {
+      if (i < 4096) {
+        cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
   }
 
  private:
@@ -131,17 +201,35 @@ class ThreadPool {
       }
       seen = g;
       if (stop_.load(std::memory_order_relaxed)) return;
-      if (index < static_cast<int>(g & 0xFFFF)) {  // a part of this job
-        call_(context_, index);
+      const int parts = static_cast<int>(g & 0xFFFF);
+      if (index < parts)
+        run_unclaimed_parts(g & ~std::uint64_t{0xFFFF}, parts);  // one of its workers
+    }
+  }
+
+  /// Claims and runs parts of job `job` (its generation without the part count) until none is
+  /// left unclaimed. A claim names the job, so a worker that wakes late never takes a part of
+  /// the next job, whose function it has not synchronised with; a part it does claim keeps its
+  /// job running (and call_, context_ unchanged) until the part is done.
+  void run_unclaimed_parts(std::uint64_t job, int parts) {
+    std::uint64_t c = claim_.load(std::memory_order_acquire);
+    while ((c & ~std::uint64_t{0xFFFF}) == job && static_cast<int>(c & 0xFFFF) < parts) {
+      if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) {
+        const int p = static_cast<int>(c & 0xFFFF);
+        current_scratch() = part_scratch_[static_cast<std::size_t>(p)].get();
+        call_(context_, p);
         remaining_.fetch_sub(1, std::memory_order_acq_rel);
+        c = claim_.load(std::memory_order_acquire);
       }
     }
   }
 
   std::mutex mutex_;
   std::vector<std::thread> threads_;
-  std::atomic<std::uint64_t> generation_{0};  ///< job counter << 16 | number of parts
-  std::atomic<int> remaining_{0};
+  std::vector<std::unique_ptr<ScratchSet>> part_scratch_;  ///< one set per part index
+  std::atomic<std::uint64_t> generation_{0};               ///< job counter << 16 | number of parts
+  std::atomic<std::uint64_t> claim_{0};  ///< job << 16 | its next part nobody has claimed
+  std::atomic<int> remaining_{0};        ///< parts 1 .. parts - 1 of the job not finished yet
   std::atomic<bool> stop_{false};
   void (*call_)(void*, int) = nullptr;
   void* context_ = nullptr;

@@ -116,35 +116,5 @@ inline void for_each_vector(Index begin, Index end, Body&& body) {
   if (i < end) body(i, end - i, std::false_type{});
 }
 
-/// A growable, 64-byte aligned scratch buffer (the GEMM's packed panels). Grows, never shrinks,
-/// so that steady-state calls do not allocate.
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer() { release(); }
-
-  template <class T>
-  T* get(std::size_t count) {
-    const std::size_t bytes = count * sizeof(T);
-    if (bytes > bytes_) {
-      release();
-      data_ = ::operator new(bytes, std::align_val_t(simd_alignment));
-      bytes_ = bytes;
-    }
-    return static_cast<T*>(data_);
-  }
-
- private:
-  void release() {
-    if (data_) ::operator delete(data_, std::align_val_t(simd_alignment));
-    data_ = nullptr;
-    bytes_ = 0;
-  }
-  void* data_ = nullptr;
-  std::size_t bytes_ = 0;
-};
-
 }  // namespace detail
 }  // namespace aigc::kernels
