@@ -111,9 +111,11 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
                 *std::min_element(r.epoch_seconds.begin(), r.epoch_seconds.end()), torch_seconds,
                 torch_seconds / m, target_seconds);
   }
+  std::string tag = name;  // one word for the RESULT line: "MLP GAN" -> "MLP_GAN"
+  std::replace(tag.begin(), tag.end(), ' ', '_');
   for (GanRun& r : runs) {
-    std::printf("GAN_RESULT aigc model=%s threads=%d epoch_s=%.3f scaled_from_steps=%d\n", name,
-                r.threads, median(r.epoch_seconds), steps);
+    std::printf("GAN_RESULT aigc model=%s threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
+                tag.c_str(), r.threads, median(r.epoch_seconds), steps);
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release, -march=native) and prints the tables of docs/benchmarks.md:
-# the GEMM against Eigen and OpenBLAS, then the default VAE trained by aigc and by PyTorch's C++
-# library (when installed) in the same run, with speed ratio and test loss side by side.
+# the machine's core-to-core figures, the GEMM against Eigen and OpenBLAS, then the default VAE
+# and the GANs trained by aigc and by PyTorch's C++ library (when installed) in the same run,
+# with speed ratios (and the VAE's test loss) side by side.
 # Usage: benchmarks/run.sh [epochs]   (default 10; AIGC_BENCH_SKIP_GEMM=1 skips the GEMM table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_BE
 cmake --build "$dir" -j"$(nproc)" > /dev/null
 
 echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') ($(nproc) cores), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+"$dir/benchmarks/bench_machine"  # how the two cores share data: the bound on thread scaling
 echo
 
 if [ "${AIGC_BENCH_SKIP_GEMM:-0}" != 1 ]; then
@@ -48,3 +50,24 @@ echo "$results" | awk -v epochs="$epochs" '
       printf "| %s | %s | %.3f | %.2f | %.0f | %s |\n", lib[i], th[i], ep[i], loss[i], ips[i], ratio
     }
   }'
+
+# The GANs: aigc (bench_train above) and PyTorch at 2 threads, the same step counts, side by side.
+if [ -x "$dir/benchmarks/peers/torch_gan" ]; then
+  echo
+  "$dir/benchmarks/peers/torch_gan" --threads 2 | tee "$dir/torch_gan.log"
+  echo
+  grep -h '^GAN_RESULT' "$dir/bench_train.log" "$dir/torch_gan.log" | awk '
+    function field(name,   i, kv) {
+      for (i = 3; i <= NF; ++i) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
+      return ""
+    }
+    field("threads") == 2 { t[$2, field("model")] = field("epoch_s"); models[field("model")] = 1 }
+    END {
+      print "| GAN (938 steps of batch 64) | aigc, 2 threads (s per epoch) | PyTorch, 2 threads (s per epoch) | aigc speed vs PyTorch |"
+      print "|---|---|---|---|"
+      for (m in models) {
+        a = t["aigc", m]; p = t["torch", m]
+        printf "| %s | %s | %s | %s |\n", m, a, p, (a > 0 && p > 0) ? sprintf("%.2fx", p / a) : "n/a"
+      }
+    }'
+fi

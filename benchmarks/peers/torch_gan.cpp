@@ -1,0 +1,165 @@
+// The GANs of examples/gan and examples/dcgan written with PyTorch's C++ library, for the speed
+// comparison of benchmarks/run.sh: the same networks, batch 64, Adam 2e-4 (0.5, 0.999) and the
+// non-saturating BCE objective, and the same step as aigc's GanTrainer (PyTorch's DCGAN example):
+// D on a real batch and on G(z) for fresh z, D updated; then G's loss on the same fake batch
+// through the updated D, G updated. Seconds per epoch (938 steps) are timed over a few rounds of
+// some steps each and scaled to 938, as bench_train does for aigc.
+// Usage: torch_gan [--threads T] [--models gan,dcgan] [--gan-steps N] [--dcgan-steps N]
+//                  [--rounds N] [--data DIR]
+#include <torch/torch.h>
+
+#include <aigc/data/dataset.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Sequential mlp_generator() {
+  return nn::Sequential(
+      nn::Linear(64, 256), nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)),
+      nn::Linear(256, 512), nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)),
+      nn::Linear(512, 784), nn::Tanh());
+}
+
+nn::Sequential mlp_discriminator() {
+  return nn::Sequential(
+      nn::Linear(784, 512), nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)),
+      nn::Linear(512, 256), nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)),
+      nn::Linear(256, 1));
+}
+
+nn::ConvTranspose2d deconv(int in, int out, int k, int s, int p) {
+  return nn::ConvTranspose2d(
+      nn::ConvTranspose2dOptions(in, out, k).stride(s).padding(p).bias(false));
+}
+
+nn::Conv2d conv(int in, int out, int k, int s, int p) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(s).padding(p).bias(false));
+}
+
+// Issue 4's DCGAN: z(100) -> 256x4x4 -> 128x7x7 -> 64x14x14 -> 1x28x28.
+nn::Sequential dcgan_generator() {
+  return nn::Sequential(nn::Unflatten(nn::UnflattenOptions(1, {100, 1, 1})),
+                        deconv(100, 256, 4, 1, 0), nn::BatchNorm2d(256), nn::ReLU(),
+                        deconv(256, 128, 3, 2, 1), nn::BatchNorm2d(128), nn::ReLU(),
+                        deconv(128, 64, 4, 2, 1), nn::BatchNorm2d(64), nn::ReLU(),
+                        deconv(64, 1, 4, 2, 1), nn::Tanh(), nn::Flatten());
+}
+
+nn::Sequential dcgan_discriminator() {
+  const auto leaky = nn::LeakyReLUOptions().negative_slope(0.2);
+  return nn::Sequential(nn::Unflatten(nn::UnflattenOptions(1, {1, 28, 28})), conv(1, 64, 4, 2, 1),
+                        nn::LeakyReLU(leaky), conv(64, 128, 4, 2, 1), nn::BatchNorm2d(128),
+                        nn::LeakyReLU(leaky), conv(128, 256, 4, 2, 1), nn::BatchNorm2d(256),
+                        nn::LeakyReLU(leaky), conv(256, 1, 3, 1, 0), nn::Flatten());
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Seconds per epoch of 938 steps, median of `rounds` rounds of `steps` timed steps (after one
+// untimed step).
+double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
+             const torch::Tensor& images, int steps, int rounds) {
+  torch::optim::Adam opt_g(g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  torch::optim::Adam opt_d(d->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  const int64_t batch = 64, n = images.size(0);
+  int64_t at = 0;
+  auto step = [&] {
+    if (at + batch > n) at = 0;
+    const torch::Tensor real = images.slice(0, at, at + batch);
+    at += batch;
+    const torch::Tensor fake = g->forward(torch::randn({batch, latent}));
+    opt_d.zero_grad();
+    const torch::Tensor real_logits = d->forward(real);
+    const torch::Tensor fake_logits = d->forward(fake.detach());
+    const torch::Tensor d_loss =
+        torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
+        torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
+    d_loss.backward();
+    opt_d.step();
+    opt_g.zero_grad();
+    const torch::Tensor logits = d->forward(fake);
+    const torch::Tensor g_loss =
+        torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
+    g_loss.backward();
+    opt_g.step();
+  };
+  g->train();
+  d->train();
+  step();
+  std::vector<double> epoch_seconds;
+  for (int r = 0; r < rounds; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    epoch_seconds.push_back(s / steps * 938);
+    std::printf("%s round %d: %.3f s per epoch (from %d steps)\n", name, r + 1,
+                epoch_seconds.back(), steps);
+    std::fflush(stdout);
+  }
+  return median(epoch_seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2, gan_steps = 200, dcgan_steps = 20, rounds = 3;
+  std::string models = "gan,dcgan", data = aigc::default_fashion_mnist_dir();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--threads") {
+      threads = std::stoi(value);
+    } else if (flag == "--models") {
+      models = value;
+    } else if (flag == "--gan-steps") {
+      gan_steps = std::stoi(value);
+    } else if (flag == "--dcgan-steps") {
+      dcgan_steps = std::stoi(value);
+    } else if (flag == "--rounds") {
+      rounds = std::stoi(value);
+    } else if (flag == "--data") {
+      data = value;
+    } else {
+      std::fprintf(stderr, "torch_gan: unknown flag %s\n", flag.c_str());
+      return 1;
+    }
+  }
+  if (argc % 2 == 0) {
+    std::fprintf(stderr, "torch_gan: flag %s has no value\n", argv[argc - 1]);
+    return 1;
+  }
+  torch::set_num_threads(threads);
+  torch::manual_seed(0);
+  const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
+  // Images in [-1, 1], as the examples train on.
+  const torch::Tensor images = torch::from_blob(const_cast<float*>(train.images.data()),
+                                                {train.size(), train.features()}, torch::kFloat32)
+                                   .mul(2)
+                                   .sub(1);
+  std::printf("PyTorch %s GANs, batch 64, %d thread(s)\n", TORCH_VERSION, torch::get_num_threads());
+  const auto wanted = [&](const std::string& m) {
+    return ("," + models + ",").find("," + m + ",") != std::string::npos;
+  };
+  if (wanted("gan")) {
+    const double s =
+        bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds);
+    std::printf("GAN_RESULT torch model=MLP_GAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
+                threads, s, gan_steps);
+  }
+  if (wanted("dcgan")) {
+    const double s =
+        bench("DCGAN", dcgan_generator(), dcgan_discriminator(), 100, images, dcgan_steps, rounds);
+    std::printf("GAN_RESULT torch model=DCGAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
+                threads, s, dcgan_steps);
+  }
+  return 0;
+}
