@@ -3,7 +3,8 @@
 # moments, N times (default 25), resuming each time from the newest checkpoint. After every kill,
 # every checkpoint left in the folder must load and verify (vae --verify: magic, version, CRC,
 # every name and shape). At the end the run is resumed to the next epoch boundary and its last
-# checkpoint compared byte for byte with an uninterrupted run's.
+# checkpoint compared byte for byte with an uninterrupted run's, and its CSV logs (continued across
+# the kills) with the uninterrupted run's, but for the wall-time column.
 # Usage: scripts/kill_test.sh [kills]   (AIGC_VAE: a built vae example; else it is built in
 # AIGC_KILL_BUILD, default build/kill)
 set -euo pipefail
@@ -63,5 +64,9 @@ epochs=$(( step / 16 + 1 ))
 last="$(printf 'vae-%012d.aigc' $((epochs * 16)))"
 same=no
 cmp -s "$ck/$last" "$work/straight/checkpoints/$last" && same=yes
-echo "kill test: $kills kills, $torn during a checkpoint write (temporary file left), $verified checkpoint loads verified, $failures failed; resumed to step $((epochs * 16)): identical to an uninterrupted run: $same"
-[ "$failures" -eq 0 ] && [ "$same" = yes ]
+no_seconds() { cut -d, -f1-5 "$1"; }  # metrics.csv: epoch,train_loss,test_loss,bce,kl,seconds
+logs=no
+cmp -s "$work/run/steps.csv" "$work/straight/steps.csv" &&
+  cmp -s <(no_seconds "$work/run/metrics.csv") <(no_seconds "$work/straight/metrics.csv") && logs=yes
+echo "kill test: $kills kills, $torn during a checkpoint write (temporary file left), $verified checkpoint loads verified, $failures failed; resumed to step $((epochs * 16)): checkpoint identical to an uninterrupted run's: $same; steps.csv ($(($(wc -l < "$work/straight/steps.csv") - 1)) rows) and metrics.csv identical: $logs"
+[ "$failures" -eq 0 ] && [ "$same" = yes ] && [ "$logs" = yes ]

@@ -3,10 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/io/idx_writer.hpp>
+#include <aigc/io/training_checkpoints.hpp>
 #include <aigc/io/training_log.hpp>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+
+#include "common/checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the conditional MLP GAN; writes a 10x10 grid (one row per class) per epoch"};
@@ -18,6 +22,7 @@ int main(int argc, char** argv) {
   double lr = 2e-4, smoothing = 0.0, clip = 0.01;
   std::uint64_t seed = 0;
   long fid_samples = 10000;
+  CheckpointFlags checkpoint;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
@@ -34,8 +39,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
+  checkpoint.add_to(app, "D steps");
   CLI11_PARSE(app, argc, argv);
 
+  std::string last_checkpoint = "(none)";
   try {
     aigc::set_num_threads(threads);
     const auto train =
@@ -59,6 +66,11 @@ int main(int argc, char** argv) {
                                     aigc::conditioning_layer(*generator),
                                     aigc::conditioning_layer(*discriminator), options);
     aigc::BatchLoader<float> loader(train, {.batch_size = batch, .shuffle = true, .seed = seed});
+    aigc::EpochSums sums(2);  // D loss, G loss
+    aigc::TrainingCheckpoints checkpoints(
+        checkpoint.options(out, "cgan"), trainer, loader, &sums,
+        [&] { return trainer.d_step_count(); }, last_checkpoint);
+    const std::optional<aigc::LogResume> log_resume = checkpoints.resume(checkpoint.resume);
 
     std::printf("aigc cGAN (%s): %ld images of %d classes from %s, %d thread(s)\n",
                 objective.c_str(), static_cast<long>(train.size()), classes, data.c_str(),
@@ -75,25 +87,20 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < class_labels.size(); ++i)
       class_labels[i] = static_cast<int>(i) % classes;
     aigc::TrainingLog log(out, {"d_loss", "g_loss", "d_real", "d_fake"}, {"d_loss", "g_loss"},
-                          "cGAN losses (" + objective + ")");
+                          "cGAN losses (" + objective + ")", log_resume);
     aigc::Tensor<float> x;
     std::vector<int> labels;
-    std::int64_t step = 0;
     const auto h = train.height, w = train.width;
     const auto sym = aigc::PixelScale::symmetric;
     const auto per_epoch = loader.batches_per_epoch();
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch);
-      double d_sum = 0, g_sum = 0;
-      long g_steps = 0;
+    while (loader.epoch() < epochs) {
+      const int epoch = static_cast<int>(loader.epoch()) + 1;
+      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
       while (loader.next(x, &labels)) {
         const auto s = trainer.step(x, &labels);
-        ++step;
-        d_sum += s.d_loss;
-        if (s.g_step) {
-          g_sum += s.g_loss;
-          ++g_steps;
-        }
+        const auto step = trainer.d_step_count();
+        sums.add(0, s.d_loss);
+        if (s.g_step) sums.add(1, s.g_loss);
         const double g = s.g_step ? s.g_loss : NAN;
         progress.update(x.rows(), {{"D", s.d_loss},
                                    {"G", s.g_step ? s.g_loss : 0.0},
@@ -101,9 +108,12 @@ int main(int argc, char** argv) {
                                    {"D(G(z))", s.d_fake}});
         log.step(epoch, step, epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch,
                  {s.d_loss, g, s.d_real, s.d_fake});
+        checkpoints.save_every(checkpoint.every);
       }
       progress.finish();
-      const double d_mean = d_sum / per_epoch, g_mean = g_steps ? g_sum / g_steps : NAN;
+      const auto step = trainer.d_step_count();
+      const double d_mean = sums.mean(0), g_mean = sums.mean(1);
+      sums.reset();
       log.epoch(epoch, step, {d_mean, g_mean});
       const aigc::Image samples = aigc::make_grid(trainer.sample_fixed(), 1, h, w, 10, sym);
       char name[64];
@@ -116,6 +126,7 @@ int main(int argc, char** argv) {
       std::printf("epoch %2d  D loss %.4f  G loss %.4f  (%.2f s)\n", epoch, d_mean, g_mean,
                   progress.seconds());
       std::fflush(stdout);
+      checkpoints.save();
     }
     // Samples for scoring (examples/evaluate): IDX bytes, with the classes asked for.
     aigc::Rng sampler(seed + 3);
@@ -137,6 +148,10 @@ int main(int argc, char** argv) {
         "%s, samples.idx.gz (%ld samples for examples/evaluate; samples-labels.idx.gz: the classes "
         "asked for)\n",
         log.summary().c_str(), fid_samples);
+  } catch (const aigc::NumericError& e) {
+    std::fprintf(stderr, "cgan: error: %s; the last good checkpoint is %s\n", e.what(),
+                 last_checkpoint.c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgan: error: %s\n", e.what());
     return 1;

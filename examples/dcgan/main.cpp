@@ -3,8 +3,11 @@
 // and LeakyReLU(0.2), then one logit. Adam 2e-4 betas (0.5, 0.999), batch 64, images in [-1, 1].
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#include <aigc/io/training_checkpoints.hpp>
 #include <cstdio>
 #include <filesystem>
+
+#include "common/checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the DCGAN; writes a grid of the fixed noise batch's samples per epoch"};
@@ -15,6 +18,7 @@ int main(int argc, char** argv) {
   long batch = 64, latent = 100;
   double lr = 2e-4, smoothing = 0.0, clip = 0.01;
   std::uint64_t seed = 0;
+  CheckpointFlags checkpoint;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
@@ -29,8 +33,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random seed");
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
+  checkpoint.add_to(app, "D steps");
   CLI11_PARSE(app, argc, argv);
 
+  std::string last_checkpoint = "(none)";
   try {
     aigc::set_num_threads(threads);
     const auto train =
@@ -50,11 +56,19 @@ int main(int argc, char** argv) {
     options.seed = seed;
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
     aigc::BatchLoader<float> loader(train, {.batch_size = batch, .shuffle = true, .seed = seed});
+    // A checkpoint holds G's and D's parameters and BatchNorm statistics, both Adams, the RNGs
+    // and the loader's position: a resumed run is bitwise the uninterrupted one.
+    aigc::TrainingCheckpoints checkpoints(
+        checkpoint.options(out, "dcgan"), trainer, loader, nullptr,
+        [&] { return trainer.d_step_count(); }, last_checkpoint);
+    checkpoints.resume(checkpoint.resume);
 
     std::printf("aigc DCGAN (%s): %ld images from %s, %d thread(s)\n", objective.c_str(),
                 static_cast<long>(train.size()), data.c_str(), aigc::num_threads());
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      const auto s = trainer.train_epoch(loader);
+    while (loader.epoch() < epochs) {
+      const int epoch = static_cast<int>(loader.epoch()) + 1;
+      // A resumed epoch's means cover the steps after the checkpoint.
+      const auto s = trainer.train_epoch(loader, [&] { checkpoints.save_every(checkpoint.every); });
       char name[64];
       std::snprintf(name, sizeof name, "/samples_epoch_%03d.png", epoch);
       aigc::write_png_grid(out + name, trainer.sample_fixed(), 1, train.height, train.width, 8,
@@ -63,7 +77,12 @@ int main(int argc, char** argv) {
           "epoch %2d  D loss %.4f  G loss %.4f  D(x) %.3f  D(G(z)) %.3f  (%.2f s)  -> %s%s\n",
           epoch, s.d_loss, s.g_loss, s.d_real, s.d_fake, s.seconds, out.c_str(), name);
       std::fflush(stdout);
+      checkpoints.save();
     }
+  } catch (const aigc::NumericError& e) {
+    std::fprintf(stderr, "dcgan: error: %s; the last good checkpoint is %s\n", e.what(),
+                 last_checkpoint.c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dcgan: error: %s\n", e.what());
     return 1;

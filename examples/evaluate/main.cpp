@@ -6,7 +6,9 @@
 #include <aigc/aigc.hpp>
 #include <aigc/io/image_folder.hpp>
 #include <aigc/metrics/classifier.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #ifndef AIGC_CLASSIFIER_WEIGHTS
@@ -80,11 +82,16 @@ int main(int argc, char** argv) {
     if (!csv.empty()) {
       const bool fresh = !std::filesystem::exists(csv);
       std::FILE* f = std::fopen(csv.c_str(), "a");
-      if (!f) throw aigc::FileError(csv + ": cannot open for appending");
-      if (fresh) std::fprintf(f, "images,count,fid_test,fid_train,accuracy\n");
-      std::fprintf(f, "%s,%ld,%.6f,%.6f,%.6f\n", images.c_str(), static_cast<long>(set.size()),
-                   fid_test, fid_train, accuracy);
-      std::fclose(f);
+      if (!f)
+        throw aigc::FileError(csv + ": cannot open for appending (" + std::strerror(errno) + ")");
+      bool ok = !fresh || std::fprintf(f, "images,count,fid_test,fid_train,accuracy\n") > 0;
+      ok = ok && std::fprintf(f, "%s,%ld,%.6f,%.6f,%.6f\n", images.c_str(),
+                              static_cast<long>(set.size()), fid_test, fid_train, accuracy) > 0;
+      ok = ok && std::fflush(f) == 0;
+      const int e = errno;
+      if (std::fclose(f) != 0 || !ok)
+        throw aigc::FileError(csv + ": cannot write the scores (" + std::strerror(ok ? errno : e) +
+                              ")");
       std::printf("appended the scores to %s\n", csv.c_str());
     }
   } catch (const std::exception& e) {

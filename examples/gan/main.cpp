@@ -4,11 +4,15 @@
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/io/idx_writer.hpp>
+#include <aigc/io/training_checkpoints.hpp>
 #include <aigc/io/training_log.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+
+#include "common/checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the MLP GAN; writes a grid of the fixed noise batch's samples per epoch"};
@@ -19,9 +23,8 @@ int main(int argc, char** argv) {
   long batch = 64, latent = 64;
   double lr = 2e-4, smoothing = 0.0, clip = 0.01;
   std::uint64_t seed = 0;
-  std::string resume, checkpoint_dir, verify;
-  long checkpoint_every = 0;
-  int keep = 3;
+  std::string verify;
+  CheckpointFlags checkpoint;
   long fid_samples = 10000;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
@@ -39,14 +42,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--checkpoint-every", checkpoint_every,
-                 "write a checkpoint every N D steps (0: at the end of each epoch only)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--checkpoint-dir", checkpoint_dir,
-                 "checkpoint folder (default: <out>/checkpoints)");
-  app.add_option("--keep", keep, "checkpoints kept (0: all)")->check(CLI::NonNegativeNumber);
-  app.add_option("--resume", resume,
-                 "checkpoint file, or folder whose newest valid checkpoint is resumed");
+  checkpoint.add_to(app, "D steps");
   app.add_option("--verify", verify,
                  "load a checkpoint into this model (names, shapes, CRC) and exit");
   CLI11_PARSE(app, argc, argv);
@@ -54,7 +50,6 @@ int main(int argc, char** argv) {
   std::string last_checkpoint = "(none)";
   try {
     aigc::set_num_threads(threads);
-    if (checkpoint_dir.empty()) checkpoint_dir = out + "/checkpoints";
     // The data fix the image size; --verify needs no data and takes it from the checkpoint.
     aigc::Dataset<float> train;
     aigc::StateDict verified;
@@ -89,41 +84,11 @@ int main(int argc, char** argv) {
     }
     std::filesystem::create_directories(out);
     aigc::BatchLoader<float> loader(train, {.batch_size = batch, .shuffle = true, .seed = seed});
-    aigc::CheckpointManager checkpoints(
-        {.folder = checkpoint_dir, .prefix = "gan", .keep_last = keep});
-    auto save = [&] {
-      aigc::StateDict s;
-      trainer.save_state(s);
-      aigc::save_loader(s, loader);
-      last_checkpoint = checkpoints.save(s, trainer.d_step_count());
-    };
-    if (!resume.empty()) {
-      // A folder: its newest checkpoint that verifies (a damaged one is reported and skipped).
-      std::vector<std::string> candidates = {resume};
-      if (std::filesystem::is_directory(resume)) {
-        candidates = aigc::CheckpointManager({.folder = resume, .prefix = "gan"}).list();
-        std::reverse(candidates.begin(), candidates.end());
-        if (candidates.empty())
-          throw aigc::FileError(resume + ": no gan-*.aigc checkpoint to resume");
-      }
-      for (std::size_t i = 0; i < candidates.size(); ++i) {
-        try {
-          const aigc::StateDict s = aigc::read_checkpoint(candidates[i]);
-          trainer.load_state(s);
-          aigc::load_loader(s, loader);
-          last_checkpoint = candidates[i];
-          break;
-        } catch (const aigc::FileError& e) {
-          if (i + 1 == candidates.size()) throw;
-          std::fprintf(stderr, "gan: skipping %s: %s\n", candidates[i].c_str(), e.what());
-        }
-      }
-      if (loader.batch_index() == loader.batches_per_epoch()) loader.seek(loader.epoch() + 1, 0);
-      std::printf("resumed from %s at D step %lld (epoch %lld, batch %lld)\n",
-                  last_checkpoint.c_str(), static_cast<long long>(trainer.d_step_count()),
-                  static_cast<long long>(loader.epoch() + 1),
-                  static_cast<long long>(loader.batch_index()));
-    }
+    aigc::EpochSums sums(2);  // D loss, G loss
+    aigc::TrainingCheckpoints checkpoints(
+        checkpoint.options(out, "gan"), trainer, loader, &sums,
+        [&] { return trainer.d_step_count(); }, last_checkpoint);
+    const std::optional<aigc::LogResume> log_resume = checkpoints.resume(checkpoint.resume);
 
     std::printf("aigc MLP GAN (%s): %ld images from %s, %d thread(s)\n", objective.c_str(),
                 static_cast<long>(train.size()), data.c_str(), aigc::num_threads());
@@ -131,7 +96,7 @@ int main(int argc, char** argv) {
     aigc::Rng fixed(seed + 2);
     const aigc::Tensor<float> path = aigc::latent_interpolation_grid<float>(8, 10, latent, fixed);
     aigc::TrainingLog log(out, {"d_loss", "g_loss", "d_real", "d_fake"}, {"d_loss", "g_loss"},
-                          "MLP GAN losses (" + objective + ")");
+                          "MLP GAN losses (" + objective + ")", log_resume);
     aigc::Tensor<float> x;
     std::vector<int> labels;
     const auto h = train.height, w = train.width;
@@ -140,18 +105,11 @@ int main(int argc, char** argv) {
     while (loader.epoch() < epochs) {
       const int epoch = static_cast<int>(loader.epoch()) + 1;
       aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
-      double d_sum = 0, g_sum = 0;
-      long g_steps = 0, d_steps_run = 0;
       while (loader.next(x, nullptr)) {
         const auto s = trainer.step(x);
         const auto step = trainer.d_step_count();
-        if (checkpoint_every > 0 && step % checkpoint_every == 0) save();
-        d_sum += s.d_loss;
-        ++d_steps_run;
-        if (s.g_step) {
-          g_sum += s.g_loss;
-          ++g_steps;
-        }
+        sums.add(0, s.d_loss);
+        if (s.g_step) sums.add(1, s.g_loss);
         const double g = s.g_step ? s.g_loss : NAN;
         progress.update(x.rows(), {{"D", s.d_loss},
                                    {"G", s.g_step ? s.g_loss : 0.0},
@@ -159,11 +117,12 @@ int main(int argc, char** argv) {
                                    {"D(G(z))", s.d_fake}});
         log.step(epoch, step, epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch,
                  {s.d_loss, g, s.d_real, s.d_fake});
+        checkpoints.save_every(checkpoint.every);
       }
       progress.finish();
       const auto step = trainer.d_step_count();
-      const double d_mean = d_sum / std::max<long>(d_steps_run, 1),
-                   g_mean = g_steps ? g_sum / g_steps : NAN;
+      const double d_mean = sums.mean(0), g_mean = sums.mean(1);
+      sums.reset();
       log.epoch(epoch, step, {d_mean, g_mean});
       const aigc::Image samples = aigc::make_grid(trainer.sample_fixed(), 1, h, w, 8, sym);
       char name[64];
@@ -174,7 +133,7 @@ int main(int argc, char** argv) {
       std::printf("epoch %2d  D loss %.4f  G loss %.4f  (%.2f s)\n", epoch, d_mean, g_mean,
                   progress.seconds());
       std::fflush(stdout);
-      save();
+      checkpoints.save();
     }
     // Samples for scoring (examples/evaluate): IDX bytes.
     aigc::Rng sampler(seed + 3);

@@ -2,8 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/io/idx_writer.hpp>
+#include <aigc/io/training_checkpoints.hpp>
+#include <aigc/io/training_log.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+
+#include "common/checkpoint_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,9 +21,8 @@ int main(int argc, char** argv) {
   double lr = 1e-3, clip = 0.0;
   std::uint64_t seed = 0;
   int threads = 0;
-  std::string resume, checkpoint_dir, verify;
-  long checkpoint_every = 0;
-  int keep = 3;
+  std::string verify;
+  CheckpointFlags checkpoint;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train (in all, counting resumed ones)")
@@ -34,14 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random seed");
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--checkpoint-every", checkpoint_every,
-                 "write a checkpoint every N steps (0: at the end of each epoch only)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--checkpoint-dir", checkpoint_dir,
-                 "checkpoint folder (default: <out>/checkpoints)");
-  app.add_option("--keep", keep, "checkpoints kept (0: all)")->check(CLI::NonNegativeNumber);
-  app.add_option("--resume", resume,
-                 "checkpoint file, or folder whose newest valid checkpoint is resumed");
+  checkpoint.add_to(app, "steps");
   app.add_option("--verify", verify,
                  "load a checkpoint into this model (names, shapes, CRC) and exit");
   CLI11_PARSE(app, argc, argv);
@@ -49,7 +46,6 @@ int main(int argc, char** argv) {
   std::string last_checkpoint = "(none)";
   try {
     aigc::set_num_threads(threads);
-    if (checkpoint_dir.empty()) checkpoint_dir = out + "/checkpoints";
     // The data fix the image size; --verify needs no data and takes it from the checkpoint.
     aigc::Dataset<float> train, test;
     aigc::StateDict verified;
@@ -83,43 +79,11 @@ int main(int argc, char** argv) {
     if (limit > 0 && limit < train.size()) train.images.conservativeResize(limit, Eigen::NoChange);
     std::filesystem::create_directories(out);
     aigc::BatchLoader<float> loader(train, {.batch_size = batch, .shuffle = true, .seed = seed});
-    aigc::CheckpointManager checkpoints(
-        {.folder = checkpoint_dir, .prefix = "vae", .keep_last = keep});
-    auto state = [&] {
-      aigc::StateDict s;
-      trainer.save_state(s);
-      aigc::save_loader(s, loader);
-      return s;
-    };
-    auto save = [&] { last_checkpoint = checkpoints.save(state(), trainer.steps()); };
-
-    if (!resume.empty()) {
-      // A folder: its newest checkpoint that verifies (a damaged one is reported and skipped).
-      std::vector<std::string> candidates = {resume};
-      if (std::filesystem::is_directory(resume)) {
-        candidates = aigc::CheckpointManager({.folder = resume, .prefix = "vae"}).list();
-        std::reverse(candidates.begin(), candidates.end());
-        if (candidates.empty())
-          throw aigc::FileError(resume + ": no vae-*.aigc checkpoint to resume");
-      }
-      for (std::size_t i = 0; i < candidates.size(); ++i) {
-        try {
-          const aigc::StateDict s = aigc::read_checkpoint(candidates[i]);
-          trainer.load_state(s);
-          aigc::load_loader(s, loader);
-          last_checkpoint = candidates[i];
-          break;
-        } catch (const aigc::FileError& e) {
-          if (i + 1 == candidates.size()) throw;
-          std::fprintf(stderr, "vae: skipping %s: %s\n", candidates[i].c_str(), e.what());
-        }
-      }
-      if (loader.batch_index() == loader.batches_per_epoch()) loader.seek(loader.epoch() + 1, 0);
-      std::printf("resumed from %s at step %lld (epoch %lld, batch %lld)\n",
-                  last_checkpoint.c_str(), static_cast<long long>(trainer.steps()),
-                  static_cast<long long>(loader.epoch() + 1),
-                  static_cast<long long>(loader.batch_index()));
-    }
+    aigc::EpochSums sums(2);  // BCE and KL per image
+    aigc::TrainingCheckpoints checkpoints(
+        checkpoint.options(out, "vae"), trainer, loader, &sums, [&] { return trainer.steps(); },
+        last_checkpoint);
+    const std::optional<aigc::LogResume> log_resume = checkpoints.resume(checkpoint.resume);
 
     // Fixed noise and fixed test images so that the grids are comparable across epochs.
     aigc::Rng fixed(seed + 1);
@@ -133,10 +97,12 @@ int main(int argc, char** argv) {
                 static_cast<long>(train.size()), static_cast<long>(test.size()), data.c_str(),
                 aigc::num_threads());
     const auto h = train.height, w = train.width;
-    // The logs cover this run (a resumed run starts them anew); the checkpoints cover training.
+    // A resumed run continues the CSV logs from its checkpoint (rows past it are dropped).
     aigc::CsvLog epochs_csv(out + "/metrics.csv",
-                            {"epoch", "train_loss", "test_loss", "bce", "kl", "seconds"});
-    aigc::CsvLog steps_csv(out + "/steps.csv", {"epoch", "step", "loss", "bce", "kl"});
+                            {"epoch", "train_loss", "test_loss", "bce", "kl", "seconds"},
+                            log_resume ? std::optional(log_resume->epochs()) : std::nullopt);
+    aigc::CsvLog steps_csv(out + "/steps.csv", {"epoch", "step", "loss", "bce", "kl"},
+                           log_resume ? std::optional(log_resume->steps()) : std::nullopt);
     aigc::TensorBoardWriter tb(out + "/tensorboard");
     aigc::PlotSeries step_loss{"train loss (batch)", {}, {}}, train_loss{"train loss", {}, {}},
         test_loss{"test loss", {}, {}};
@@ -145,26 +111,24 @@ int main(int argc, char** argv) {
     while (loader.epoch() < epochs) {
       const long long epoch = loader.epoch() + 1;
       aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
-      double bce_sum = 0, kl_sum = 0;
-      long seen = 0;
       while (loader.next(batch)) {
         const auto [bce, kl] = trainer.step(batch);
         const double n = static_cast<double>(batch.rows());
         const auto step = trainer.steps();
-        bce_sum += bce;
-        kl_sum += kl;
-        seen += batch.rows();
+        sums.add(0, bce, n);
+        sums.add(1, kl, n);
         progress.update(batch.rows(), {{"loss", (bce + kl) / n}, {"bce", bce / n}, {"kl", kl / n}});
         steps_csv.row({double(epoch), double(step), (bce + kl) / n, bce / n, kl / n});
         tb.add_scalar("batch/loss", (bce + kl) / n, step);
         step_loss.x.push_back(epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch);
         step_loss.y.push_back((bce + kl) / n);
-        if (checkpoint_every > 0 && step % checkpoint_every == 0) save();
+        checkpoints.save_every(checkpoint.every);
       }
       progress.finish();
       const auto step = trainer.steps();
       const double seconds = progress.seconds();
-      const double bce = bce_sum / seen, kl = kl_sum / seen;
+      const double bce = sums.mean(0), kl = sums.mean(1);
+      sums.reset();
       const double test_l = trainer.evaluate(test);
       std::printf("epoch %2lld  train loss %.2f  test loss %.2f  (%.2f s)\n", epoch, bce + kl,
                   test_l, seconds);
@@ -191,7 +155,7 @@ int main(int argc, char** argv) {
       const aigc::Image interp = aigc::make_grid(trainer.decode(path), 1, h, w, 10);
       aigc::write_png(out + "/interpolation.png", interp);
       tb.add_image("interpolation", interp, step);
-      save();
+      checkpoints.save();
     }
     // Samples for scoring (examples/evaluate): 10000 decoded draws of z ~ N(0, I), IDX bytes.
     aigc::Rng sampler(seed + 3);

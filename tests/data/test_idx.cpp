@@ -60,7 +60,7 @@ TEST_CASE("IDX reader rejects bad files with a message naming the file", "[idx]"
     expect_error("magic" + s, bad_magic, gz, "not an IDX file");
     auto bad_type = good;
     bad_type[2] = 0x0D;
-    expect_error("type" + s, bad_type, gz, "element type");
+    expect_error("type" + s, bad_type, gz, "element type 0x0D (");
     expect_error("labels-as-images" + s, idx_bytes(1, {8}, px), gz, "dimensions");
     auto longer = good;
     longer.push_back(7);
@@ -107,4 +107,20 @@ TEST_CASE("load_mnist_format finds raw or gzip'd files and names a missing folde
   CHECK(d.num_classes == 10);
   REQUIRE_THROWS_WITH(load_mnist_format<float>(dir.path.string(), Split::train),
                       Catch::Contains("train-images-idx3-ubyte"));
+}
+
+TEST_CASE("load_mnist_format refuses a test split of another image size than the train split",
+          "[idx]") {
+  test::TempDir dir("idx-mixed");
+  write_file(dir / "train-images-idx3-ubyte.gz", idx_bytes(3, {2, 3, 3}, pixels(18)), true);
+  write_file(dir / "train-labels-idx1-ubyte.gz", idx_bytes(1, {2}, {1, 2}), true);
+  write_file(dir / "t10k-images-idx3-ubyte", idx_bytes(3, {2, 2, 2}, pixels(8)), false);
+  write_file(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {2}, {3, 4}), false);
+  CHECK(load_mnist_format<float>(dir.path.string(), Split::train).size() == 2);
+  REQUIRE_THROWS_WITH(load_mnist_format<float>(dir.path.string(), Split::test),
+                      Catch::Contains(dir / "t10k-images-idx3-ubyte") && Catch::Contains("2x2") &&
+                          Catch::Contains("3x3"));
+  CHECK(read_idx_dims(dir / "train-images-idx3-ubyte.gz") == std::vector<Index>{2, 3, 3});
+  REQUIRE_THROWS_WITH(read_idx_dims(dir / "t10k-labels-idx1-ubyte", 3),
+                      Catch::Contains("1 dimensions, expected 3"));
 }

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Feeds an example trainer bad flags and bad data; every case must end with an error exit
+# Feeds an example program bad flags and bad data; every case must end with an error exit
 # (1..127, not a signal, not the 60 s timeout) and a message naming the input at fault.
+# The cases follow the example's flags (read from its --help): a case of a flag it does not take
+# is left out. evaluate's data is its positional image file and --labels; the trainers' is --data.
 # Prints a table of input -> exit code -> message. Usage: bad_inputs.sh <example binary>
 set -uo pipefail
-exe="$1"
+exe="$(realpath "$1")"
 name="$(basename "$exe")"
+help="$("$exe" --help 2>&1)"
+takes() { grep -qE -- "^ +$1( |,|$)" <<< "$help"; }  # takes <flag>: the example has that flag
 work="$(mktemp -d /tmp/aigc-bad-inputs.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
@@ -49,6 +53,7 @@ d_label_count="$(labels '\x00\x01\x02' 3 | bad labelcount train-labels-idx1-ubyt
 d_size="$work/data-size"; good "$d_size"; images 4 32 32 | gzip > "$d_size/train-images-idx3-ubyte.gz"
 images 2 32 32 | gzip > "$d_size/t10k-images-idx3-ubyte.gz"
 d_empty="$work/data-emptyfile"; good "$d_empty"; : > "$d_empty/train-images-idx3-ubyte.gz"
+d_mixed="$work/data-mixed"; good "$d_mixed"; images 4 32 32 | gzip > "$d_mixed/train-images-idx3-ubyte.gz"
 mkdir -p "$work/no-ckpt"
 printf 'not a checkpoint at all, just text' > "$work/garbage.aigc"
 echo x > "$work/a-file"
@@ -77,41 +82,123 @@ check() {  # check "<description>" "<expected substring>" args...
   [ "${#msg}" -gt 200 ] && msg="${msg:0:200}..."
   echo "| $what | $rc | $msg$verdict |"
 }
-o=(--out "$work/out" --epochs 1)
-check '`--bogus`' "--bogus" --bogus
-check '`--epochs 0`' "--epochs" --epochs 0
-check '`--epochs -3`' "--epochs" --epochs -3
-check '`--epochs abc`' "--epochs" --epochs abc
-check '`--epochs` (no value)' "--epochs" --epochs
-check '`--epochs 99999999999999999999`' "--epochs" --epochs 99999999999999999999
-check '`--batch-size 0`' "--batch-size" --batch-size 0
-check '`--batch-size -1`' "--batch-size" --batch-size -1
-check '`--lr -0.1`' "--lr" --lr -0.1
-check '`--lr nan`' "lr" "${o[@]}" --data "$work/ok" --lr nan
-check '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
-check '`--threads -2`' "--threads" --threads -2
-check '`--seed abc`' "--seed" --seed abc
-check '`--checkpoint-every -5`' "--checkpoint-every" --checkpoint-every -5
-check '`--keep -1`' "--keep" --keep -1
-check 'extra positional argument `stray`' "stray" stray
-check '`--data` missing folder' "/nonexistent/data" "${o[@]}" --data /nonexistent/data
-check 'truncated .gz images' "train-images-idx3-ubyte.gz" "${o[@]}" --data "$d_trunc_gz"
-check 'corrupt .gz images' "train-images-idx3-ubyte.gz" "${o[@]}" --data "$d_corrupt_gz"
-check 'empty .gz images file' "train-images-idx3-ubyte.gz" "${o[@]}" --data "$d_empty"
-check 'wrong IDX magic' "train-images-idx3-ubyte" "${o[@]}" --data "$d_magic"
-check 'IDX element type 0x0D' "train-images-idx3-ubyte" "${o[@]}" --data "$d_type"
-check 'header sizes overflow (2^32-1 cubed)' "overflow" "${o[@]}" --data "$d_overflow"
-check 'header says 60000 images, file holds 3 KB' "truncated" "${o[@]}" --data "$d_lying"
-check 'zero images in the header' "zero" "${o[@]}" --data "$d_zero"
-check 'labels file given as images (1 dim)' "dimensions" "${o[@]}" --data "$d_dims"
-check 'label 11 out of range' "label 11" "${o[@]}" --data "$d_label_range"
-check '3 labels for 4 images' "3 labels" "${o[@]}" --data "$d_label_count"
-check '`--resume` missing file' "/nonexistent/ck.aigc" "${o[@]}" --data "$work/ok" --resume /nonexistent/ck.aigc
-check '`--resume` folder without checkpoints' "no-ckpt" "${o[@]}" --data "$work/ok" --resume "$work/no-ckpt"
-check '`--resume` garbage file' "garbage.aigc" "${o[@]}" --data "$work/ok" --resume "$work/garbage.aigc"
-check '`--verify` garbage file' "garbage.aigc" --verify "$work/garbage.aigc"
-check '`--out` under a file' "a-file" --epochs 1 --data "$work/ok" --out "$work/a-file/out"
-check '`--checkpoint-dir` is a file' "a-file" "${o[@]}" --data "$work/ok" --checkpoint-dir "$work/a-file"
+# The flags that make a run write somewhere harmless and stop soon.
+if takes --out; then o=(--out "$work/out" --epochs 1)
+elif takes --weights; then o=(--weights "$work/out/w.bin" --log "$work/out/log.csv" --epochs 1)
+else o=(); fi
+if takes --fid-samples; then o+=(--fid-samples 10); fi
+flag() {  # flag <flag> "<description>" "<expected substring>" args...: check when it is taken
+  local f="$1"
+  shift
+  if takes "$f"; then check "$@"; fi
+}
+positional=()  # evaluate's required image file, so that the flag at fault is what is reported
+[ "$name" = evaluate ] && positional=("$work/ok/t10k-images-idx3-ubyte.gz")
+check '`--bogus`' "--bogus" "${positional[@]}" --bogus
+check 'extra positional argument `stray`' "stray" "${positional[@]}" stray
+for n in epochs batch-size latent hidden limit; do
+  flag --$n "\`--$n abc\`" "--$n" --$n abc
+  flag --$n "\`--$n\` (no value)" "--$n" --$n
+  flag --$n "\`--$n -3\`" "--$n" --$n -3
+done
+flag --epochs '`--epochs 0`' "--epochs" --epochs 0
+flag --epochs '`--epochs 99999999999999999999`' "--epochs" --epochs 99999999999999999999
+flag --batch-size '`--batch-size 0`' "--batch-size" --batch-size 0
+flag --latent '`--latent 0`' "--latent" --latent 0
+flag --hidden '`--hidden 0`' "--hidden" --hidden 0
+flag --lr '`--lr -0.1`' "--lr" --lr -0.1
+flag --lr '`--lr nan`' "lr" "${o[@]}" --data "$work/ok" --lr nan
+flag --lr '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
+flag --d-steps '`--d-steps 0`' "--d-steps" --d-steps 0
+flag --objective '`--objective bogus`' "bogus" "${o[@]}" --data "$work/ok" --objective bogus
+flag --fid-samples '`--fid-samples 0`' "--fid-samples" --fid-samples 0
+flag --threads '`--threads -2`' "--threads" --threads -2
+flag --seed '`--seed abc`' "--seed" --seed abc
+flag --checkpoint-every '`--checkpoint-every -5`' "--checkpoint-every" --checkpoint-every -5
+flag --keep '`--keep -1`' "--keep" --keep -1
+flag --reference '`--reference everything`' "everything" "$work/ok/t10k-images-idx3-ubyte.gz" --reference everything
+
+# Bad image files: "description|expected text|data folder variable|file extension". A trainer
+# gets the folder as --data; evaluate gets the folder's train images file.
+idx_cases=(
+  'truncated .gz images|train-images-idx3-ubyte.gz|d_trunc_gz|.gz'
+  'corrupt .gz images|train-images-idx3-ubyte.gz|d_corrupt_gz|.gz'
+  'empty .gz images file|train-images-idx3-ubyte.gz|d_empty|.gz'
+  'wrong IDX magic|train-images-idx3-ubyte|d_magic|'
+  'IDX element type 0x0D|0x0D|d_type|'
+  'header sizes overflow (2^32-1 cubed)|overflow|d_overflow|'
+  'header says 60000 images, file holds 3 KB|truncated|d_lying|'
+  'zero images in the header|zero|d_zero|'
+  'labels file given as images (1 dim)|dimensions|d_dims|'
+)
+r=(--reference none)
+if takes --data; then
+  for c in "${idx_cases[@]}"; do
+    IFS='|' read -r what want folder ext <<< "$c"
+    if [ "$name" = evaluate ]; then
+      check "$what" "$want" "${!folder}/train-images-idx3-ubyte$ext" "${r[@]}"
+    else
+      check "$what" "$want" "${o[@]}" --data "${!folder}"
+    fi
+  done
+fi
+if takes --data && [ "$name" != evaluate ]; then
+  check '`--data` missing folder' "/nonexistent/data" "${o[@]}" --data /nonexistent/data
+  check '`--data` is a file' "a-file" "${o[@]}" --data "$work/a-file"
+  check 'label 11 out of range' "label 11" "${o[@]}" --data "$d_label_range"
+  check '3 labels for 4 images' "3 labels" "${o[@]}" --data "$d_label_count"
+  case "$name" in  # the trainers that read the test split too
+    vae | cvae | train_classifier)
+      check 'train 32x32, test 28x28' "32" "${o[@]}" --data "$d_mixed" ;;
+  esac
+fi
+if [ "$name" = evaluate ]; then
+  check 'no image file' "images" "${r[@]}"
+  check 'missing image file' "/nonexistent/images.gz" /nonexistent/images.gz "${r[@]}"
+  check '32x32 images' "28x28" "$d_size/train-images-idx3-ubyte.gz" "${r[@]}"
+  check 'an empty folder of PNGs' "no-ckpt" "$work/no-ckpt" "${r[@]}"
+  ok_images="$work/ok/train-images-idx3-ubyte.gz"
+  check '`--labels` label 11 out of range' "label 11" "$ok_images" "${r[@]}" --labels "$d_label_range/train-labels-idx1-ubyte"
+  check '`--labels` 3 labels for 4 images' "3 labels" "$ok_images" "${r[@]}" --labels "$d_label_count/train-labels-idx1-ubyte"
+  check '`--labels` missing file' "/nonexistent/labels" "$ok_images" "${r[@]}" --labels /nonexistent/labels
+  check '`--classifier` missing file' "/nonexistent/weights.bin" "$ok_images" "${r[@]}" --classifier /nonexistent/weights.bin
+  check '`--classifier` garbage file' "garbage.aigc" "$ok_images" "${r[@]}" --classifier "$work/garbage.aigc"
+  check '`--data` missing folder (FID reference)' "/nonexistent/data" "$ok_images" --data /nonexistent/data
+  check '`--csv` on a full disk (/dev/full)' "/dev/full" "$ok_images" "${r[@]}" --csv /dev/full
+  check '`--csv` under a file' "a-file" "$ok_images" "${r[@]}" --csv "$work/a-file/scores.csv"
+fi
+
+if takes --resume; then
+  prefix="$name"
+  # A real checkpoint of this example (1 epoch on the good data), then damaged copies of it.
+  run=(--epochs 1 --out "$work/run")
+  takes --fid-samples && run+=(--fid-samples 10)
+  "$exe" "${run[@]}" --data "$work/ok" > "$work/run.log" 2>&1
+  real="$(ls "$work/run/checkpoints/$prefix"-*.aigc 2> /dev/null | tail -1)"
+  check '`--resume` missing file' "/nonexistent/ck.aigc" "${o[@]}" --data "$work/ok" --resume /nonexistent/ck.aigc
+  check '`--resume` folder without checkpoints' "no-ckpt" "${o[@]}" --data "$work/ok" --resume "$work/no-ckpt"
+  check '`--resume` garbage file' "garbage.aigc" "${o[@]}" --data "$work/ok" --resume "$work/garbage.aigc"
+  if [ -n "$real" ]; then
+    head -c 100 "$real" > "$work/truncated.aigc"
+    cp "$real" "$work/flipped.aigc"
+    printf '\xff' | dd of="$work/flipped.aigc" bs=1 seek=200 conv=notrunc status=none
+    { head -c 8 "$real"; printf '\x07\x00\x00\x00'; tail -c +13 "$real"; } > "$work/version.aigc"
+    check '`--resume` truncated checkpoint' "truncated.aigc" "${o[@]}" --data "$work/ok" --resume "$work/truncated.aigc"
+    check '`--resume` checkpoint with a flipped byte' "CRC-32" "${o[@]}" --data "$work/ok" --resume "$work/flipped.aigc"
+    check '`--resume` checkpoint format version 7' "version 7" "${o[@]}" --data "$work/ok" --resume "$work/version.aigc"
+    flag --latent '`--resume` with another `--latent`' "latent size" "${o[@]}" --data "$work/ok" --resume "$real" --latent 5
+    flag --hidden '`--resume` with another `--hidden`' "$(basename "$real")" "${o[@]}" --data "$work/ok" --resume "$real" --hidden 7
+    check '`--resume` with another `--batch-size`' "batch_size" "${o[@]}" --data "$work/ok" --resume "$real" --batch-size 3
+  fi
+fi
+flag --verify '`--verify` garbage file' "garbage.aigc" --verify "$work/garbage.aigc"
+if takes --out; then
+  check '`--out` under a file' "a-file" --epochs 1 --data "$work/ok" --out "$work/a-file/out"
+  check '`--out` in /proc (cannot be created)' "/proc/aigc-out" --epochs 1 --data "$work/ok" --out /proc/aigc-out
+fi
+flag --weights '`--weights` under a file' "a-file" --epochs 1 --data "$work/ok" --log "$work/out/log.csv" --weights "$work/a-file/w.bin"
+flag --log '`--log` on a full disk (/dev/full)' "/dev/full" --epochs 1 --data "$work/ok" --weights "$work/out/w.bin" --log /dev/full
+flag --checkpoint-dir '`--checkpoint-dir` is a file' "a-file" "${o[@]}" --data "$work/ok" --checkpoint-dir "$work/a-file"
 echo
 if [ "$failures" -ne 0 ]; then
   echo "$name: $failures bad input(s) not handled as required" >&2

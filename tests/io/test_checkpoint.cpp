@@ -308,3 +308,55 @@ TEST_CASE("BatchNorm's running statistics are saved and checked like parameters"
                       Catch::Contains("old.aigc") && Catch::Contains("d.bn.running_mean") &&
                           Catch::Contains("missing"));
 }
+
+TEST_CASE("resume_newest_checkpoint takes the newest checkpoint that loads", "[checkpoint]") {
+  test::TempDir dir("ckpt-resume");
+  CheckpointManager m({.folder = dir / "ck", .prefix = "gan", .keep_last = 0});
+  for (std::int64_t step : {1, 2, 3}) {
+    StateDict s = small_state();
+    s.put_int("train/step", step);
+    m.save(s, step);
+  }
+  std::vector<std::int64_t> loaded;
+  auto load = [&](const StateDict& s) { loaded.push_back(s.get_int("train/step")); };
+
+  // A file is taken as it is; a folder, its newest checkpoint.
+  CHECK(resume_newest_checkpoint(m.path_for(2), "gan", load) == m.path_for(2));
+  CHECK(resume_newest_checkpoint(dir / "ck", "gan", load) == m.path_for(3));
+  CHECK(loaded == std::vector<std::int64_t>{2, 3});
+
+  // A damaged newest one is skipped for the one before it.
+  auto bytes = test::read_file(m.path_for(3));
+  bytes[bytes.size() - 1] ^= 1;
+  test::write_file(m.path_for(3), bytes, false);
+  loaded.clear();
+  CHECK(resume_newest_checkpoint(dir / "ck", "gan", load) == m.path_for(2));
+  CHECK(loaded == std::vector<std::int64_t>{2});
+
+  // A checkpoint the loader refuses as damaged (a FileError) is skipped too; any other error, such
+  // as another model's shapes, stops the search at once.
+  int calls = 0;
+  auto refuse_newest = [&](const StateDict& s) {
+    ++calls;
+    if (s.get_int("train/step") == 2) throw FileError(s.source + ": entry missing");
+  };
+  CHECK(resume_newest_checkpoint(dir / "ck", "gan", refuse_newest) == m.path_for(1));
+  CHECK(calls == 2);
+  calls = 0;
+  auto other_model = [&](const StateDict&) {
+    ++calls;
+    throw ShapeError("another model");
+  };
+  REQUIRE_THROWS_AS(resume_newest_checkpoint(dir / "ck", "gan", other_model), ShapeError);
+  CHECK(calls == 1);
+
+  // When none loads, the oldest one's error; an empty folder or a missing file is named.
+  auto none = [](const StateDict& s) { throw FileError(s.source + ": no good"); };
+  REQUIRE_THROWS_WITH(resume_newest_checkpoint(dir / "ck", "gan", none),
+                      Catch::Contains(m.path_for(1)) && Catch::Contains("no good"));
+  std::filesystem::create_directories(dir / "empty");
+  REQUIRE_THROWS_WITH(resume_newest_checkpoint(dir / "empty", "gan", load),
+                      Catch::Contains(dir / "empty") && Catch::Contains("no gan-*.aigc"));
+  REQUIRE_THROWS_WITH(resume_newest_checkpoint(dir / "missing.aigc", "gan", load),
+                      Catch::Contains(dir / "missing.aigc"));
+}

@@ -1,6 +1,8 @@
 #include <aigc/io/csv_log.hpp>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -37,4 +39,58 @@ TEST_CASE("CsvLog names bad paths and bad columns", "[csv]") {
   const std::string bad = dir / "missing/log.csv";
   REQUIRE_THROWS_WITH(CsvLog(bad, {"a"}), Catch::Contains(bad));
   REQUIRE_THROWS_WITH(CsvLog(dir / "x.csv", {"a,b"}), Catch::Contains("a,b"));
+}
+
+namespace {
+std::string text_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("A resumed CsvLog drops the rows past its resume point and appends", "[csv][resume]") {
+  test::TempDir dir("csv-resume");
+  const std::string straight = dir / "straight.csv", cut = dir / "cut.csv";
+  {
+    CsvLog log(straight, {"epoch", "step", "loss"});
+    for (int step = 1; step <= 6; ++step)
+      log.row({double((step + 2) / 3), double(step), 1.0 / step});
+  }
+  {
+    // Killed after logging step 5, its checkpoint at step 3, a half-written row at the end.
+    CsvLog log(cut, {"epoch", "step", "loss"});
+    for (int step = 1; step <= 5; ++step)
+      log.row({double((step + 2) / 3), double(step), 1.0 / step});
+  }
+  std::ofstream(cut, std::ios::app) << "2,6,0.16";
+  {
+    CsvLog log(cut, {"epoch", "step", "loss"}, CsvKeep{"step", 3});
+    for (int step = 4; step <= 6; ++step)
+      log.row({double((step + 2) / 3), double(step), 1.0 / step});
+  }
+  const std::string resumed = text_of(cut);
+  CHECK(resumed == text_of(straight));
+  CHECK(std::count(resumed.begin(), resumed.end(), '\n') == 7);
+
+  // Kept by another column; a missing file is started; no temporary is left.
+  { CsvLog log(cut, {"epoch", "step", "loss"}, CsvKeep{"epoch", 1}); }
+  CHECK(text_of(cut) == "epoch,step,loss\n1,1,1\n1,2,0.5\n1,3,0.3333333333333333\n");
+  { CsvLog log(dir / "new.csv", {"a", "b"}, CsvKeep{"a", 10}); }
+  CHECK(text_of(dir / "new.csv") == "a,b\n");
+  CHECK_FALSE(std::filesystem::exists(cut + ".tmp"));
+  // Without a keep, the file is started anew.
+  { CsvLog log(cut, {"epoch", "step", "loss"}); }
+  CHECK(text_of(cut) == "epoch,step,loss\n");
+}
+
+TEST_CASE("A resumed CsvLog refuses another log's file and an unknown column", "[csv][resume]") {
+  test::TempDir dir("csv-resume-bad");
+  const std::string path = dir / "log.csv";
+  { CsvLog log(path, {"epoch", "step", "d_loss"}); }
+  REQUIRE_THROWS_WITH(CsvLog(path, {"epoch", "step", "loss"}, CsvKeep{"step", 3}),
+                      Catch::Contains(path) && Catch::Contains("epoch,step,d_loss") &&
+                          Catch::Contains("epoch,step,loss"));
+  REQUIRE_THROWS_WITH(CsvLog(path, {"epoch", "step", "d_loss"}, CsvKeep{"batch", 3}),
+                      Catch::Contains(path) && Catch::Contains("'batch'"));
+  CHECK(text_of(path) == "epoch,step,d_loss\n");
 }

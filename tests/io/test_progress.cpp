@@ -68,5 +68,16 @@ TEST_CASE("Progress on a terminal redraws one line with carriage returns", "[pro
   CHECK(s.back() == '\n');
   CHECK(s.find("epoch 2  2/3") != std::string::npos);
   CHECK(s.find("ETA") != std::string::npos);
-  REQUIRE_THROWS_AS(Progress("x", 0), ArgumentError);
+  REQUIRE_THROWS_AS(Progress("x", -1), ArgumentError);
+}
+
+TEST_CASE("Progress of no batches (an epoch resumed at its end) shows nothing", "[progress]") {
+  std::FILE* f = std::tmpfile();
+  {
+    Progress p("epoch 3", 0, {.mode = ProgressOptions::Mode::terminal, .interval = 0.0}, f);
+    p.finish();
+    CHECK(p.seconds() >= 0.0);
+  }
+  CHECK(contents(f).empty());
+  std::fclose(f);
 }

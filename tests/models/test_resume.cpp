@@ -1,5 +1,7 @@
 // Exact resume and determinism of the trainers, and the non-finite guard.
 #include <aigc/io/checkpoint.hpp>
+#include <aigc/layers/dropout.hpp>
+#include <aigc/models/dcgan.hpp>
 #include <aigc/models/gan.hpp>
 #include <aigc/models/vae.hpp>
 #include <catch2/catch.hpp>
@@ -32,9 +34,18 @@ struct VaeRun {
   std::unique_ptr<VaeTrainer<float>> trainer;
   std::unique_ptr<BatchLoader<float>> loader;
 
-  explicit VaeRun(const Dataset<float>& data, std::uint64_t seed = 7) {
+  // With `dropout`, the encoder is fc1, Dropout(0.5) "drop", fc2.
+  explicit VaeRun(const Dataset<float>& data, std::uint64_t seed = 7, bool dropout = false) {
     Rng init(seed);
     enc = make_vae_encoder<float>(784, 64, 8, init);
+    if (dropout) {
+      enc = std::make_unique<Sequential<float>>();
+      enc->set_name("encoder");
+      enc->emplace<Dense<float>>("fc1", 784, 64, init,
+                                 DenseOptions{.activation = Activation::relu});
+      enc->emplace<Dropout<float>>("drop", 0.5, seed);
+      enc->emplace<Dense<float>>("fc2", 64, 16, init);
+    }
     dec = make_vae_decoder<float>(8, 64, 784, init);
     trainer =
         std::make_unique<VaeTrainer<float>>(*enc, *dec, VaeOptions{.latent = 8, .seed = seed});
@@ -90,6 +101,40 @@ TEST_CASE("VAE: 4 epochs straight equal 2 + checkpoint + fresh process + 2, bit 
   CHECK(straight.trainer->rng().next_u64() == resumed.trainer->rng().next_u64());
   // A run must have moved: the comparison would be empty if training did nothing.
   CHECK(VaeRun(data).params()[0] != a[0]);
+}
+
+TEST_CASE("Dropout's masks resume exactly: its generator is in the checkpoint",
+          "[resume][vae][dropout]") {
+  const auto& data = small_fashion_mnist();
+  VaeRun straight(data, 7, true);
+  for (int e = 0; e < 4; ++e) straight.trainer->train_epoch(*straight.loader);
+
+  StateDict saved;
+  {
+    VaeRun first(data, 7, true);
+    for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
+    const auto bytes = serialize_checkpoint(first.state());
+    saved = parse_checkpoint(bytes.data(), bytes.size(), "dropout.aigc");
+  }
+  REQUIRE(saved.contains("module_rng/encoder.drop.rng"));
+  VaeRun resumed(data, 7, true);
+  resumed.load(saved);
+  for (int e = 0; e < 2; ++e) resumed.trainer->train_epoch(*resumed.loader);
+  const auto a = straight.params(), b = resumed.params();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+
+  // The masks matter: the same run without dropout ends elsewhere.
+  VaeRun plain(data, 7);
+  for (int e = 0; e < 4; ++e) plain.trainer->train_epoch(*plain.loader);
+  CHECK(plain.params()[0] != a[0]);
+  // A checkpoint without the generator, or with one the model lacks, is refused naming it.
+  REQUIRE_THROWS_WITH(VaeRun(data, 7, true).load(plain.state()),
+                      Catch::Contains("'encoder.drop.rng'") && Catch::Contains("missing"));
+  StateDict extra = plain.state();
+  save_rng(extra, "module_rng/encoder.drop.rng", Rng(1));
+  REQUIRE_THROWS_WITH(plain.trainer->load_state(extra),
+                      Catch::Contains("'encoder.drop.rng'") && Catch::Contains("not one of"));
 }
 
 TEST_CASE("VAE: a checkpoint in the middle of an epoch resumes exactly", "[resume][vae]") {
@@ -215,20 +260,21 @@ TEST_CASE("VAE gradient clipping bounds the update's gradient norm", "[resume][v
 
 namespace {
 
-// The MLP GAN (latent 16) on the small set in [-1, 1], built from scratch.
+// The MLP GAN, or the DCGAN (conv, BatchNorm), of latent 16 on a set in [-1, 1], built from
+// scratch.
 struct GanRun {
   std::unique_ptr<Sequential<float>> g, d;
   std::unique_ptr<GanTrainer<float>> trainer;
   std::unique_ptr<BatchLoader<float>> loader;
 
-  GanRun(const Dataset<float>& data, std::uint64_t seed) {
+  GanRun(const Dataset<float>& data, std::uint64_t seed, bool dcgan = false, Index batch = 64) {
     Rng init(seed);
-    g = make_mlp_generator<float>(16, 784, init);
-    d = make_mlp_discriminator<float>(784, init);
+    g = dcgan ? make_dcgan_generator<float>(16, init) : make_mlp_generator<float>(16, 784, init);
+    d = dcgan ? make_dcgan_discriminator<float>(init) : make_mlp_discriminator<float>(784, init);
     trainer = std::make_unique<GanTrainer<float>>(
         *g, *d, GanOptions{.latent = 16, .d_steps = 2, .fixed_samples = 4, .seed = seed});
-    loader =
-        std::make_unique<BatchLoader<float>>(data, LoaderOptions{.batch_size = 64, .seed = seed});
+    loader = std::make_unique<BatchLoader<float>>(data,
+                                                  LoaderOptions{.batch_size = batch, .seed = seed});
   }
   StateDict state() {
     StateDict s;
@@ -244,6 +290,12 @@ struct GanRun {
     std::vector<Tensor<float>> out;
     for (Param<float>* p : g->params()) out.push_back(p->value);
     for (Param<float>* p : d->params()) out.push_back(p->value);
+    return out;
+  }
+  std::vector<Tensor<float>> buffers() const {
+    std::vector<Tensor<float>> out;
+    for (Buffer<float>* b : g->buffers()) out.push_back(b->value);
+    for (Buffer<float>* b : d->buffers()) out.push_back(b->value);
     return out;
   }
 };
@@ -299,4 +351,43 @@ TEST_CASE("MLP GAN: a checkpoint of another GAN is refused naming the tensor", "
   auto d = make_mlp_discriminator<float>(784, init);
   GanTrainer<float> other(*g, *d, GanOptions{.latent = 8});
   REQUIRE_THROWS_WITH(other.load_state(s), Catch::Contains("latent size 16"));
+}
+
+TEST_CASE("DCGAN (conv, BatchNorm): 2 epochs + checkpoint + fresh process + 2 equal 4, bit for bit",
+          "[resume][gan][dcgan]") {
+  // 24 images of random bytes in a gzip'd IDX file: 3 batches of 8 per epoch.
+  test::TempDir dir("resume-dcgan");
+  std::vector<std::uint8_t> pixels(24 * 28 * 28);
+  Rng bytes(5);
+  for (auto& p : pixels) p = static_cast<std::uint8_t>(bytes.below(256));
+  test::write_file(dir / "images.gz", test::idx_bytes(3, {24, 28, 28}, pixels), true);
+  const Dataset<float> data = read_idx_images<float>(dir / "images.gz", PixelScale::symmetric);
+
+  GanRun straight(data, 5, true, 8);
+  for (int e = 0; e < 4; ++e) straight.trainer->train_epoch(*straight.loader);
+  std::string path;
+  {
+    GanRun first(data, 5, true, 8);
+    for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
+    path = CheckpointManager({.folder = dir / "ck"}).save(first.state(), 6);
+  }
+  GanRun resumed(data, 5, true, 8);
+  const StateDict s = read_checkpoint(path);
+  CHECK(s.contains("buffer/generator.bn1.running_mean"));
+  CHECK(s.contains("buffer/discriminator.bn2.running_var"));
+  resumed.load(s);
+  for (int e = 0; e < 2; ++e) resumed.trainer->train_epoch(*resumed.loader);
+
+  const auto a = straight.params(), b = resumed.params();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+  const auto m = straight.buffers(), n = resumed.buffers();
+  REQUIRE(m.size() == 10);  // G's 3 and D's 2 BatchNorms, mean and variance each
+  REQUIRE(m.size() == n.size());
+  for (std::size_t i = 0; i < m.size(); ++i) CHECK(m[i] == n[i]);
+  CHECK(straight.trainer->sample_fixed() == resumed.trainer->sample_fixed());
+  // Training moved the parameters and the running statistics.
+  const GanRun fresh(data, 5, true, 8);
+  CHECK(fresh.params()[0] != a[0]);
+  CHECK(fresh.buffers()[0] != m[0]);
 }

@@ -8,6 +8,7 @@
 
 #include "aigc/core/buffer.hpp"
 #include "aigc/core/param.hpp"
+#include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
 
 namespace aigc {
@@ -33,6 +34,9 @@ class Module {
 
   /// The non-trainable state (running statistics), with their full names, for checkpoints.
   virtual std::vector<Buffer<T>*> buffers() { return {}; }
+
+  /// The random generators the module draws from in training (Dropout's), for checkpoints.
+  virtual std::vector<NamedRng> rngs() { return {}; }
 
   /// Train mode (default) or eval mode; BatchNorm and Dropout behave differently.
   virtual void set_training(bool on) { training_ = on; }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <string>
 
 #include "aigc/core/tensor.hpp"
 
@@ -112,6 +113,13 @@ class Rng {
   State state_{};
   bool has_spare_ = false;
   double spare_ = 0.0;
+};
+
+/// A random generator a module draws from while training (Dropout's masks), with the module's
+/// path, so that checkpoints save and restore it.
+struct NamedRng {
+  std::string name;  ///< e.g. "encoder.drop1.rng"
+  Rng* rng;          ///< the module's generator
 };
 
 }  // namespace aigc

@@ -249,4 +249,30 @@ inline void load_rng(const StateDict& s, const std::string& name, Rng& rng) {
   rng.restore(snap);
 }
 
+/// Saves the modules' own generators (Dropout's masks) under "<prefix><name>".
+inline void save_rngs(StateDict& s, const std::vector<NamedRng>& rngs,
+                      const std::string& prefix = "module_rng/") {
+  for (const NamedRng& r : rngs) save_rng(s, prefix + r.name, *r.rng);
+}
+
+/// Restores every module generator from "<prefix><name>"; one missing, or an entry under the
+/// prefix that no module claims, is an error naming it (the checkpoint is of another model).
+inline void load_rngs(const StateDict& s, const std::vector<NamedRng>& rngs,
+                      const std::string& prefix = "module_rng/") {
+  const std::string src = s.source.empty() ? "state" : s.source;
+  std::map<std::string, bool> claimed;
+  for (const NamedRng& r : rngs) {
+    if (!s.contains(prefix + r.name))
+      throw FileError(src + ": the model's random generator '" + r.name + "' is missing");
+    load_rng(s, prefix + r.name, *r.rng);
+    claimed[prefix + r.name] = true;
+  }
+  for (const StateEntry& e : s.entries()) {
+    if (e.name.rfind(prefix, 0) == 0 && !claimed.count(e.name)) {
+      throw FileError(src + ": random generator '" + e.name.substr(prefix.size()) +
+                      "' is not one of the model's");
+    }
+  }
+}
+
 }  // namespace aigc

@@ -106,6 +106,22 @@ Dataset<T> load_mnist_format(const std::string& dir, Split split, PixelScale sca
   const std::string labels = find(prefix + "-labels-idx1-ubyte");
   Dataset<T> d = read_idx_dataset<T>(images, labels, scale, 10);
   d.num_classes = 10;
+  // A program that trains on one split and tests on the other needs one image size in both.
+  if (split == Split::test) {
+    std::string train;
+    try {
+      train = find("train-images-idx3-ubyte");
+    } catch (const FileError&) {
+      return d;  // a folder of the test split alone
+    }
+    const std::vector<Index> dims = read_idx_dims(train, 3);
+    if (dims[1] != d.height || dims[2] != d.width) {
+      throw FileError(images + ": images are " + std::to_string(d.height) + "x" +
+                      std::to_string(d.width) + " but " + train + " holds " +
+                      std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
+                      " images; the two splits must have one image size");
+    }
+  }
   return d;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -48,24 +49,20 @@ inline std::size_t gz_read_some(gzFile f, void* out, std::size_t n, const std::s
   return got;
 }
 
-}  // namespace detail
-
-/// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
-/// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
-/// header that lies about its sizes cannot cause a huge allocation.
-inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
-  std::unique_ptr<gzFile_s, detail::GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
+/// Reads and checks an IDX header (magic number, element type, dimensions) from f; returns the
+/// dimensions.
+inline std::vector<Index> read_idx_header(gzFile f, const std::string& path, int expected_dims) {
   unsigned char magic[4];
-  if (detail::gz_read_some(f.get(), magic, 4, path) != 4) {
+  if (gz_read_some(f, magic, 4, path) != 4) {
     throw FileError(path + ": truncated, shorter than the 4-byte IDX magic number");
   }
   if (magic[0] != 0 || magic[1] != 0) {
     throw FileError(path + ": not an IDX file (magic number must start with two zero bytes)");
   }
   if (magic[2] != 0x08) {
-    throw FileError(path + ": unsupported IDX element type 0x" +
-                    std::to_string(static_cast<int>(magic[2])) +
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02X", static_cast<unsigned>(magic[2]));
+    throw FileError(path + ": unsupported IDX element type " + code +
                     " (only unsigned bytes, 0x08, are supported)");
   }
   const int ndims = magic[3];
@@ -74,11 +71,11 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
         path + ": wrong IDX magic number: " + std::to_string(ndims) + " dimensions, expected " +
         (expected_dims > 0 ? std::to_string(expected_dims) : std::string("at least 1")));
   }
-  IdxArray out;
+  std::vector<Index> dims;
   std::uint64_t total = 1;
   for (int d = 0; d < ndims; ++d) {
     unsigned char b[4];
-    if (detail::gz_read_some(f.get(), b, 4, path) != 4) {
+    if (gz_read_some(f, b, 4, path) != 4) {
       throw FileError(path + ": truncated inside the header (dimension " + std::to_string(d) + ")");
     }
     const std::uint64_t dim = (std::uint64_t{b[0]} << 24) | (std::uint64_t{b[1]} << 16) |
@@ -88,8 +85,30 @@ inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
     if (total > (std::uint64_t{1} << 40)) {
       throw FileError(path + ": header sizes overflow (product of dimensions exceeds 2^40)");
     }
-    out.dims.push_back(static_cast<Index>(dim));
+    dims.push_back(static_cast<Index>(dim));
   }
+  return dims;
+}
+
+}  // namespace detail
+
+/// The dimensions in an IDX file's header (checked as read_idx checks them), without its data.
+inline std::vector<Index> read_idx_dims(const std::string& path, int expected_dims = 0) {
+  std::unique_ptr<gzFile_s, detail::GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
+  return detail::read_idx_header(f.get(), path, expected_dims);
+}
+
+/// Reads an IDX file of unsigned bytes (type code 0x08), raw or gzip'd, checking the magic
+/// number, the dimensions and the file's length. Memory grows only with bytes actually read, so a
+/// header that lies about its sizes cannot cause a huge allocation.
+inline IdxArray read_idx(const std::string& path, int expected_dims = 0) {
+  std::unique_ptr<gzFile_s, detail::GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw FileError(path + ": cannot open (" + std::strerror(errno) + ")");
+  IdxArray out;
+  out.dims = detail::read_idx_header(f.get(), path, expected_dims);
+  std::uint64_t total = 1;
+  for (Index d : out.dims) total *= static_cast<std::uint64_t>(d);
   // Read in chunks growing with what has arrived (64 KiB, then doubling up to 4 MiB), so that
   // storage follows the data, not the header.
   while (out.values.size() < total) {

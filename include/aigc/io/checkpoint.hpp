@@ -385,4 +385,32 @@ class CheckpointManager {
   CheckpointOptions o_;
 };
 
+/// Resumes a run from `resume`: a checkpoint file, or a folder whose newest `<prefix>-*.aigc`
+/// checkpoint that reads, verifies and that `load` accepts is taken; a damaged one is reported
+/// on stderr ("<prefix>: skipping ...") and the next older tried. `load(const StateDict&)` puts
+/// the state into the trainer, loader, ...; its FileError means "damaged, try an older one",
+/// any other exception (another model, other options) stops the search. Returns the path
+/// loaded; throws when no checkpoint loads (the oldest one's error) or the folder holds none.
+template <class Load>
+std::string resume_newest_checkpoint(const std::string& resume, const std::string& prefix,
+                                     Load&& load) {
+  std::vector<std::string> candidates = {resume};
+  if (std::filesystem::is_directory(resume)) {
+    candidates = CheckpointManager({.folder = resume, .prefix = prefix}).list();
+    std::reverse(candidates.begin(), candidates.end());
+    if (candidates.empty())
+      throw FileError(resume + ": no " + prefix + "-*.aigc checkpoint to resume");
+  }
+  for (std::size_t i = 0;; ++i) {
+    try {
+      load(read_checkpoint(candidates[i]));
+      return candidates[i];
+    } catch (const FileError& e) {
+      if (i + 1 == candidates.size()) throw;
+      std::fprintf(stderr, "%s: skipping %s: %s\n", prefix.c_str(), candidates[i].c_str(),
+                   e.what());
+    }
+  }
+}
+
 }  // namespace aigc

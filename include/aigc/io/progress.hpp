@@ -36,11 +36,12 @@ using ProgressValue = std::pair<std::string_view, double>;
 /// running means over the batches seen so far.
 class Progress {
  public:
-  /// The progress of `total` batches, shown on `out` after `label` (e.g. "epoch 3").
+  /// The progress of `total` batches, shown on `out` after `label` (e.g. "epoch 3"); `total` may
+  /// be 0 (an epoch resumed from a checkpoint of its last batch has none left).
   Progress(std::string label, Index total, ProgressOptions options = {}, std::FILE* out = stderr)
       : label_(std::move(label)), total_(total), out_(out) {
-    if (total <= 0)
-      throw ArgumentError("Progress '" + label_ + "': the number of batches must be positive");
+    if (total < 0)
+      throw ArgumentError("Progress '" + label_ + "': the number of batches is negative");
     terminal_ = options.mode == ProgressOptions::Mode::terminal ||
                 (options.mode == ProgressOptions::Mode::automatic && isatty(fileno(out)) == 1);
     interval_ = options.interval >= 0.0 ? options.interval : (terminal_ ? 0.1 : 10.0);

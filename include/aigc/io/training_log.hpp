@@ -2,16 +2,63 @@
 // TensorBoard scalars and images, PNG grids, and the loss-curve plot.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "aigc/core/state.hpp"
 #include "aigc/io/csv_log.hpp"
 #include "aigc/io/plot.hpp"
 #include "aigc/io/png.hpp"
 #include "aigc/io/tensorboard.hpp"
 
 namespace aigc {
+
+/// Where a resumed run picks its logs up: the steps it has taken and the epochs it has finished.
+struct LogResume {
+  std::int64_t step = 0;         ///< steps.csv keeps its rows of steps <= step
+  std::int64_t epochs_done = 0;  ///< metrics.csv keeps its rows of epochs <= epochs_done
+
+  /// The rows of a per-step log to keep: column "step" up to `step`.
+  CsvKeep steps() const { return {"step", static_cast<double>(step)}; }
+  /// The rows of a per-epoch log to keep: column "epoch" up to `epochs_done`.
+  CsvKeep epochs() const { return {"epoch", static_cast<double>(epochs_done)}; }
+};
+
+/// The sums behind an epoch's mean values. Checkpoints hold them ("run/epoch_sums"), so an epoch
+/// resumed in the middle reports the means an uninterrupted one would.
+class EpochSums {
+ public:
+  /// Sums of n values, all zero.
+  explicit EpochSums(std::size_t n) : sums_(2 * n, 0.0), n_(n) {}
+
+  /// Adds `value` with `weight` to value i's sum.
+  void add(std::size_t i, double value, double weight = 1.0) {
+    sums_[i] += value;
+    sums_[n_ + i] += weight;
+  }
+  /// Value i's weighted mean over the epoch so far; nan when nothing was added.
+  double mean(std::size_t i) const {
+    return sums_[n_ + i] > 0 ? sums_[i] / sums_[n_ + i] : std::nan("");
+  }
+  /// Zeroes every sum: a new epoch.
+  void reset() { std::fill(sums_.begin(), sums_.end(), 0.0); }
+
+  /// Saves the sums and weights under "run/epoch_sums".
+  void save(StateDict& s) const { s.put_array("run/epoch_sums", sums_.data(), 2, n_); }
+  /// Restores what save() saved (a checkpoint without them leaves the sums at zero).
+  void load(const StateDict& s) {
+    if (s.contains("run/epoch_sums")) s.get_array("run/epoch_sums", sums_.data(), sums_.size());
+  }
+
+ private:
+  std::vector<double> sums_;  // n sums, then n weights
+  std::size_t n_;
+};
 
 /// Writes into `dir`: steps.csv (epoch, step, the step values), metrics.csv (epoch, step, the
 /// epoch values), tensorboard/events.out.tfevents.* ("step/<name>", "epoch/<name>" and images),
@@ -20,15 +67,19 @@ namespace aigc {
 class TrainingLog {
  public:
   /// Opens the logs in `dir`, with the names of the per-step and per-epoch values and the title
-  /// of loss.png.
+  /// of loss.png. A resumed run passes its resume point: the CSV logs are then continued, their
+  /// rows past it dropped (CsvKeep), instead of started anew.
   TrainingLog(const std::string& dir, std::vector<std::string> step_names,
-              std::vector<std::string> epoch_names, std::string plot_title)
+              std::vector<std::string> epoch_names, std::string plot_title,
+              const std::optional<LogResume>& resume = std::nullopt)
       : dir_(dir),
         step_names_(std::move(step_names)),
         epoch_names_(std::move(epoch_names)),
         title_(std::move(plot_title)),
-        steps_(dir + "/steps.csv", with_prefix({"epoch", "step"}, step_names_)),
-        epochs_(dir + "/metrics.csv", with_prefix({"epoch", "step"}, epoch_names_)),
+        steps_(dir + "/steps.csv", with_prefix({"epoch", "step"}, step_names_),
+               resume ? std::optional(resume->steps()) : std::nullopt),
+        epochs_(dir + "/metrics.csv", with_prefix({"epoch", "step"}, epoch_names_),
+                resume ? std::optional(resume->epochs()) : std::nullopt),
         tb_(dir + "/tensorboard") {
     for (const auto& n : step_names_) step_series_.push_back({n + " (batch)", {}, {}});
     for (const auto& n : epoch_names_) epoch_series_.push_back({n, {}, {}});

@@ -51,7 +51,10 @@ class Dropout : public Module<T> {
   }
 
   double p() const { return p_; }  ///< The drop probability.
-  Rng& rng() { return rng_; }      ///< for checkpoints (snapshot / restore)
+  Rng& rng() { return rng_; }      ///< The generator of the masks.
+  /// The mask generator as "<name>.rng": checkpoints save it so that a resumed run draws the
+  /// masks an uninterrupted one would.
+  std::vector<NamedRng> rngs() override { return {{this->child_name("rng"), &rng_}}; }
 
  private:
   double p_;

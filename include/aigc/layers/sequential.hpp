@@ -68,6 +68,14 @@ class Sequential : public Module<T> {
     return out;
   }
 
+  std::vector<NamedRng> rngs() override {
+    std::vector<NamedRng> out;
+    for (auto& child : children_) {
+      for (const NamedRng& r : child->rngs()) out.push_back(r);
+    }
+    return out;
+  }
+
   void set_training(bool on) override {
     Module<T>::set_training(on);
     for (auto& child : children_) child->set_training(on);

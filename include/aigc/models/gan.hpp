@@ -179,8 +179,8 @@ class GanTrainer {
   }
 
   /// The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
-  /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the D step count and
-  /// the latent size ("gan/...").
+  /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the modules' own
+  /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/...").
   void save_state(StateDict& s) {
     save_params(s, opt_g_.params());
     save_params(s, opt_d_.params());
@@ -188,6 +188,7 @@ class GanTrainer {
     save_optimizer(s, opt_g_, "optim_g/");
     save_optimizer(s, opt_d_, "optim_d/");
     save_rng(s, "rng/gan", rng_);
+    save_rngs(s, rngs());
     s.put_int("gan/d_step_count", d_count_);
     s.put_int("gan/latent", o_.latent);
   }
@@ -207,6 +208,7 @@ class GanTrainer {
     load_optimizer(s, opt_g_, "optim_g/");
     load_optimizer(s, opt_d_, "optim_d/");
     load_rng(s, "rng/gan", rng_);
+    load_rngs(s, rngs());
     const std::int64_t count = s.get_int("gan/d_step_count");
     if (count < 0) {
       throw FileError((s.source.empty() ? "state" : s.source) + ": negative D step count " +
@@ -260,6 +262,12 @@ class GanTrainer {
     std::vector<Buffer<T>*> b = g_.buffers();
     for (Buffer<T>* q : d_.buffers()) b.push_back(q);
     return b;
+  }
+
+  std::vector<NamedRng> rngs() {
+    std::vector<NamedRng> r = g_.rngs();
+    for (const NamedRng& q : d_.rngs()) r.push_back(q);
+    return r;
   }
 
   static GanOptions check(const GanOptions& o) {

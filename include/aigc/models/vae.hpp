@@ -185,14 +185,15 @@ class VaeTrainer {
 
   /// The full training state: parameters ("param/..."), buffers such as BatchNorm's running
   /// statistics ("buffer/..."), Adam's moments and step count
-  /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval") and the latent
-  /// size.
+  /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval"), the modules' own
+  /// generators (Dropout's, "module_rng/...") and the latent size.
   void save_state(StateDict& s) {
     save_params(s, opt_.params());
     save_buffers(s, buffers());
     save_optimizer(s, opt_);
     save_rng(s, "rng/vae", rng_);
     save_rng(s, "rng/vae_eval", eval_rng_);
+    save_rngs(s, rngs());
     s.put_int("vae/latent", o_.latent);
   }
 
@@ -209,6 +210,7 @@ class VaeTrainer {
     load_optimizer(s, opt_);
     load_rng(s, "rng/vae", rng_);
     load_rng(s, "rng/vae_eval", eval_rng_);
+    load_rngs(s, rngs());
   }
 
   /// Number of optimisation steps taken.
@@ -233,6 +235,12 @@ class VaeTrainer {
     std::vector<Buffer<T>*> b = enc_.buffers();
     for (Buffer<T>* q : dec_.buffers()) b.push_back(q);
     return b;
+  }
+
+  std::vector<NamedRng> rngs() {
+    std::vector<NamedRng> r = enc_.rngs();
+    for (const NamedRng& q : dec_.rngs()) r.push_back(q);
+    return r;
   }
 
   void set_training(bool on) {
