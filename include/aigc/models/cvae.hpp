@@ -1,9 +1,9 @@
 /// @file
 /// aigc: the conditional VAE: the label goes into the encoder and the decoder through
 /// conditioning layers; the loss, the reparameterisation and the optimiser are VaeTrainer's.
-/// The decoder sees the label before each of its layers: with the label at its input only, the
-/// encoder learns to put the class into z and the decoder follows z, so a grid decoded from
-/// prior draws changes garment with z instead of with the label (docs/evaluation.md).
+/// The decoder sees the label before each of its layers. With VaeOptions::kl_weight 1 the encoder
+/// still puts the class into z and prior draws decoded with a label follow z; a KL weight of 3
+/// drives the class out of z (docs/evaluation.md).
 #pragma once
 
 #include <chrono>
