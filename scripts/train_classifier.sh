@@ -9,5 +9,5 @@ scripts/install-deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON \
       -DAIGC_BUILD_EXAMPLES=ON -DAIGC_BUILD_TESTS=OFF > /dev/null
 cmake --build build/release --target train_classifier -j"$(nproc)"
-build/release/examples/train_classifier --seed 0 --epochs 8 --weights data/classifier-fmnist.bin \
+build/release/examples/train_classifier --seed 0 --epochs 12 --weights data/classifier-fmnist.bin \
   --log out/classifier/metrics.csv "$@"

@@ -3,7 +3,9 @@
 // and LeakyReLU(0.2), then one logit. Adam 2e-4 betas (0.5, 0.999), batch 64, images in [-1, 1].
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#include <aigc/io/idx_writer.hpp>
 #include <aigc/io/training_checkpoints.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   double lr = 2e-4, smoothing = 0.0, clip = 0.01;
   std::uint64_t seed = 0;
   CheckpointFlags checkpoint;
+  long fid_samples = 10000;
   app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
   app.add_option("--out", out, "output folder");
   app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
@@ -31,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--label-smoothing", smoothing, "one-sided: real targets 1 - s (bce, lsgan)");
   app.add_option("--clip", clip, "wasserstein: D's weights clipped to [-clip, clip]");
   app.add_option("--seed", seed, "random seed");
+  app.add_option("--fid-samples", fid_samples, "samples written to samples.idx.gz at the end")
+      ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
   checkpoint.add_to(app, "D steps");
@@ -79,6 +84,18 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       checkpoints.save();
     }
+    // Samples for scoring (examples/evaluate): IDX bytes.
+    aigc::Rng sampler(seed + 3);
+    aigc::Tensor<float> all(fid_samples, train.features()), z;
+    for (long begin = 0; begin < fid_samples; begin += 1000) {
+      z.resize(std::min(1000L, fid_samples - begin), latent);
+      sampler.fill_normal(z);
+      all.middleRows(begin, z.rows()) = trainer.generate(z);
+    }
+    aigc::write_idx_images(out + "/samples.idx.gz", all, train.height, train.width,
+                           aigc::PixelScale::symmetric);
+    std::printf("wrote %s/samples.idx.gz (%ld samples for examples/evaluate)\n", out.c_str(),
+                fid_samples);
   } catch (const aigc::NumericError& e) {
     std::fprintf(stderr, "dcgan: error: %s; the last good checkpoint is %s\n", e.what(),
                  last_checkpoint.c_str());

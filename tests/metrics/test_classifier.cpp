@@ -37,3 +37,42 @@ TEST_CASE("Weights files round-trip and reject corruption, wrong names and wrong
   REQUIRE_THROWS_WITH(load_weights(path, b.params()), Catch::Contains(path));
   REQUIRE_THROWS_WITH(load_weights(dir / "none.bin", b.params()), Catch::Contains("none.bin"));
 }
+
+TEST_CASE("Weights files carry BatchNorm's running statistics", "[classifier]") {
+  test::TempDir dir("weights_bn");
+  const std::string path = dir / "bn.bin";
+  BatchNorm2d<float> a(3), b(3);
+  a.set_name("bn");
+  b.set_name("bn");
+  a.running_mean().value << 0.5f, -1.0f, 2.0f;
+  a.running_var().value << 4.0f, 0.25f, 9.0f;
+  a.weight().value << 1.5f, 2.0f, -1.0f;
+  save_weights(path, a.params(), a.buffers());
+  load_weights(path, b.params(), b.buffers());
+  CHECK(b.running_mean().value == a.running_mean().value);
+  CHECK(b.running_var().value == a.running_var().value);
+  CHECK(b.weight().value == a.weight().value);
+  // A file without the buffers does not load into a model with them, and the reverse.
+  save_weights(path, a.params());
+  REQUIRE_THROWS_WITH(load_weights(path, b.params(), b.buffers()),
+                      Catch::Contains("2 parameters, 2 buffers") && Catch::Contains(path));
+  save_weights(path, a.params(), a.buffers());
+  REQUIRE_THROWS_WITH(load_weights(path, b.params()), Catch::Contains("holds 4 tensors"));
+}
+
+TEST_CASE("The shipped classifier scores >= 91% on the Fashion-MNIST test set in eval mode",
+          "[classifier]") {
+  const auto test = load_mnist_format<float>(AIGC_FASHION_MNIST_DIR, Split::test);
+  auto net = FashionClassifier<float>::load(AIGC_CLASSIFIER_WEIGHTS);
+  const double accuracy = net->accuracy(test.images, test.labels);
+  INFO("test accuracy " << accuracy);
+  CHECK(accuracy >= 0.91);
+  // Eval mode is deterministic (running statistics, no dropout): the same features twice.
+  const Tensor<float> some = test.images.topRows(64);
+  CHECK(net->features(some) == net->features(some));
+  // The running statistics matter: reset to their initial values, the accuracy collapses.
+  for (Buffer<float>* b : net->buffers()) {
+    b->value.setConstant(b->name.find("running_var") != std::string::npos ? 1.0f : 0.0f);
+  }
+  CHECK(net->accuracy(test.images, test.labels) < accuracy - 0.05);
+}

@@ -42,3 +42,26 @@ TEST_CASE("VaeTrainer rejects an encoder with the wrong output", "[vae]") {
   VaeTrainer<float> trainer(*enc, *dec, {.latent = 2});
   REQUIRE_THROWS_AS(trainer.step(Tensor<float>::Zero(2, 8)), ShapeError);
 }
+
+TEST_CASE("VaeTrainer's kl_weight scales the KL term's gradient only", "[vae]") {
+  // Same init, data and noise: the gradient is linear in beta, g(2) - g(1) = g(1) - g(0) != 0.
+  std::vector<Tensor<double>> grads;
+  for (double beta : {0.0, 1.0, 2.0}) {
+    Rng init(3), data(4);
+    auto enc = make_vae_encoder<double>(6, 5, 2, init);
+    auto dec = make_vae_decoder<double>(2, 5, 6, init);
+    VaeTrainer<double> trainer(*enc, *dec, {.latent = 2, .kl_weight = beta});
+    Tensor<double> x(4, 6);
+    data.fill_uniform(x, 0.0, 1.0);
+    trainer.step(x);
+    grads.push_back(enc->params()[0]->grad);
+  }
+  const Tensor<double> second = grads[2] - grads[1], first = grads[1] - grads[0];
+  CHECK(first.norm() > 1e-6);
+  CHECK((second - first).norm() < 1e-9 * first.norm() + 1e-12);
+  Rng init(0);
+  auto enc = make_vae_encoder<float>(6, 5, 2, init);
+  auto dec = make_vae_decoder<float>(2, 5, 6, init);
+  REQUIRE_THROWS_WITH(VaeTrainer<float>(*enc, *dec, {.latent = 2, .kl_weight = -1.0}),
+                      Catch::Contains("kl_weight"));
+}

@@ -136,8 +136,7 @@ TEST_CASE("CvaeTrainer::step allocates nothing after the first batch", "[allocat
   Rng init(0), data(1);
   auto enc = make_cvae_encoder<float>(784, 400, 20, 10, init);
   auto dec = make_cvae_decoder<float>(20, 400, 784, 10, init);
-  CvaeTrainer<float> trainer(*enc, *dec, conditioning_layer(*enc), conditioning_layer(*dec),
-                             {.latent = 20});
+  CvaeTrainer<float> trainer(*enc, *dec, {.latent = 20});
   Tensor<float> x(128, 784);
   data.fill_uniform(x, 0.0, 1.0);
   std::vector<int> labels(128);

@@ -158,4 +158,14 @@ Conditioning<T>& conditioning_layer(Sequential<T>& net, std::size_t index = 0) {
   return *c;
 }
 
+/// Every Conditioning layer of a network, in order (a builder may condition several layers).
+template <class T>
+std::vector<Conditioning<T>*> conditioning_layers(Sequential<T>& net) {
+  std::vector<Conditioning<T>*> out;
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    if (auto* c = dynamic_cast<Conditioning<T>*>(&net[i])) out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace aigc

@@ -1,6 +1,9 @@
 /// @file
 /// aigc: the conditional VAE: the label goes into the encoder and the decoder through
 /// conditioning layers; the loss, the reparameterisation and the optimiser are VaeTrainer's.
+/// The decoder sees the label before each of its layers. With VaeOptions::kl_weight 1 the encoder
+/// still puts the class into z and prior draws decoded with a label follow z; a KL weight of 3
+/// drives the class out of z (docs/evaluation.md).
 #pragma once
 
 #include <chrono>
@@ -27,8 +30,8 @@ std::unique_ptr<Sequential<T>> make_cvae_encoder(Index in, Index hidden, Index l
   return enc;
 }
 
-/// The VAE example's decoder with a one-hot label appended to z: [z | label] -> hidden ReLU ->
-/// out logits.
+/// The VAE example's decoder with a one-hot label appended before each layer:
+/// [z | label] -> hidden ReLU -> [hidden | label] -> out logits.
 template <class T>
 std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Index out,
                                                  int num_classes, Rng& rng) {
@@ -38,7 +41,9 @@ std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Ind
       dec->template emplace<Conditioning<T>>("cond", latent, num_classes, rng).out_features();
   dec->template emplace<Dense<T>>("fc3", width, hidden, rng,
                                   DenseOptions{.activation = Activation::relu});
-  dec->template emplace<Dense<T>>("fc4", hidden, out, rng);
+  const Index width2 =
+      dec->template emplace<Conditioning<T>>("cond2", hidden, num_classes, rng).out_features();
+  dec->template emplace<Dense<T>>("fc4", width2, out, rng);
   return dec;
 }
 
@@ -49,16 +54,27 @@ class CvaeTrainer {
  public:
   /// A trainer of `encoder` and `decoder` (which must outlive it) whose conditioning layers
   /// `encoder_labels` and `decoder_labels` receive each batch's labels.
-  CvaeTrainer(Module<T>& encoder, Module<T>& decoder, Conditioning<T>& encoder_labels,
-              Conditioning<T>& decoder_labels, VaeOptions options)
-      : vae_(encoder, decoder, options), enc_labels_(encoder_labels), dec_labels_(decoder_labels) {
-    if (encoder_labels.num_classes() != decoder_labels.num_classes()) {
-      throw ArgumentError("CvaeTrainer: the encoder's conditioning has " +
-                          std::to_string(encoder_labels.num_classes()) +
-                          " classes, the decoder's " +
-                          std::to_string(decoder_labels.num_classes()));
+  CvaeTrainer(Module<T>& encoder, Module<T>& decoder, std::vector<Conditioning<T>*> encoder_labels,
+              std::vector<Conditioning<T>*> decoder_labels, VaeOptions options)
+      : vae_(encoder, decoder, options), labelled_(std::move(encoder_labels)) {
+    const std::size_t in_encoder = labelled_.size();
+    labelled_.insert(labelled_.end(), decoder_labels.begin(), decoder_labels.end());
+    if (in_encoder == 0 || in_encoder == labelled_.size()) {
+      throw ArgumentError("CvaeTrainer: the encoder and the decoder need a Conditioning layer each");
+    }
+    for (const Conditioning<T>* c : labelled_) {
+      if (c->num_classes() != labelled_[0]->num_classes()) {
+        throw ArgumentError("CvaeTrainer: conditioning layer '" + c->name() + "' has " +
+                            std::to_string(c->num_classes()) + " classes, '" +
+                            labelled_[0]->name() + "' " +
+                            std::to_string(labelled_[0]->num_classes()));
+      }
     }
   }
+  /// A trainer whose every Conditioning layer of `encoder` and `decoder` receives the labels.
+  CvaeTrainer(Sequential<T>& encoder, Sequential<T>& decoder, VaeOptions options)
+      : CvaeTrainer(encoder, decoder, conditioning_layers(encoder), conditioning_layers(decoder),
+                    options) {}
 
   /// One optimisation step on a batch and its labels; returns the summed (BCE, KL).
   std::pair<double, double> step(const Tensor<T>& x, const std::vector<int>& labels) {
@@ -122,13 +138,11 @@ class CvaeTrainer {
       throw ArgumentError("CvaeTrainer: " + std::to_string(labels.size()) + " labels for " +
                           std::to_string(rows) + " rows");
     }
-    enc_labels_.set_labels(labels);
-    dec_labels_.set_labels(labels);
+    for (Conditioning<T>* c : labelled_) c->set_labels(labels);
   }
 
   VaeTrainer<T> vae_;
-  Conditioning<T>& enc_labels_;
-  Conditioning<T>& dec_labels_;
+  std::vector<Conditioning<T>*> labelled_;  ///< the encoder's conditioning layers, then the decoder's
   Tensor<T> batch_;
   std::vector<int> labels_;
 };

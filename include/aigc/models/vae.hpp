@@ -48,6 +48,8 @@ struct VaeOptions {
   std::uint64_t seed = 0;       ///< seed of the trainer's own noise (z draws)
   double clip_grad_norm = 0.0;  ///< > 0: scale the gradients to at most this joint L2 norm
   bool check_finite = true;     ///< stop with a NumericError on a non-finite loss or gradient
+  /// beta of the objective BCE + beta KL (beta-VAE); the reported losses stay BCE and KL.
+  double kl_weight = 1.0;
 };
 
 /// Loss, per sample, and time of one epoch.
@@ -77,6 +79,10 @@ class VaeTrainer {
       throw ArgumentError("VaeTrainer: clip_grad_norm must be >= 0, got " +
                           std::to_string(options.clip_grad_norm));
     }
+    if (!(options.kl_weight >= 0.0) || !std::isfinite(options.kl_weight)) {
+      throw ArgumentError("VaeTrainer: kl_weight must be finite and >= 0, got " +
+                          std::to_string(options.kl_weight));
+    }
     enc_.set_needs_input_grad(false);
   }
 
@@ -91,6 +97,10 @@ class VaeTrainer {
       throw NumericError("VaeTrainer: step " + std::to_string(step) + ": the loss is not finite (" +
                          (std::isfinite(bce) ? "KL" : "BCE") + "; BCE = " + std::to_string(bce) +
                          ", KL = " + std::to_string(kl) + ")");
+    }
+    if (o_.kl_weight != 1.0) {  // d(beta KL)/d(mu, logvar), before the path through z is added
+      dmu_ *= static_cast<T>(o_.kl_weight);
+      dlogvar_ *= static_cast<T>(o_.kl_weight);
     }
     const Tensor<T>& dz = dec_.backward(dlogits_);
     reparam_.backward(dz, dmu_, dlogvar_);

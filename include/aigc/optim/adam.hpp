@@ -66,8 +66,14 @@ class Adam : public Optimizer<T> {
     return s;
   }
 
-  /// The options given at construction.
+  /// The options given at construction, with the current learning rate.
   const AdamOptions& options() const { return o_; }
+  /// Sets the learning rate of the next steps (schedules such as cosine decay).
+  void set_lr(double lr) {
+    if (!(lr > 0.0) || !std::isfinite(lr))
+      throw ArgumentError("Adam::set_lr: lr must be finite and > 0, got " + std::to_string(lr));
+    o_.lr = lr;
+  }
 
  private:
   AdamOptions o_;
