@@ -68,3 +68,26 @@ TEST_CASE("plot_lines skips non-finite values and rejects mismatched series", "[
   write_plot_png(dir / "plot.png", {s});
   CHECK(read_png(dir / "plot.png").width == 900);
 }
+
+TEST_CASE("a digit drawn alone has every segment it has inside a longer label", "[plot]") {
+  // Count the dark pixels of one glyph, alone and as the first of "d000000000".
+  auto dark = [](const std::string& s, int width) {
+    detail::Canvas canvas(detail::Canvas::text_width(s), detail::Canvas::text_height());
+    canvas.text(0, 0, s, {0, 0, 0});
+    const Image& img = canvas.image();
+    int n = 0;
+    for (int y = 0; y < img.height; ++y) {
+      for (int x = 0; x < std::min(width, img.width); ++x) {
+        n += img.pixels[(static_cast<std::size_t>(y) * img.width + x) * 3] == 0;
+      }
+    }
+    return n;
+  };
+  for (char d : std::string("0123456789")) {
+    const std::string alone(1, d);
+    INFO("digit " << d);
+    const int w = detail::Canvas::text_width(alone);
+    CHECK(dark(alone, w) > 0);
+    CHECK(dark(alone, w) == dark(alone + "000000000", w));
+  }
+}

@@ -103,7 +103,9 @@ class Canvas {
   /// Text in stb_easy_font's bitmap font, `scale` pixels per font pixel; (x, y) is the top left.
   void text(int x, int y, const std::string& s, Rgb c, int scale = 2) {
     std::string copy = s;
-    std::vector<char> quads(copy.size() * 300 + 64);
+    // 64 bytes per quad and up to 16 quads per glyph ('8' takes 7; 300 bytes per character, the
+    // average stb_easy_font quotes, cut the segments of lone digits such as "8" or "0").
+    std::vector<char> quads(copy.size() * 64 * 16 + 64);
     const int n = stb_easy_font_print(0, 0, copy.data(), nullptr, quads.data(),
                                       static_cast<int>(quads.size()));
     for (int q = 0; q < n; ++q) {
