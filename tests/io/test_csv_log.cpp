@@ -41,13 +41,6 @@ TEST_CASE("CsvLog names bad paths and bad columns", "[csv]") {
   REQUIRE_THROWS_WITH(CsvLog(dir / "x.csv", {"a,b"}), Catch::Contains("a,b"));
 }
 
-namespace {
-std::string text_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-}  // namespace
-
 TEST_CASE("A resumed CsvLog drops the rows past its resume point and appends", "[csv][resume]") {
   test::TempDir dir("csv-resume");
   const std::string straight = dir / "straight.csv", cut = dir / "cut.csv";
@@ -68,19 +61,19 @@ TEST_CASE("A resumed CsvLog drops the rows past its resume point and appends", "
     for (int step = 4; step <= 6; ++step)
       log.row({double((step + 2) / 3), double(step), 1.0 / step});
   }
-  const std::string resumed = text_of(cut);
-  CHECK(resumed == text_of(straight));
+  const std::string resumed = test::read_text(cut);
+  CHECK(resumed == test::read_text(straight));
   CHECK(std::count(resumed.begin(), resumed.end(), '\n') == 7);
 
   // Kept by another column; a missing file is started; no temporary is left.
   { CsvLog log(cut, {"epoch", "step", "loss"}, CsvKeep{"epoch", 1}); }
-  CHECK(text_of(cut) == "epoch,step,loss\n1,1,1\n1,2,0.5\n1,3,0.3333333333333333\n");
+  CHECK(test::read_text(cut) == "epoch,step,loss\n1,1,1\n1,2,0.5\n1,3,0.3333333333333333\n");
   { CsvLog log(dir / "new.csv", {"a", "b"}, CsvKeep{"a", 10}); }
-  CHECK(text_of(dir / "new.csv") == "a,b\n");
+  CHECK(test::read_text(dir / "new.csv") == "a,b\n");
   CHECK_FALSE(std::filesystem::exists(cut + ".tmp"));
   // Without a keep, the file is started anew.
   { CsvLog log(cut, {"epoch", "step", "loss"}); }
-  CHECK(text_of(cut) == "epoch,step,loss\n");
+  CHECK(test::read_text(cut) == "epoch,step,loss\n");
 }
 
 TEST_CASE("A resumed CsvLog refuses another log's file and an unknown column", "[csv][resume]") {
@@ -92,5 +85,5 @@ TEST_CASE("A resumed CsvLog refuses another log's file and an unknown column", "
                           Catch::Contains("epoch,step,loss"));
   REQUIRE_THROWS_WITH(CsvLog(path, {"epoch", "step", "d_loss"}, CsvKeep{"batch", 3}),
                       Catch::Contains(path) && Catch::Contains("'batch'"));
-  CHECK(text_of(path) == "epoch,step,d_loss\n");
+  CHECK(test::read_text(path) == "epoch,step,d_loss\n");
 }

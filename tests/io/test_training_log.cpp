@@ -9,11 +9,6 @@ using namespace aigc;
 
 namespace {
 
-std::string text_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Epochs of 3 steps, from `first` to `last`; the epoch's mean logged at its end.
 void train(TrainingLog& log, EpochSums& sums, int first, int last) {
   for (int step = first; step <= last; ++step) {
@@ -54,6 +49,6 @@ TEST_CASE("A resumed TrainingLog writes the CSV logs of an uninterrupted run", "
     sums.load(checkpoint);  // without it, epoch 2's mean would cover step 6 alone
     train(log, sums, 6, 9);
   }
-  CHECK(text_of(dir / "cut/steps.csv") == text_of(dir / "straight/steps.csv"));
-  CHECK(text_of(dir / "cut/metrics.csv") == text_of(dir / "straight/metrics.csv"));
+  CHECK(test::read_text(dir / "cut/steps.csv") == test::read_text(dir / "straight/steps.csv"));
+  CHECK(test::read_text(dir / "cut/metrics.csv") == test::read_text(dir / "straight/metrics.csv"));
 }

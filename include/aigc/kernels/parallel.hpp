@@ -184,6 +184,7 @@ class ThreadPool {
 
   void work(int index) {
     in_job() = true;
+    current_scratch();  // its thread-local set registers its destructor now, not at a first claim
     std::uint64_t seen = 0;
     for (;;) {
       std::uint64_t g = generation_.load(std::memory_order_acquire);
