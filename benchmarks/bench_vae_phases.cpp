@@ -1,0 +1,103 @@
+// Where a step of the default VAE spends its time: the phases of VaeTrainer::step (same layers,
+// loss and optimiser) timed one by one, at 1 and 2 threads, in microseconds per step. Adam and
+// zero_grad are run a second time right after the first ("again") to show what they cost on
+// data that is already in the right core's cache.
+// Usage: bench_vae_phases [steps = 300] [--data DIR]
+#include <aigc/aigc.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void run(const aigc::Dataset<float>& train, int threads, int steps) {
+  using namespace aigc;
+  set_num_threads(threads);
+  Rng init(0);
+  auto enc = make_vae_encoder<float>(784, 400, 20, init);
+  auto dec = make_vae_decoder<float>(20, 400, 784, init);
+  std::vector<Param<float>*> params = enc->params();
+  for (Param<float>* p : dec->params()) params.push_back(p);
+  Adam<float> opt(params, AdamOptions{});
+  Reparameterization<float> reparam;
+  Rng rng(1);
+  BatchLoader<float> loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
+  Tensor<float> x, mu, logvar, dlogits, dmu, dlogvar, dh;
+  enc->set_needs_input_grad(false);
+  std::map<std::string, double> seconds;
+  auto tick = Clock::now();
+  auto lap = [&](const char* phase) {
+    const auto now = Clock::now();
+    seconds[phase] += std::chrono::duration<double>(now - tick).count();
+    tick = now;
+  };
+  double total = 0.0;
+  for (int s = -20; s < steps; ++s) {  // 20 untimed steps first
+    if (s == 0) seconds.clear();
+    if (!loader.next(x)) loader.next(x);
+    const auto t0 = Clock::now();
+    tick = t0;
+    opt.zero_grad();
+    lap("a zero_grad");
+    const Tensor<float>& h = enc->forward(x);
+    lap("b encoder forward");
+    mu = h.leftCols(20);
+    logvar = h.rightCols(20);
+    const Tensor<float>& z = reparam.forward(mu, logvar, rng);
+    lap("c reparameterisation");
+    const Tensor<float>& logits = dec->forward(z);
+    lap("d decoder forward");
+    bce_with_logits(logits, x, Reduction::sum, &dlogits);
+    lap("e BCE");
+    gaussian_kl(mu, logvar, Reduction::sum, &dmu, &dlogvar);
+    lap("f KL");
+    const Tensor<float>& dz = dec->backward(dlogits);
+    lap("g decoder backward");
+    reparam.backward(dz, dmu, dlogvar);
+    dh.resize(x.rows(), 40);
+    dh.leftCols(20) = dmu;
+    dh.rightCols(20) = dlogvar;
+    lap("h reparameterisation backward");
+    enc->backward(dh);
+    lap("i encoder backward");
+    check_finite_grads(opt.params(), "bench", 1);
+    lap("j finite check");
+    opt.step();
+    lap("k Adam");
+    if (s >= 0) total += std::chrono::duration<double>(Clock::now() - t0).count();
+    opt.step();
+    lap("l Adam again");
+    opt.zero_grad();
+    lap("m zero_grad again");
+  }
+  std::printf("%d thread(s): %.3f ms per step without the 'again' phases\n", threads,
+              1e3 * total / steps);
+  for (const auto& [phase, s] : seconds) {
+    std::printf("  %-30s %8.1f us\n", phase.c_str(), 1e6 * s / steps);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int steps = 300;
+  std::string data = aigc::default_fashion_mnist_dir();
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--data" && i + 1 < argc) {
+      data = argv[++i];
+    } else if (std::atoi(a.c_str()) > 0) {
+      steps = std::atoi(a.c_str());
+    } else {
+      std::fprintf(stderr, "bench_vae_phases: unknown argument %s\n", a.c_str());
+      return 1;
+    }
+  }
+  const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
+  for (int threads : {1, 2}) run(train, threads, steps);
+  return 0;
+}
