@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
     aigc::Tensor<float> path(10 * classes, latent);
     for (aigc::Index i = 0; i < path.rows(); ++i) path.row(i) = one_path.row(i % 10);
     // Reconstructions of fixed test images with their labels.
-    const aigc::Tensor<float> originals = test.images.topRows(32);
-    const std::vector<int> original_labels(test.labels.begin(), test.labels.begin() + 32);
+    const aigc::Index shown = std::min<aigc::Index>(32, test.size());  // test sets may be small
+    const aigc::Tensor<float> originals = test.images.topRows(shown);
+    const std::vector<int> original_labels(test.labels.begin(), test.labels.begin() + shown);
 
     std::printf("aigc CVAE: %ld train / %ld test images of %d classes from %s, %d thread(s)\n",
                 static_cast<long>(train.size()), static_cast<long>(test.size()), classes,

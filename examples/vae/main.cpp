@@ -4,6 +4,7 @@
 #include <aigc/io/idx_writer.hpp>
 #include <aigc/io/training_checkpoints.hpp>
 #include <aigc/io/training_log.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
     aigc::Rng fixed(seed + 1);
     aigc::Tensor<float> z(64, latent);
     fixed.fill_normal(z);
-    const aigc::Tensor<float> originals = test.images.topRows(32);
+    const aigc::Tensor<float> originals =
+        test.images.topRows(std::min<aigc::Index>(32, test.size()));
     // Eight rows of ten steps along the great circle between two random codes.
     const aigc::Tensor<float> path = aigc::latent_interpolation_grid<float>(8, 10, latent, fixed);
 
