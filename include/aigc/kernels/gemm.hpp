@@ -217,19 +217,17 @@ inline aigc::detail::AlignedBuffer& gemm_scratch(int which) { return aigc::detai
 
 /// Out[r0:r1, c0:c1] of the core GEMM on the calling thread, with Y packed in panels of NP
 /// vectors. The depth blocks depend on K alone, so every element sees the same sequence of
-/// operations for any split of the output and any panel width. The scratch is sized for
-/// `widest` columns, the widest range of this GEMM's split: whichever thread runs whichever
-/// range, a thread's scratch stops growing after the first call of each shape.
+/// operations for any split of the output and any panel width.
 template <class T, class A, bool XK, bool OT, int NP>
 void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index r1, Index c0,
-                Index c1, Index widest) {
+                Index c1) {
   using G = GemmBlocking<T, A>;
   constexpr int MR = G::MR;
   constexpr Index NR = NP * Simd<T, A>::W;
   const Index k_blocks = (K + G::KC - 1) / G::KC;
   const Index kc_max = (K + k_blocks - 1) / k_blocks;
   const Index nc_block = std::max<Index>(NR, G::Y_BLOCK / kc_max / NR * NR);
-  const Index nc_max = std::min<Index>(nc_block, (widest + NR - 1) / NR * NR);
+  const Index nc_max = std::min<Index>(nc_block, (c1 - c0 + NR - 1) / NR * NR);
   T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(kc_max * nc_max));
   T* xe = XK ? nullptr : gemm_scratch(1).get<T>(static_cast<std::size_t>(kc_max * MR));
   const Index ldo = OT ? g.o_cs : g.o_rs;
@@ -285,7 +283,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   const double flops = 2.0 * static_cast<double>(R) * static_cast<double>(C) * K;
   const int parts = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
   if (parts == 1) {
-    gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C, C);
+    gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C);
     return;
   }
   const Index r_units = (R + G::MR - 1) / G::MR;
@@ -294,11 +292,10 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   const bool rows_k_major = !XK;                   // dW = dY^T X: split the rows
   auto split_cols = [&](auto np, Index units) {
     constexpr int NP = decltype(np)::value;
-    const Index widest = std::min(C, (units + parts - 1) / parts * NP * W);
     aigc::detail::parallel_parts(parts, [&](int p) {
       const Index c0 = std::min(C, units * p / parts * NP * W);
       const Index c1 = std::min(C, units * (p + 1) / parts * NP * W);
-      if (c0 < c1) gemm_block<T, A, XK, OT, NP>(g, K, alpha, beta, 0, R, c0, c1, widest);
+      if (c0 < c1) gemm_block<T, A, XK, OT, NP>(g, K, alpha, beta, 0, R, c0, c1);
     });
   };
   if (!rows_k_major && wide >= 3 * parts) {
@@ -309,7 +306,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
     aigc::detail::parallel_parts(parts, [&](int p) {
       const Index r0 = std::min(R, r_units * p / parts * G::MR);
       const Index r1 = std::min(R, r_units * (p + 1) / parts * G::MR);
-      if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C, C);
+      if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C);
     });
   } else {
     split_cols(std::integral_constant<int, G::NV>{}, wide);
