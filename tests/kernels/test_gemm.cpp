@@ -221,3 +221,46 @@ TEST_CASE("gemm_bias_activation fuses the bias and activation of a naive loop", 
     }
   }
 }
+
+TEST_CASE("gemm_depth_halves adds the products of the two depth halves, for any thread count",
+          "[gemm][threads]") {
+  // dX = dY W of a 400 -> 784 layer (batch 40), and odd sizes (K odd: halves of 65 and 66).
+  struct Shape {
+    Index M, N, K;
+  };
+  for (const Shape s : {Shape{40, 400, 784}, Shape{13, 37, 131}, Shape{1, 5, 2}}) {
+    const auto a = random_vector<double>(static_cast<std::size_t>(s.M * s.K), 7);
+    const auto b = random_vector<double>(static_cast<std::size_t>(s.K * s.N), 8);
+    const Index h = s.K / 2;
+    // The definition: the two products by the plain GEMM, added element by element.
+    std::vector<double> first(static_cast<std::size_t>(s.M * s.N)), second(first.size());
+    kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, h, 1.0, a.data(), s.K, b.data(), s.N,
+                          0.0, first.data(), s.N);
+    kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, s.K - h, 1.0, a.data() + h, s.K,
+                          b.data() + h * s.N, s.N, 0.0, second.data(), s.N);
+    double worst = 0.0;
+    for (Index i = 0; i < s.M; ++i) {
+      for (Index j = 0; j < s.N; ++j) {
+        double ref = 0.0, bound = 0.0;
+        for (Index k = 0; k < s.K; ++k) {
+          ref += a[static_cast<std::size_t>(i * s.K + k)] * b[static_cast<std::size_t>(k * s.N + j)];
+          bound += std::fabs(a[static_cast<std::size_t>(i * s.K + k)] *
+                             b[static_cast<std::size_t>(k * s.N + j)]);
+        }
+        const std::size_t ij = static_cast<std::size_t>(i * s.N + j);
+        first[ij] += second[ij];
+        worst = std::max(worst, std::fabs(first[ij] - ref) / (4.0 * s.K * 1e-16 * bound + 1e-300));
+      }
+    }
+    REQUIRE(worst <= 1.0);  // against the textbook sum, within rounding
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      std::vector<double> c(first.size(), std::numeric_limits<double>::quiet_NaN()), half(c);
+      kernels::gemm_depth_halves<double>(s.M, s.N, s.K, a.data(), s.K, b.data(), s.N, c.data(),
+                                         half.data());
+      INFO(s.M << " x " << s.N << " x " << s.K << ", " << threads << " thread(s)");
+      REQUIRE(std::memcmp(c.data(), first.data(), c.size() * sizeof(double)) == 0);
+    }
+    set_num_threads(0);
+  }
+}

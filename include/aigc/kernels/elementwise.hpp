@@ -171,6 +171,17 @@ void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* ds
   });
 }
 
+/// y[i] += x[i].
+template <class T, class A = simd_arch>
+void add_inplace(T* y, const T* x, Index n) {
+  using S = detail::Simd<T, A>;
+  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      S::store(y + i, S::load(y + i, m, full) + S::load(x + i, m, full), m, full);
+    });
+  });
+}
+
 /// x[i] = value (zeroing gradients).
 template <class T>
 void fill(T* x, Index n, T value) {

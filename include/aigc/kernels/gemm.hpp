@@ -275,6 +275,8 @@ void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index 
 /// only its own columns), else the rows (each packs all of Y). The weight-gradient case (X = op(A)
 /// with A k-major, i.e. dW = dY^T X) splits the rows: each thread then owns contiguous halves of
 /// dW, as the optimiser's and the zeroing passes do, instead of pulling lines from the other core.
+/// So does the forward case with the larger operand broadcast in place (OT with R > C, i.e.
+/// Y = X W^T with more output features than samples): each thread reads only its half of W.
 template <class T, class A, bool XK, bool OT>
 void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta) {
   using G = GemmBlocking<T, A>;
@@ -286,10 +288,16 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
     gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C);
     return;
   }
-  const Index r_units = (R + G::MR - 1) / G::MR;
+  // Row splits in units of MR rows, widened until a boundary starts a cache line (64 bytes):
+  // two cores writing one line would pass it back and forth for every tile stored.
+  Index r_unit = G::MR;
+  const Index row_bytes = static_cast<Index>(sizeof(T)) * (OT ? 1 : g.o_rs);
+  while ((r_unit * row_bytes) % 64 != 0 && r_unit < 16 * G::MR) r_unit += G::MR;
+  const Index r_units = (R + r_unit - 1) / r_unit;
   const Index wide = (C + G::NR - 1) / G::NR;      // panels of NV vectors
   const Index narrow = (C + 2 * W - 1) / (2 * W);  // panels of 2 vectors
   const bool rows_k_major = !XK;                   // dW = dY^T X: split the rows
+  const bool rows_own_weights = OT && R > C && r_units >= parts;
   auto split_cols = [&](auto np, Index units) {
     constexpr int NP = decltype(np)::value;
     aigc::detail::parallel_parts(parts, [&](int p) {
@@ -298,16 +306,21 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
       if (c0 < c1) gemm_block<T, A, XK, OT, NP>(g, K, alpha, beta, 0, R, c0, c1);
     });
   };
-  if (!rows_k_major && wide >= 3 * parts) {
+  auto split_rows = [&] {
+    aigc::detail::parallel_parts(parts, [&](int p) {
+      const Index r0 = std::min(R, r_units * p / parts * r_unit);
+      const Index r1 = std::min(R, r_units * (p + 1) / parts * r_unit);
+      if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C);
+    });
+  };
+  if (rows_own_weights) {
+    split_rows();
+  } else if (!rows_k_major && wide >= 3 * parts) {
     split_cols(std::integral_constant<int, G::NV>{}, wide);
   } else if (!rows_k_major && G::NV > 2 && narrow >= 2 * parts) {
     split_cols(std::integral_constant<int, (G::NV > 2 ? 2 : G::NV)>{}, narrow);
   } else if (r_units >= parts) {
-    aigc::detail::parallel_parts(parts, [&](int p) {
-      const Index r0 = std::min(R, r_units * p / parts * G::MR);
-      const Index r1 = std::min(R, r_units * (p + 1) / parts * G::MR);
-      if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C);
-    });
+    split_rows();
   } else {
     split_cols(std::integral_constant<int, G::NV>{}, wide);
   }
@@ -387,6 +400,32 @@ void gemm_bias_activation(Trans trans_a, Trans trans_b, Index M, Index N, Index 
                           const T* bias, Activation act, T slope) {
   detail::gemm_impl<T, A>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, bias, act,
                           slope);
+}
+
+/// Weights of at least this many elements take gemm_depth_halves in Dense's backward pass.
+inline constexpr Index depth_halves_min_elements = Index{1} << 16;
+
+/// C = A B (A M x K, B K x N, C M x N, row-major and contiguous) as the sum of two products over
+/// fixed halves of the depth, C = A[:, 0:h] B[0:h, :] + A[:, h:K] B[h:K, :] with h = K / 2, the
+/// halves on two threads (when there are two), added in this order; `half` (M x N) holds the
+/// second product. For dX = dY W of a layer with a large W: each thread reads only its own half of
+/// W's rows, the half that the forward GEMM (split over W's rows) and the optimiser (split over
+/// the parameter's elements) keep on its core, so no weight line moves between the cores. The
+/// split is fixed by K alone: any number of threads gives bitwise the same result.
+template <class T, class A = simd_arch>
+void gemm_depth_halves(Index M, Index N, Index K, const T* a, Index lda, const T* b, Index ldb,
+                       T* c, T* half) {
+  if (M <= 0 || N <= 0) return;
+  const Index h = K / 2;
+  const int parts = std::min(2, num_threads());
+  aigc::detail::parallel_parts(parts, [&](int p) {
+    for (int q = p; q < 2; q += parts) {  // one half per thread, or both in order on one thread
+      const Index k0 = q == 0 ? 0 : h, k1 = q == 0 ? h : K;
+      gemm<T, A>(Trans::no, Trans::no, M, N, k1 - k0, T(1), a + k0, lda, b + k0 * ldb, ldb, T(0),
+                 q == 0 ? c : half, N);
+    }
+  });
+  add_inplace<T, A>(c, half, M * N);
 }
 
 }  // namespace aigc::kernels
