@@ -88,3 +88,35 @@ TEST_CASE("each part of many short jobs in a row runs exactly once", "[parallel]
   }
   set_num_threads(0);
 }
+
+TEST_CASE("parallel_pair runs each of its two pieces once, side by side on two threads",
+          "[parallel]") {
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    int first = 0, second = 0;
+    std::vector<int> order;
+    detail::parallel_pair([&] { ++first; }, [&] { ++second; });
+    CHECK(first == 1);
+    CHECK(second == 1);
+    if (threads == 1) {  // one thread: first, then second, on the calling thread
+      detail::parallel_pair([&] { order.push_back(1); }, [&] { order.push_back(2); });
+      CHECK(order == std::vector<int>{1, 2});
+    }
+  }
+  // Two threads: the second piece runs on a worker unless the caller finds it unclaimed after
+  // the first (the first sleeps so that a worker gets to it).
+  set_num_threads(2);
+  bool apart = false;
+  for (int job = 0; job < 20 && !apart; ++job) {
+    std::thread::id a, b;
+    detail::parallel_pair(
+        [&] {
+          a = std::this_thread::get_id();
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        },
+        [&] { b = std::this_thread::get_id(); });
+    apart = a != b;
+  }
+  CHECK(apart);
+  set_num_threads(0);
+}

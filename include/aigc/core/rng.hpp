@@ -82,8 +82,13 @@ class Rng {
   /// Fills t with independent draws from N(mean, stddev^2).
   template <class T>
   void fill_normal(Tensor<T>& t, double mean = 0.0, double stddev = 1.0) {
-    T* p = t.data();
-    for (Index i = 0; i < t.size(); ++i) p[i] = static_cast<T>(mean + stddev * normal());
+    fill_normal(t.data(), t.size(), mean, stddev);
+  }
+
+  /// Fills p[0, n) with independent draws from N(mean, stddev^2).
+  template <class T>
+  void fill_normal(T* p, Index n, double mean = 0.0, double stddev = 1.0) {
+    for (Index i = 0; i < n; ++i) p[i] = static_cast<T>(mean + stddev * normal());
   }
 
   /// The whole state, for checkpoints.

@@ -246,6 +246,18 @@ void parallel_parts(int parts, F&& f) {
   ThreadPool::instance().run(parts, f);
 }
 
+/// Runs first() and second(), two independent pieces of work, on two threads when there are two
+/// (each piece's kernels then run on its thread alone), else first() then second(). For small
+/// products that cost less than a fork/join when split, such as a small layer's dW and dX.
+template <class F1, class F2>
+void parallel_pair(F1&& first, F2&& second) {
+  const int parts = std::min(2, num_threads());
+  parallel_parts(parts, [&](int p) {
+    if (p == 0) first();
+    if (p == 1 || parts == 1) second();
+  });
+}
+
 /// Calls f(begin, end) over [0, n) split into at most num_threads() contiguous ranges of at
 /// least `grain` items each, in parallel. f must only write outputs owned by its range.
 template <class F>

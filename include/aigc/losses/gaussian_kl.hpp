@@ -5,6 +5,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/parallel.hpp"
 #include "aigc/losses/reduction.hpp"
 
 namespace aigc {
@@ -29,11 +30,16 @@ double gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction reduc
 template <class T>
 class Reparameterization {
  public:
-  /// z = mu + eps * exp(logvar / 2) with eps ~ N(0, I) drawn from rng.
+  /// z = mu + eps * exp(logvar / 2) with eps ~ N(0, I): the two halves of eps drawn side by side
+  /// on two threads, each from its own generator seeded by a draw from rng, so that the numbers
+  /// depend on rng's state alone, not on the thread count.
   const Tensor<T>& forward(const Tensor<T>& mu, const Tensor<T>& logvar, Rng& rng) {
     check_same_shape(mu, logvar, "reparameterize (mu vs logvar)");
     eps_.resize(mu.rows(), mu.cols());
-    rng.fill_normal(eps_);
+    Rng first(rng.next_u64()), second(rng.next_u64());
+    const Index half = eps_.size() / 2;
+    aigc::detail::parallel_pair([&] { first.fill_normal(eps_.data(), half); },
+                                [&] { second.fill_normal(eps_.data() + half, eps_.size() - half); });
     return forward_with_noise(mu, logvar, eps_);
   }
 
