@@ -1,5 +1,6 @@
 // Where a step of the default VAE spends its time: the phases of VaeTrainer::step (same layers,
-// loss and optimiser) timed one by one, at 1 and 2 threads, in microseconds per step. Adam and
+// loss and optimiser; each layer's forward and backward on its own) timed one by one, at 1 and 2
+// threads, in microseconds per step. Adam and
 // zero_grad are run a second time right after the first ("again") to show what they cost on
 // data that is already in the right core's cache.
 // Usage: bench_vae_phases [steps = 300] [--data DIR]
@@ -43,27 +44,42 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     tick = t0;
     opt.zero_grad();
     lap("a zero_grad");
-    const Tensor<float>& h = enc->forward(x);
-    lap("b encoder forward");
+    const Tensor<float>* h_ptr = &x;
+    for (std::size_t i = 0; i < enc->size(); ++i) {
+      h_ptr = &(*enc)[i].forward(*h_ptr);
+      lap(("b encoder forward, layer " + std::to_string(i)).c_str());
+    }
+    const Tensor<float>& h = *h_ptr;
     mu = h.leftCols(20);
     logvar = h.rightCols(20);
     const Tensor<float>& z = reparam.forward(mu, logvar, rng);
     lap("c reparameterisation");
-    const Tensor<float>& logits = dec->forward(z);
-    lap("d decoder forward");
+    const Tensor<float>* logits_ptr = &z;
+    for (std::size_t i = 0; i < dec->size(); ++i) {
+      logits_ptr = &(*dec)[i].forward(*logits_ptr);
+      lap(("d decoder forward, layer " + std::to_string(i)).c_str());
+    }
+    const Tensor<float>& logits = *logits_ptr;
     bce_with_logits(logits, x, Reduction::sum, &dlogits);
     lap("e BCE");
     gaussian_kl(mu, logvar, Reduction::sum, &dmu, &dlogvar);
     lap("f KL");
-    const Tensor<float>& dz = dec->backward(dlogits);
-    lap("g decoder backward");
+    const Tensor<float>* dz_ptr = &dlogits;
+    for (std::size_t i = dec->size(); i-- > 0;) {
+      dz_ptr = &(*dec)[i].backward(*dz_ptr);
+      lap(("g decoder backward, layer " + std::to_string(i)).c_str());
+    }
+    const Tensor<float>& dz = *dz_ptr;
     reparam.backward(dz, dmu, dlogvar);
     dh.resize(x.rows(), 40);
     dh.leftCols(20) = dmu;
     dh.rightCols(20) = dlogvar;
     lap("h reparameterisation backward");
-    enc->backward(dh);
-    lap("i encoder backward");
+    const Tensor<float>* dx_ptr = &dh;
+    for (std::size_t i = enc->size(); i-- > 0;) {
+      dx_ptr = &(*enc)[i].backward(*dx_ptr);
+      lap(("i encoder backward, layer " + std::to_string(i)).c_str());
+    }
     check_finite_grads(opt.params(), "bench", 1);
     lap("j finite check");
     opt.step();
