@@ -1,5 +1,6 @@
 #include <aigc/layers/activation.hpp>
 #include <aigc/layers/dense.hpp>
+#include <aigc/layers/reshape.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <catch2/catch.hpp>
 
@@ -63,4 +64,37 @@ TEST_CASE("Sequential passes needs_param_grads to every child, also to ones adde
   CHECK(fc1.needs_param_grads());
   net.backward(Tensor<float>::Ones(2, 3));
   CHECK(!fc1.weight().grad.isZero(0.0f));
+}
+
+TEST_CASE("Sequential: only children fed by a previous child keep a pointer to their input",
+          "[sequential]") {
+  // A reshape (which returns its input) first: the first Dense is fed the caller's tensor, which
+  // the caller overwrites between forward and backward; the gradients must not see that.
+  auto build = [](Rng& rng) {
+    auto net = std::make_unique<Sequential<double>>();
+    net->emplace<Flatten<double>>("flat");
+    net->emplace<Dense<double>>("fc1", 6, 5, rng, DenseOptions{.activation = Activation::tanh});
+    net->emplace<Dense<double>>("fc2", 5, 3, rng);
+    return net;
+  };
+  Rng r1(3), r2(3), data(4);
+  auto a = build(r1), b = build(r2);
+  Tensor<double> x(4, 6), dy(4, 3);
+  data.fill_uniform(x, -1.0, 1.0);
+  data.fill_uniform(dy, -1.0, 1.0);
+  const Tensor<double> x0 = x;
+  a->forward(x);
+  x.setConstant(7.0);  // the caller reuses its buffer before backward
+  const Tensor<double> dxa = a->backward(dy);
+  b->forward(x0);
+  const Tensor<double> dxb = b->backward(dy);
+  CHECK(dxa == dxb);
+  const auto pa = a->params(), pb = b->params();
+  for (std::size_t i = 0; i < pa.size(); ++i) CHECK(pa[i]->grad == pb[i]->grad);
+  CHECK(!(*a)[1].input_stable());  // fed the caller's x (through the flatten)
+  CHECK((*a)[2].input_stable());   // fed fc1's output
+  // A container whose caller promises a stable input passes the promise to its first children.
+  a->set_input_stable(true);
+  a->forward(x0);
+  CHECK((*a)[1].input_stable());
 }

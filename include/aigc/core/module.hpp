@@ -54,6 +54,12 @@ class Module {
   /// Whether backward must compute dx.
   bool needs_input_grad() const { return needs_input_grad_; }
 
+  /// When true, the caller promises that the input of each forward stays alive and unchanged
+  /// until the backward that follows it, so the module may keep a pointer to it instead of a copy
+  /// (Sequential promises this to each child whose input is the previous child's output).
+  virtual void set_input_stable(bool on) { input_stable_ = on; }
+  /// Whether forward's input outlives the next backward unchanged (default false).
+  bool input_stable() const { return input_stable_; }
   /// When false, backward leaves every parameter gradient untouched and only computes dx: a
   /// GAN's generator step backpropagates through the discriminator this way without disturbing
   /// (or paying for) the discriminator's own gradients. Containers pass it to all their
@@ -76,6 +82,7 @@ class Module {
   bool training_ = true;           ///< Train mode (true) or eval mode.
   bool needs_input_grad_ = true;   ///< Whether backward computes dx.
   bool needs_param_grads_ = true;  ///< Whether backward accumulates the parameter gradients.
+  bool input_stable_ = false;      ///< Whether forward's input outlives the next backward.
   std::string name_;               ///< The module's path.
 };
 

@@ -48,11 +48,15 @@ class Dense : public Module<T> {
   /// Y = act(X W^T + b)
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_cols(x, in_, [&] { return "Dense '" + this->name() + "' forward"; });
-    x_.resize(x.rows(), x.cols());
-    kernels::copy(x.data(), x_.data(), x.size());
+    x_in_ = &x;  // kept for backward's dW = dZ^T X: a pointer when x stays, else a copy
+    if (!this->input_stable()) {
+      x_.resize(x.rows(), x.cols());
+      kernels::copy(x.data(), x_.data(), x.size());
+      x_in_ = &x_;
+    }
     y_.resize(x.rows(), out_);
     kernels::gemm_bias_activation(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_,
-                                  T(1), x_.data(), in_, weight_.value.data(), in_, T(0), y_.data(),
+                                  T(1), x.data(), in_, weight_.value.data(), in_, T(0), y_.data(),
                                   out_, options_.bias ? bias_.value.data() : nullptr,
                                   options_.activation, static_cast<T>(options_.negative_slope));
     return y_;
@@ -72,7 +76,7 @@ class Dense : public Module<T> {
     const Index batch = dy.rows();
     if (this->needs_param_grads()) {
       kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
-                    x_.data(), in_, T(1), weight_.grad.data(), in_);
+                    x_in_->data(), in_, T(1), weight_.grad.data(), in_);
       if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
     }
     if (!this->needs_input_grad()) {
@@ -116,6 +120,7 @@ class Dense : public Module<T> {
   DenseOptions options_;
   Param<T> weight_, bias_;
   Tensor<T> x_, y_, dz_, dx_, dx_half_, no_dx_;
+  const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)
 };
 
 }  // namespace aigc

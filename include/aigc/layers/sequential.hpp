@@ -41,7 +41,12 @@ class Sequential : public Module<T> {
   const Tensor<T>& forward(const Tensor<T>& x) override {
     if (children_.empty()) throw ArgumentError("Sequential '" + this->name() + "' is empty");
     const Tensor<T>* h = &x;
-    for (auto& child : children_) h = &child->forward(*h);
+    for (auto& child : children_) {
+      // The previous child's output stays as it is until after this child's backward (the
+      // children run backward in reverse order); x itself only if this container's caller says so.
+      child->set_input_stable(h != &x || this->input_stable());
+      h = &child->forward(*h);
+    }
     return *h;
   }
 

@@ -90,6 +90,13 @@ class VaeTrainer {
   /// loss or gradient throws NumericError before the parameters change.
   std::pair<double, double> step(const Tensor<T>& x) {
     set_training(true);
+    // x outlives this step: the encoder's first layer may keep a pointer to it instead of a copy.
+    struct StableInput {
+      Module<T>& m;
+      bool before;
+      ~StableInput() { m.set_input_stable(before); }
+    } stable{enc_, enc_.input_stable()};
+    enc_.set_input_stable(true);
     opt_.zero_grad();
     const auto [bce, kl] = forward_loss(x, true);
     const std::int64_t step = opt_.steps() + 1;
