@@ -7,8 +7,8 @@
 # under AddressSanitizer and UndefinedBehaviorSanitizer (portable; every unit test but the
 # allocation tests, whose malloc replacement ASan cannot share a process with; the examples'
 # tests but the DCGAN's resume run; no consumer builds), and each libFuzzer target briefly
-# (AIGC_FUZZ_SECONDS, default 30; 0 skips them). That stage is opt-in: its build alone takes about
-# 12 minutes on 2 cores, beyond this suite's 10-minute budget.
+# (AIGC_FUZZ_SECONDS, default 30; 0 skips them). That stage is opt-in: its build alone took 12 and
+# 21 minutes in two runs on 2 cores, beyond this suite's 10-minute budget (docs/robustness.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh protobuf-compiler  # protoc: the event-file test decodes records with it
