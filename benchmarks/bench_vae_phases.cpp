@@ -31,10 +31,27 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
   enc->set_needs_input_grad(false);
   std::map<std::string, double> seconds;
   auto tick = Clock::now();
-  auto lap = [&](const char* phase) {
+  auto lap = [&](const std::string& phase) {
     const auto now = Clock::now();
     seconds[phase] += std::chrono::duration<double>(now - tick).count();
     tick = now;
+  };
+  // A network's layers one by one, as Sequential runs them, each timed as its own phase.
+  auto forward = [&](Sequential<float>& net, const Tensor<float>& in, const std::string& phase) {
+    const Tensor<float>* h = &in;
+    for (std::size_t i = 0; i < net.size(); ++i) {
+      h = &net[i].forward(*h);
+      lap(phase + ", layer " + std::to_string(i));
+    }
+    return h;
+  };
+  auto backward = [&](Sequential<float>& net, const Tensor<float>& dy, const std::string& phase) {
+    const Tensor<float>* d = &dy;
+    for (std::size_t i = net.size(); i-- > 0;) {
+      d = &net[i].backward(*d);
+      lap(phase + ", layer " + std::to_string(i));
+    }
+    return d;
   };
   double total = 0.0;
   for (int s = -20; s < steps; ++s) {  // 20 untimed steps first
@@ -44,42 +61,23 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     tick = t0;
     opt.zero_grad();
     lap("a zero_grad");
-    const Tensor<float>* h_ptr = &x;
-    for (std::size_t i = 0; i < enc->size(); ++i) {
-      h_ptr = &(*enc)[i].forward(*h_ptr);
-      lap(("b encoder forward, layer " + std::to_string(i)).c_str());
-    }
-    const Tensor<float>& h = *h_ptr;
+    const Tensor<float>& h = *forward(*enc, x, "b encoder forward");
     mu = h.leftCols(20);
     logvar = h.rightCols(20);
     const Tensor<float>& z = reparam.forward(mu, logvar, rng);
     lap("c reparameterisation");
-    const Tensor<float>* logits_ptr = &z;
-    for (std::size_t i = 0; i < dec->size(); ++i) {
-      logits_ptr = &(*dec)[i].forward(*logits_ptr);
-      lap(("d decoder forward, layer " + std::to_string(i)).c_str());
-    }
-    const Tensor<float>& logits = *logits_ptr;
+    const Tensor<float>& logits = *forward(*dec, z, "d decoder forward");
     bce_with_logits(logits, x, Reduction::sum, &dlogits);
     lap("e BCE");
     gaussian_kl(mu, logvar, Reduction::sum, &dmu, &dlogvar);
     lap("f KL");
-    const Tensor<float>* dz_ptr = &dlogits;
-    for (std::size_t i = dec->size(); i-- > 0;) {
-      dz_ptr = &(*dec)[i].backward(*dz_ptr);
-      lap(("g decoder backward, layer " + std::to_string(i)).c_str());
-    }
-    const Tensor<float>& dz = *dz_ptr;
+    const Tensor<float>& dz = *backward(*dec, dlogits, "g decoder backward");
     reparam.backward(dz, dmu, dlogvar);
     dh.resize(x.rows(), 40);
     dh.leftCols(20) = dmu;
     dh.rightCols(20) = dlogvar;
     lap("h reparameterisation backward");
-    const Tensor<float>* dx_ptr = &dh;
-    for (std::size_t i = enc->size(); i-- > 0;) {
-      dx_ptr = &(*enc)[i].backward(*dx_ptr);
-      lap(("i encoder backward, layer " + std::to_string(i)).c_str());
-    }
+    backward(*enc, dh, "i encoder backward");
     check_finite_grads(opt.params(), "bench", 1);
     lap("j finite check");
     opt.step();
