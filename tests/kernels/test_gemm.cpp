@@ -264,3 +264,36 @@ TEST_CASE("gemm_depth_halves adds the products of the two depth halves, for any 
     set_num_threads(0);
   }
 }
+
+TEST_CASE("gemm's self-balancing row chunks give the same bits whichever part runs them",
+          "[gemm][threads]") {
+  // Y = X W^T (a Dense forward, batch 50, 300 -> 200, with bias and ReLU) as the core GEMM
+  // computes it: W^T's rows broadcast in place, X^T packed, the output stored transposed. Part 0
+  // alone claims every chunk of a two-part split, its own share and then part 1's from the back,
+  // as it does when part 1's core is slow; the result must equal the one-thread GEMM's bits.
+  using A = kernels::simd_arch;
+  using G = kernels::detail::GemmBlocking<float, A>;
+  const Index M = 50, N = 200, K = 300;
+  const auto x = random_vector<float>(static_cast<std::size_t>(M * K), 11);
+  const auto w = random_vector<float>(static_cast<std::size_t>(N * K), 12);
+  const auto bias = random_vector<float>(static_cast<std::size_t>(N), 13);
+  set_num_threads(1);
+  std::vector<float> ref(static_cast<std::size_t>(M * N));
+  kernels::gemm_bias_activation<float>(Trans::no, Trans::yes, M, N, K, 1.f, x.data(), K, w.data(),
+                                       K, 0.f, ref.data(), N, bias.data(), Activation::relu, 0.f);
+  set_num_threads(0);
+  const kernels::detail::GemmView<float> g{w.data(), K,        1,    x.data(),
+                                           1,        K,        nullptr, 1,
+                                           N,        bias.data(), Activation::relu, 0.f};
+  for (Index r_unit : {Index{G::MR}, Index{2 * G::MR}}) {
+    std::vector<float> out(ref.size(), std::numeric_limits<float>::quiet_NaN());
+    auto view = g;
+    view.out = out.data();
+    const Index r_units = (N + r_unit - 1) / r_unit;
+    aigc::detail::BalancedChunks chunks(r_units, 2, 4);
+    kernels::detail::gemm_claimed_rows<float, A, true, true>(view, N, M, K, 1.f, 0.f, r_unit,
+                                                             chunks, 0);
+    INFO("rows in units of " << r_unit);
+    REQUIRE(std::memcmp(out.data(), ref.data(), ref.size() * sizeof(float)) == 0);
+  }
+}

@@ -120,3 +120,63 @@ TEST_CASE("parallel_pair runs each of its two pieces once, side by side on two t
   CHECK(apart);
   set_num_threads(0);
 }
+
+TEST_CASE("BalancedChunks hands out each unit once: own share from the front, then others' backs",
+          "[parallel]") {
+  for (Index units : {Index{1}, Index{2}, Index{5}, Index{49}, Index{1000}}) {
+    for (int parts : {1, 2, 3, detail::BalancedChunks::max_parts}) {
+      INFO(units << " units, " << parts << " parts");
+      // Share q holds the units a static split gives part q: [units q / parts, units (q+1) / parts).
+      auto share_of = [&](Index unit) {
+        int q = 0;
+        while (units * (q + 1) / parts <= unit) ++q;
+        return q;
+      };
+      // Only part 0 claims (the others are slow): it takes its own share in ascending order,
+      // then share 1 from its back (descending), then share 2, and so on: every unit once.
+      detail::BalancedChunks chunks(units, parts, 4);
+      std::vector<int> hits(static_cast<std::size_t>(units));
+      int share = 0;
+      Index expect_begin = 0, prev_begin = units;
+      bool in_order = true;
+      Index b = 0, e = 0;
+      while (chunks.next(0, b, e)) {
+        REQUIRE(b < e);
+        REQUIRE(e <= units);
+        for (Index i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
+        const int q = share_of(b);
+        in_order = in_order && share_of(e - 1) == q && q >= share;
+        if (q == 0) {
+          in_order = in_order && b == expect_begin;
+          expect_begin = e;
+        } else {
+          if (q != share) prev_begin = units * (q + 1) / parts;  // a new share: from its end
+          in_order = in_order && e == prev_begin;
+          prev_begin = b;
+        }
+        share = q;
+      }
+      for (int h : hits) REQUIRE(h == 1);
+      CHECK(in_order);
+    }
+  }
+  // All parts claiming at once, on the pool's threads: each unit exactly once.
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (int rep = 0; rep < 200; ++rep) {
+      const Index units = 97;
+      detail::BalancedChunks chunks(units, threads, 4);
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(units));
+      detail::parallel_parts(threads, [&](int p) {
+        Index b = 0, e = 0;
+        while (chunks.next(p, b, e)) {
+          for (Index i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
+        }
+      });
+      bool once = true;
+      for (auto& h : hits) once = once && h.load() == 1;
+      REQUIRE(once);
+    }
+  }
+  set_num_threads(0);
+}

@@ -213,6 +213,57 @@ void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, In
 /// The scratch panels of the running part (slots 0 and 1; allocated on first use, then reused).
 inline aigc::detail::AlignedBuffer& gemm_scratch(int which) { return aigc::detail::scratch(which); }
 
+/// The blocks of the core GEMM: depth blocks of at most KC (depending on K alone) and column
+/// blocks of packed Y that stay in L2.
+template <class T, class A, int NP>
+struct GemmBlocks {
+  static constexpr Index NR = NP * Simd<T, A>::W;
+  Index k_blocks, kc_max, nc_block;
+  explicit GemmBlocks(Index K)
+      : k_blocks((K + GemmBlocking<T, A>::KC - 1) / GemmBlocking<T, A>::KC),
+        kc_max((K + k_blocks - 1) / k_blocks),
+        nc_block(std::max<Index>(NR, GemmBlocking<T, A>::Y_BLOCK / kc_max / NR * NR)) {}
+};
+
+/// Rows [r0, r1) of Out[:, jc:jc + nc] over depths [pc, pc + kc), Y's block packed in yp.
+template <class T, class A, bool XK, bool OT, int NP>
+void gemm_rows(const GemmView<T>& g, Index pc, Index kc, Index jc, Index nc, const T* yp, T alpha,
+               T beta, Index r0, Index r1, T* xe) {
+  constexpr int MR = GemmBlocking<T, A>::MR;
+  constexpr Index NR = NP * Simd<T, A>::W;
+  const Index ldo = OT ? g.o_cs : g.o_rs;
+  for (Index ir = r0; ir < r1; ir += MR) {
+    const Index mr = std::min<Index>(MR, r1 - ir);
+    const T* x = g.x + ir * g.x_rs + pc * g.x_ks;
+    Index xs = XK ? g.x_rs : g.x_ks;
+    if (!XK && mr < MR) {  // the last rows, padded so that MR values per depth are readable
+      for (Index k = 0; k < kc; ++k) {
+        for (Index r = 0; r < MR; ++r) xe[k * MR + r] = r < mr ? x[k * xs + r] : T(0);
+      }
+      x = xe;
+      xs = MR;
+    }
+    for (Index jr = 0; jr < nc; jr += NR) {
+      const Index nr = std::min(NR, nc - jr);
+      gemm_tile_cols<T, A, MR, NP, XK, OT>(kc, x, xs, yp + jr * kc, alpha, beta,
+                                           g.out + ir * g.o_rs + (jc + jr) * g.o_cs, ldo, mr, nr);
+    }
+  }
+}
+
+/// The epilogue (bias and activation) on rows [r0, r1) of Out[:, jc:jc + nc], still in cache.
+template <class T, class A, bool OT>
+void gemm_epilogue(const GemmView<T>& g, Index jc, Index nc, Index r0, Index r1) {
+  if (!g.epilogue()) return;
+  if constexpr (OT) {  // rows of C are columns [jc, jc + nc) of the core
+    bias_activation_block<T, A>(g.out + jc * g.o_cs + r0, g.o_cs, g.bias ? g.bias + r0 : nullptr,
+                                nc, r1 - r0, g.act, g.slope);
+  } else {
+    bias_activation_block<T, A>(g.out + r0 * g.o_rs + jc, g.o_rs, g.bias ? g.bias + jc : nullptr,
+                                r1 - r0, nc, g.act, g.slope);
+  }
+}
+
 /// Out[r0:r1, c0:c1] of the core GEMM on the calling thread, with Y packed in panels of NP
 /// vectors. The depth blocks depend on K alone, so every element sees the same sequence of
 /// operations for any split of the output and any panel width.
@@ -220,50 +271,41 @@ template <class T, class A, bool XK, bool OT, int NP>
 void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index r1, Index c0,
                 Index c1) {
   using G = GemmBlocking<T, A>;
-  constexpr int MR = G::MR;
-  constexpr Index NR = NP * Simd<T, A>::W;
-  const Index k_blocks = (K + G::KC - 1) / G::KC;
-  const Index kc_max = (K + k_blocks - 1) / k_blocks;
-  const Index nc_block = std::max<Index>(NR, G::Y_BLOCK / kc_max / NR * NR);
-  const Index nc_max = std::min<Index>(nc_block, (c1 - c0 + NR - 1) / NR * NR);
-  T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(kc_max * nc_max));
-  T* xe = XK ? nullptr : gemm_scratch(1).get<T>(static_cast<std::size_t>(kc_max * MR));
-  const Index ldo = OT ? g.o_cs : g.o_rs;
-  for (Index jc = c0; jc < c1; jc += nc_block) {
-    const Index nc = std::min(nc_block, c1 - jc);
-    for (Index kb = 0; kb < k_blocks; ++kb) {
-      const Index pc = K * kb / k_blocks;
-      const Index kc = K * (kb + 1) / k_blocks - pc;
-      const T beta_k = kb == 0 ? beta : T(1);
-      pack_y<T, A, NR>(g.y, g.y_ks, g.y_cs, pc, kc, jc, nc, yp);
-      for (Index ir = r0; ir < r1; ir += MR) {
-        const Index mr = std::min<Index>(MR, r1 - ir);
-        const T* x = g.x + ir * g.x_rs + pc * g.x_ks;
-        Index xs = XK ? g.x_rs : g.x_ks;
-        if (!XK && mr < MR) {  // the last rows, padded so that MR values per depth are readable
-          for (Index k = 0; k < kc; ++k) {
-            for (Index r = 0; r < MR; ++r) xe[k * MR + r] = r < mr ? x[k * xs + r] : T(0);
-          }
-          x = xe;
-          xs = MR;
-        }
-        for (Index jr = 0; jr < nc; jr += NR) {
-          const Index nr = std::min(NR, nc - jr);
-          gemm_tile_cols<T, A, MR, NP, XK, OT>(kc, x, xs, yp + jr * kc, alpha, beta_k,
-                                               g.out + ir * g.o_rs + (jc + jr) * g.o_cs, ldo, mr,
-                                               nr);
-        }
-      }
+  const GemmBlocks<T, A, NP> b(K);
+  const Index nc_max = std::min<Index>(b.nc_block, (c1 - c0 + b.NR - 1) / b.NR * b.NR);
+  T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(b.kc_max * nc_max));
+  T* xe = XK ? nullptr : gemm_scratch(1).get<T>(static_cast<std::size_t>(b.kc_max * G::MR));
+  for (Index jc = c0; jc < c1; jc += b.nc_block) {
+    const Index nc = std::min(b.nc_block, c1 - jc);
+    for (Index kb = 0; kb < b.k_blocks; ++kb) {
+      const Index pc = K * kb / b.k_blocks;
+      const Index kc = K * (kb + 1) / b.k_blocks - pc;
+      pack_y<T, A, GemmBlocks<T, A, NP>::NR>(g.y, g.y_ks, g.y_cs, pc, kc, jc, nc, yp);
+      gemm_rows<T, A, XK, OT, NP>(g, pc, kc, jc, nc, yp, alpha, kb == 0 ? beta : T(1), r0, r1, xe);
     }
-    if (g.epilogue()) {    // bias and activation on the finished block, still in cache
-      if constexpr (OT) {  // rows of C are columns [jc, jc + nc) of the core
-        bias_activation_block<T, A>(g.out + jc * g.o_cs + r0, g.o_cs,
-                                    g.bias ? g.bias + r0 : nullptr, nc, r1 - r0, g.act, g.slope);
-      } else {
-        bias_activation_block<T, A>(g.out + r0 * g.o_rs + jc, g.o_rs,
-                                    g.bias ? g.bias + jc : nullptr, r1 - r0, nc, g.act, g.slope);
-      }
+    gemm_epilogue<T, A, OT>(g, jc, nc, r0, r1);
+  }
+}
+
+/// The core GEMM's rows in chunks that part p claims from `chunks` (units of r_unit rows), when
+/// all of Y is one block: the part packs Y once, then runs each chunk it claims.
+template <class T, class A, bool XK, bool OT>
+void gemm_claimed_rows(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta,
+                       Index r_unit, aigc::detail::BalancedChunks& chunks, int p) {
+  using G = GemmBlocking<T, A>;
+  const Index nc_pad = (C + G::NR - 1) / G::NR * G::NR;
+  T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(K * nc_pad));
+  T* xe = XK ? nullptr : gemm_scratch(1).get<T>(static_cast<std::size_t>(K * G::MR));
+  Index u0 = 0, u1 = 0;
+  bool packed = false;
+  while (chunks.next(p, u0, u1)) {
+    if (!packed) {
+      pack_y<T, A, G::NR>(g.y, g.y_ks, g.y_cs, 0, K, 0, C, yp);
+      packed = true;
     }
+    const Index r0 = std::min(R, u0 * r_unit), r1 = std::min(R, u1 * r_unit);
+    gemm_rows<T, A, XK, OT, G::NV>(g, 0, K, 0, C, yp, alpha, beta, r0, r1, xe);
+    gemm_epilogue<T, A, OT>(g, 0, C, r0, r1);
   }
 }
 
@@ -306,6 +348,15 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
     });
   };
   auto split_rows = [&] {
+    const GemmBlocks<T, A, G::NV> b(K);
+    if (b.k_blocks == 1 && C <= b.nc_block && parts <= aigc::detail::BalancedChunks::max_parts) {
+      // Y is one block: the parts balance themselves over chunks of rows (BalancedChunks).
+      aigc::detail::BalancedChunks chunks(r_units, parts, aigc::detail::balance_chunks);
+      aigc::detail::parallel_parts(parts, [&](int p) {
+        gemm_claimed_rows<T, A, XK, OT>(g, R, C, K, alpha, beta, r_unit, chunks, p);
+      });
+      return;
+    }
     aigc::detail::parallel_parts(parts, [&](int p) {
       const Index r0 = std::min(R, r_units * p / parts * r_unit);
       const Index r1 = std::min(R, r_units * (p + 1) / parts * r_unit);
