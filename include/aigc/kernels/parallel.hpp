@@ -137,8 +137,10 @@ class ThreadPool {
   /// Runs f(p) for p in [0, parts) (parts < 65536); returns when all parts are done.
   template <class F>
   void run(int parts, F& f) {
-    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock() || in_job()) {
+    // in_job() first: a job started inside a job may come from the thread that holds mutex_, and
+    // try_lock by the owner of a std::mutex is undefined.
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (in_job() || !lock.try_lock()) {
       for (int p = 0; p < parts; ++p) f(p);
       return;
     }
