@@ -163,11 +163,28 @@ void copy(const T* src, T* dst, Index n) {
 }
 
 /// Row r of dst (cols values) = row index[r] of src: a mini-batch gathered from a data set.
+/// The rows are scattered over a data set larger than the caches, so each row's lines are
+/// prefetched two rows ahead of its copy: the memory latencies of the next rows overlap the
+/// copy of this one (a VAE batch from Fashion-MNIST: 26-32 -> 19-22 us on 2 threads, 43-49 ->
+/// 30-33 us on one, three alternating runs each).
 template <class T>
 void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* dst) {
+  constexpr Index ahead = 2;
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, cols));
   aigc::detail::parallel_for(rows, grain, [&](Index r0, Index r1) {
-    for (Index r = r0; r < r1; ++r) std::copy_n(src + index[r] * cols, cols, dst + r * cols);
+    auto prefetch = [&](Index r) {
+#if defined(__GNUC__)
+      const char* p = reinterpret_cast<const char*>(src + index[r] * cols);
+      for (Index b = 0; b < cols * static_cast<Index>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+#else
+      (void)r;
+#endif
+    };
+    for (Index r = r0; r < std::min(r1, r0 + ahead); ++r) prefetch(r);
+    for (Index r = r0; r < r1; ++r) {
+      if (r + ahead < r1) prefetch(r + ahead);
+      std::copy_n(src + index[r] * cols, cols, dst + r * cols);
+    }
   });
 }
 
