@@ -36,10 +36,14 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     seconds[phase] += std::chrono::duration<double>(now - tick).count();
     tick = now;
   };
-  // A network's layers one by one, as Sequential runs them, each timed as its own phase.
-  auto forward = [&](Sequential<float>& net, const Tensor<float>& in, const std::string& phase) {
+  // A network's layers one by one, as Sequential runs them (each layer but the first may keep a
+  // pointer to its input; the first too when in_stable, as VaeTrainer says of the encoder's
+  // input), each timed as its own phase.
+  auto forward = [&](Sequential<float>& net, const Tensor<float>& in, const std::string& phase,
+                     bool in_stable) {
     const Tensor<float>* h = &in;
     for (std::size_t i = 0; i < net.size(); ++i) {
+      net[i].set_input_stable(i > 0 || in_stable);
       h = &net[i].forward(*h);
       lap(phase + ", layer " + std::to_string(i));
     }
@@ -61,12 +65,12 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     tick = t0;
     opt.zero_grad();
     lap("a zero_grad");
-    const Tensor<float>& h = *forward(*enc, x, "b encoder forward");
+    const Tensor<float>& h = *forward(*enc, x, "b encoder forward", true);
     mu = h.leftCols(20);
     logvar = h.rightCols(20);
     const Tensor<float>& z = reparam.forward(mu, logvar, rng);
     lap("c reparameterisation");
-    const Tensor<float>& logits = *forward(*dec, z, "d decoder forward");
+    const Tensor<float>& logits = *forward(*dec, z, "d decoder forward", false);
     bce_with_logits(logits, x, Reduction::sum, &dlogits);
     lap("e BCE");
     gaussian_kl(mu, logvar, Reduction::sum, &dmu, &dlogvar);
