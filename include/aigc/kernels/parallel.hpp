@@ -267,7 +267,7 @@ void parallel_pair(F1&& first, F2&& second) {
 /// When the cores are equally fast each part runs its own share, as a static split would, so the
 /// data a core keeps in its cache from one pass to the next stays there; when one is slower (its
 /// data further away, or another tenant on its core), the other runs the tail of its share
-/// instead of waiting for it. Measured on the VAE: the worker's half of a pass took up to 1.5x
+/// instead of waiting for it. Measured on the VAE: the worker's half of a pass took up to 1.6x
 /// (small layers) and 1.1x (large GEMMs) the calling thread's, and every pass waited for it.
 class BalancedChunks {
  public:
