@@ -21,12 +21,17 @@ labels() {  # labels <label bytes as \x..>
   local bytes="$1" n="$2"
   { printf '\x00\x00\x08\x01'; be32 "$n"; printf "$bytes"; }
 }
-good() {  # a good data folder with 4 train and 2 test images
+good() {  # a good data folder with 4 train and 2 test images (made once, then copied: each
+  # file costs a dozen processes, and the script makes a dozen folders)
+  if [ ! -d "$work/template" ]; then
+    mkdir -p "$work/template"
+    images 4 28 28 | gzip > "$work/template/train-images-idx3-ubyte.gz"
+    labels '\x00\x01\x02\x03' 4 | gzip > "$work/template/train-labels-idx1-ubyte.gz"
+    images 2 28 28 | gzip > "$work/template/t10k-images-idx3-ubyte.gz"
+    labels '\x04\x05' 2 | gzip > "$work/template/t10k-labels-idx1-ubyte.gz"
+  fi
   mkdir -p "$1"
-  images 4 28 28 | gzip > "$1/train-images-idx3-ubyte.gz"
-  labels '\x00\x01\x02\x03' 4 | gzip > "$1/train-labels-idx1-ubyte.gz"
-  images 2 28 28 | gzip > "$1/t10k-images-idx3-ubyte.gz"
-  labels '\x04\x05' 2 | gzip > "$1/t10k-labels-idx1-ubyte.gz"
+  cp "$work/template"/* "$1/"
 }
 bad() {  # bad <case name>: a good folder whose train images (or labels) are replaced by stdin
   local dir="$work/data-$1" file="${2:-train-images-idx3-ubyte}"
