@@ -199,10 +199,10 @@ void add_inplace(T* y, const T* x, Index n) {
   });
 }
 
-/// x[i] = value (zeroing gradients).
+/// x[i] = value (zeroing gradients), split over the threads in ranges of at least `grain`.
 template <class T>
-void fill(T* x, Index n, T value) {
-  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+void fill(T* x, Index n, T value, Index grain = 4 * detail::cheap_grain) {
+  aigc::detail::parallel_for_aligned(n, 64, grain, [&](Index begin, Index end) {
     std::fill(x + begin, x + end, value);
   });
 }

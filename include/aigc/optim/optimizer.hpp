@@ -38,7 +38,9 @@ class Optimizer {
 
   /// Sets the gradients of all parameters to zero.
   void zero_grad() {
-    for (Param<T>* p : params_) kernels::fill(p->grad.data(), p->grad.size(), T(0));
+    for (Param<T>* p : params_) {
+      kernels::fill(p->grad.data(), p->grad.size(), T(0), kernels::parameter_grain);
+    }
   }
 
   /// Number of steps taken so far.
