@@ -64,7 +64,7 @@ TEST_CASE("advise_huge_pages takes the 2 MiB-aligned part of a buffer and leaves
   std::vector<float> large(std::size_t{3} << 20, 2.0f);  // 12 MiB: at least five aligned 2 MiB
   const bool taken = detail::advise_huge_pages(large.data(), sizeof(float) * large.size());
 #if defined(__linux__)
-  // Linux kernels built with transparent huge pages (Debian's) show this file and accept the advice.
+  // Kernels built with transparent huge pages (Debian's) show this file and take the advice.
   if (std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) CHECK(taken);
 #else
   CHECK_FALSE(taken);

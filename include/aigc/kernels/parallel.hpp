@@ -58,6 +58,72 @@ inline void set_num_threads(int n) { detail::thread_setting().store(n > 0 ? n : 
 
 namespace detail {
 
+/// One parallel job's timeline, in nanoseconds of steady_clock (benchmarks/bench_vae_jobs).
+struct JobRecord {
+  std::int64_t posted = 0;        ///< the calling thread offered the job
+  std::int64_t caller_done = 0;   ///< the calling thread finished the parts it ran
+  std::int64_t done = 0;          ///< every part had finished
+  std::int64_t worker_start = 0;  ///< a worker started its first part (0: no worker ran one)
+  std::int64_t worker_end = 0;    ///< that worker finished its last part
+  int parts = 0;                  ///< parts of the job (1: run on the calling thread alone)
+  int depth = 0;                  ///< jobs it runs inside (0: a job of the step itself)
+};
+
+#ifdef AIGC_JOB_PROFILE
+/// With AIGC_JOB_PROFILE defined, the jobs that `thread` starts are recorded while `on` is set:
+/// where a multi-threaded training step waits, part by part. Without it (the default), the hooks
+/// below are empty functions.
+struct JobProfile {
+  static constexpr int capacity = 1 << 18;
+  JobRecord jobs[capacity];
+  std::atomic<int> count{0};
+  bool on = false;
+  std::thread::id thread;  ///< the thread whose jobs are recorded
+  int depth = 0;           ///< jobs of `thread` running now
+};
+inline JobProfile& job_profile() {
+  static JobProfile profile;
+  return profile;
+}
+inline std::int64_t profile_clock() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+inline JobRecord* begin_job_record(int parts) {
+  JobProfile& prof = job_profile();
+  const int i = prof.count.load(std::memory_order_relaxed);
+  if (!prof.on || i >= JobProfile::capacity || std::this_thread::get_id() != prof.thread) {
+    return nullptr;
+  }
+  prof.count.store(i + 1, std::memory_order_relaxed);
+  JobRecord& r = prof.jobs[i];
+  r = JobRecord{};
+  r.parts = parts;
+  r.depth = prof.depth++;
+  r.posted = profile_clock();
+  return &r;
+}
+inline void record_caller_done(JobRecord* r) {
+  if (r) r->caller_done = profile_clock();
+}
+inline void record_done(JobRecord* r) {
+  if (!r) return;
+  r->done = profile_clock();
+  --job_profile().depth;
+}
+inline void record_worker_part(JobRecord* r, bool starting) {
+  if (!r) return;
+  if (starting && r->worker_start == 0) r->worker_start = profile_clock();
+  if (!starting) r->worker_end = profile_clock();
+}
+#else
+inline JobRecord* begin_job_record(int) { return nullptr; }
+inline void record_caller_done(JobRecord*) {}
+inline void record_done(JobRecord*) {}
+inline void record_worker_part(JobRecord*, bool) {}
+#endif
+
 /// A growable, 64-byte aligned scratch buffer (the GEMM's packed panels, im2col's padded plane).
 /// Grows, never shrinks, so that steady-state calls do not allocate.
 class AlignedBuffer {
@@ -151,6 +217,7 @@ class ThreadPool {
     while (static_cast<int>(part_scratch_.size()) < parts) {
       part_scratch_.push_back(std::make_unique<ScratchSet>());
     }
+    record_ = begin_job_record(parts);
     call_ = [](void* ctx, int p) { (*static_cast<F*>(ctx))(p); };
     context_ = &f;
     remaining_.store(parts - 1, std::memory_order_relaxed);
@@ -162,7 +229,8 @@ class ThreadPool {
     ScratchSet* const own = current_scratch();
     current_scratch() = part_scratch_[0].get();
     f(0);
-    run_unclaimed_parts(job, parts);
+    run_unclaimed_parts(job, parts, false);
+    record_caller_done(record_);
     current_scratch() = own;
     in_job() = false;
     // Only parts a worker is running are left: spin briefly, then give the core away in case
@@ -174,6 +242,7 @@ class ThreadPool {
         std::this_thread::yield();
       }
     }
+    record_done(record_);
   }
 
  private:
@@ -206,7 +275,7 @@ class ThreadPool {
       if (stop_.load(std::memory_order_relaxed)) return;
       const int parts = static_cast<int>(g & 0xFFFF);
       if (index < parts)
-        run_unclaimed_parts(g & ~std::uint64_t{0xFFFF}, parts);  // one of its workers
+        run_unclaimed_parts(g & ~std::uint64_t{0xFFFF}, parts, true);  // one of its workers
     }
   }
 
@@ -214,13 +283,15 @@ class ThreadPool {
   /// left unclaimed. A claim names the job, so a worker that wakes late never takes a part of
   /// the next job, whose function it has not synchronised with; a part it does claim keeps its
   /// job running (and call_, context_ unchanged) until the part is done.
-  void run_unclaimed_parts(std::uint64_t job, int parts) {
+  void run_unclaimed_parts(std::uint64_t job, int parts, bool worker) {
     std::uint64_t c = claim_.load(std::memory_order_acquire);
     while ((c & ~std::uint64_t{0xFFFF}) == job && static_cast<int>(c & 0xFFFF) < parts) {
       if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) {
         const int p = static_cast<int>(c & 0xFFFF);
         current_scratch() = part_scratch_[static_cast<std::size_t>(p)].get();
+        if (worker) record_worker_part(record_, true);
         call_(context_, p);
+        if (worker) record_worker_part(record_, false);
         remaining_.fetch_sub(1, std::memory_order_acq_rel);
         c = claim_.load(std::memory_order_acquire);
       }
@@ -236,13 +307,17 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   void (*call_)(void*, int) = nullptr;
   void* context_ = nullptr;
+  JobRecord* record_ = nullptr;  ///< the job's record (AIGC_JOB_PROFILE), else null
 };
 
 /// Calls f(p) for p in [0, parts), one part per thread, in parallel.
 template <class F>
 void parallel_parts(int parts, F&& f) {
   if (parts <= 1) {
+    JobRecord* const record = begin_job_record(parts);
     if (parts == 1) f(0);
+    record_caller_done(record);
+    record_done(record);
     return;
   }
   ThreadPool::instance().run(parts, f);
