@@ -22,7 +22,7 @@ namespace detail {
 /// memory is first written. A mini-batch gathers rows scattered over a data set of hundreds of MB:
 /// with 4 KiB pages nearly every row misses the TLB. On the development VM the first epoch's reads
 /// of freshly loaded 4 KiB pages were also slow: a batch of 128 Fashion-MNIST images took 615 us
-/// to gather in the first epoch and 28 us later, against 32 us and 18 us with huge pages. Returns
+/// to gather in the first epoch and 28 us later; with huge pages, 32 us in the first epoch. Returns
 /// whether the advice was taken; elsewhere, or for less than 2 MiB, it does nothing.
 inline bool advise_huge_pages(void* p, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
