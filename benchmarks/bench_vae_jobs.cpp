@@ -15,10 +15,11 @@
 #include <aigc/aigc.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "vae_step_main.hpp"
 
 namespace {
 
@@ -115,21 +116,4 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  int steps = 400;
-  std::string data = aigc::default_fashion_mnist_dir();
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--data" && i + 1 < argc) {
-      data = argv[++i];
-    } else if (std::atoi(a.c_str()) > 0) {
-      steps = std::atoi(a.c_str());
-    } else {
-      std::fprintf(stderr, "bench_vae_jobs: unknown argument %s\n", a.c_str());
-      return 1;
-    }
-  }
-  const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
-  for (int threads : {1, 2}) run(train, threads, steps);
-  return 0;
-}
+int main(int argc, char** argv) { return vae_step_main(argc, argv, "bench_vae_jobs", 400, run); }

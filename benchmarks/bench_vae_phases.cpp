@@ -7,9 +7,10 @@
 #include <aigc/aigc.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
+
+#include "vae_step_main.hpp"
 
 namespace {
 
@@ -101,21 +102,4 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  int steps = 300;
-  std::string data = aigc::default_fashion_mnist_dir();
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--data" && i + 1 < argc) {
-      data = argv[++i];
-    } else if (std::atoi(a.c_str()) > 0) {
-      steps = std::atoi(a.c_str());
-    } else {
-      std::fprintf(stderr, "bench_vae_phases: unknown argument %s\n", a.c_str());
-      return 1;
-    }
-  }
-  const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
-  for (int threads : {1, 2}) run(train, threads, steps);
-  return 0;
-}
+int main(int argc, char** argv) { return vae_step_main(argc, argv, "bench_vae_phases", 300, run); }
