@@ -27,7 +27,7 @@ for t in "${targets[@]}"; do
   else
     status=1
     echo "fuzz_$t: FAILED, see $log and $dir/artifacts/:" >&2
-    grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -5 >&2 || true
+    grep -m 5 -E 'ERROR|SUMMARY|runtime error' "$log" >&2 || true
   fi
   grep -E '^stat::number_of_executed_units' "$log" || true
 done

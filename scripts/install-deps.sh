@@ -6,7 +6,8 @@ packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libstb-dev zlib1g-dev
           dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status="$(dpkg-query -W -f='${Status}' "$p" 2> /dev/null || true)"
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
