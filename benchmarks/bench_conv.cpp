@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <aigc/core/rng.hpp>
-#include <aigc/kernels/parallel.hpp>
+#include <aigc/kernels/partition.hpp>
 #include <aigc/layers/activation.hpp>
 #include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/conv2d.hpp>

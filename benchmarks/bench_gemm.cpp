@@ -8,7 +8,7 @@
 
 #include <Eigen/Core>
 #include <aigc/kernels/gemm.hpp>
-#include <aigc/kernels/parallel.hpp>
+#include <aigc/kernels/partition.hpp>
 #include <aigc/kernels/simd.hpp>
 #include <algorithm>
 #include <cstdio>

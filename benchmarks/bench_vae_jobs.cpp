@@ -10,10 +10,13 @@
 // The jobs run in the same order every step, so job i is the same kernel call in every step; a
 // job started inside another (gemm_depth_halves' products on one thread) is marked and left out
 // of the sums.
-// Built with AIGC_JOB_PROFILE, which makes parallel.hpp record each job (docs/benchmarks.md).
+// The jobs are recorded through the thread pool's observer hook (aigc::detail::JobObserver).
 // Usage: bench_vae_jobs [steps = 400] [--data DIR]
 #include <aigc/aigc.hpp>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -23,6 +26,59 @@
 
 namespace {
 
+/// One parallel job's timeline, in nanoseconds of steady_clock.
+struct JobRecord {
+  std::int64_t posted = 0;        ///< the calling thread offered the job
+  std::int64_t caller_done = 0;   ///< the calling thread finished the parts it ran
+  std::int64_t done = 0;          ///< every part had finished
+  std::int64_t worker_start = 0;  ///< a worker started its first part (0: no worker ran one)
+  std::int64_t worker_end = 0;    ///< that worker finished its last part
+  int parts = 0;                  ///< parts of the job (1: run on the calling thread alone)
+  int depth = 0;                  ///< jobs it runs inside (0: a job of the step itself)
+};
+
+std::int64_t profile_clock() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Records the jobs that `thread` posts while `on` is set.
+struct JobProfile final : aigc::detail::JobObserver {
+  static constexpr int capacity = 1 << 18;
+  std::vector<JobRecord> jobs = std::vector<JobRecord>(capacity);
+  std::atomic<int> count{0};
+  bool on = false;
+  std::thread::id thread;  ///< the thread whose jobs are recorded
+  int depth = 0;           ///< jobs of `thread` running now
+
+  void* posted(int parts) override {
+    const int i = count.load(std::memory_order_relaxed);
+    if (!on || i >= capacity || std::this_thread::get_id() != thread) return nullptr;
+    count.store(i + 1, std::memory_order_relaxed);
+    JobRecord& r = jobs[static_cast<std::size_t>(i)];
+    r = JobRecord{};
+    r.parts = parts;
+    r.depth = depth++;
+    r.posted = profile_clock();
+    return &r;
+  }
+  void caller_done(void* job) override {
+    if (job) static_cast<JobRecord*>(job)->caller_done = profile_clock();
+  }
+  void done(void* job) override {
+    if (!job) return;
+    static_cast<JobRecord*>(job)->done = profile_clock();
+    --depth;
+  }
+  void worker_part(void* job, bool starting) override {
+    if (!job) return;
+    auto* r = static_cast<JobRecord*>(job);
+    if (starting && r->worker_start == 0) r->worker_start = profile_clock();
+    if (!starting) r->worker_end = profile_clock();
+  }
+};
+
 double median(std::vector<double> v) {
   if (v.empty()) return -1.0;
   std::sort(v.begin(), v.end());
@@ -31,8 +87,6 @@ double median(std::vector<double> v) {
 
 void run(const aigc::Dataset<float>& train, int threads, int steps) {
   using namespace aigc;
-  using aigc::detail::job_profile;
-  using aigc::detail::JobRecord;
   set_num_threads(threads);
   Rng init(0);
   auto enc = make_vae_encoder<float>(784, 400, 20, init);
@@ -45,7 +99,8 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     trainer.step(x);
   };
   for (int s = 0; s < 100; ++s) one_step();  // sizes the buffers, warms the caches
-  auto& prof = job_profile();
+  static JobProfile prof;
+  aigc::detail::job_observer().store(&prof);
   prof.count.store(0);
   prof.thread = std::this_thread::get_id();
   prof.on = true;
@@ -53,14 +108,15 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
   std::vector<std::int64_t> start(static_cast<std::size_t>(steps) + 1);
   for (int s = 0; s <= steps; ++s) {
     first[static_cast<std::size_t>(s)] = prof.count.load();
-    start[static_cast<std::size_t>(s)] = aigc::detail::profile_clock();
+    start[static_cast<std::size_t>(s)] = profile_clock();
     if (s < steps) one_step();
   }
   prof.on = false;
+  aigc::detail::job_observer().store(nullptr);
   const int per_step = first[1] - first[0];
   for (int s = 0; s < steps; ++s) {
     if (first[static_cast<std::size_t>(s) + 1] - first[static_cast<std::size_t>(s)] != per_step ||
-        first[static_cast<std::size_t>(s) + 1] > aigc::detail::JobProfile::capacity) {
+        first[static_cast<std::size_t>(s) + 1] > JobProfile::capacity) {
       std::printf("%d thread(s): the steps ran different jobs (or too many to record)\n", threads);
       return;
     }
@@ -75,10 +131,10 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
   std::printf("  job parts      gap   caller    w.lat   worker     wait    total\n");
   double gaps = 0.0, waits = 0.0, totals = 0.0;
   for (int j = 0; j < per_step; ++j) {
-    const int depth = prof.jobs[first[0] + j].depth;
+    const int depth = prof.jobs[static_cast<std::size_t>(first[0] + j)].depth;
     std::vector<double> gap, caller, latency, worker, wait, total;
     for (int s = 0; s < steps; ++s) {
-      const JobRecord* step_jobs = prof.jobs + first[static_cast<std::size_t>(s)];
+      const JobRecord* step_jobs = prof.jobs.data() + first[static_cast<std::size_t>(s)];
       const JobRecord& r = step_jobs[j];
       if (depth == 0) {  // since the end of the step's previous job (jobs inside it excluded)
         int k = j - 1;
@@ -101,10 +157,10 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
       std::snprintf(buf, sizeof buf, " %8.1f", median(v));
       return std::string(buf);
     };
-    std::printf("  %3d %5d%s%s%s%s%s%s%s\n", j, prof.jobs[first[0] + j].parts, cell(gap).c_str(),
-                cell(caller).c_str(), cell(latency).c_str(), cell(worker).c_str(),
-                cell(wait).c_str(), cell(total).c_str(),
-                depth > 0 ? "  (inside the job above)" : "");
+    std::printf(
+        "  %3d %5d%s%s%s%s%s%s%s\n", j, prof.jobs[static_cast<std::size_t>(first[0] + j)].parts,
+        cell(gap).c_str(), cell(caller).c_str(), cell(latency).c_str(), cell(worker).c_str(),
+        cell(wait).c_str(), cell(total).c_str(), depth > 0 ? "  (inside the job above)" : "");
     if (depth > 0) continue;
     gaps += median(gap);
     waits += median(wait);

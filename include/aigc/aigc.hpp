@@ -19,7 +19,7 @@
 #include "aigc/io/png.hpp"
 #include "aigc/io/progress.hpp"
 #include "aigc/io/tensorboard.hpp"
-#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/threads.hpp"
 #include "aigc/layers/activation.hpp"
 #include "aigc/layers/batchnorm.hpp"
 #include "aigc/layers/conditioning.hpp"

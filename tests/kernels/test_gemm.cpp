@@ -234,8 +234,8 @@ TEST_CASE("gemm_depth_halves adds the products of the two depth halves, for any 
     const Index h = s.K / 2;
     // The definition: the two products by the plain GEMM, added element by element.
     std::vector<double> first(static_cast<std::size_t>(s.M * s.N)), second(first.size());
-    kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, h, 1.0, a.data(), s.K, b.data(), s.N,
-                          0.0, first.data(), s.N);
+    kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, h, 1.0, a.data(), s.K, b.data(), s.N, 0.0,
+                          first.data(), s.N);
     kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, s.K - h, 1.0, a.data() + h, s.K,
                           b.data() + h * s.N, s.N, 0.0, second.data(), s.N);
     double worst = 0.0;
@@ -243,7 +243,8 @@ TEST_CASE("gemm_depth_halves adds the products of the two depth halves, for any 
       for (Index j = 0; j < s.N; ++j) {
         double ref = 0.0, bound = 0.0;
         for (Index k = 0; k < s.K; ++k) {
-          ref += a[static_cast<std::size_t>(i * s.K + k)] * b[static_cast<std::size_t>(k * s.N + j)];
+          ref +=
+              a[static_cast<std::size_t>(i * s.K + k)] * b[static_cast<std::size_t>(k * s.N + j)];
           bound += std::fabs(a[static_cast<std::size_t>(i * s.K + k)] *
                              b[static_cast<std::size_t>(k * s.N + j)]);
         }
@@ -260,6 +261,34 @@ TEST_CASE("gemm_depth_halves adds the products of the two depth halves, for any 
                                          half.data());
       INFO(s.M << " x " << s.N << " x " << s.K << ", " << threads << " thread(s)");
       REQUIRE(std::memcmp(c.data(), first.data(), c.size() * sizeof(double)) == 0);
+    }
+    set_num_threads(0);
+  }
+}
+
+TEST_CASE("gemm_by_weights: depth halves for a large W, one product for a small one", "[gemm]") {
+  // A large W (784 x 400 = 313,600 elements) takes the depth halves, a small one (131 x 37) the
+  // plain GEMM; both for any thread count.
+  struct Shape {
+    Index M, N, K;
+  };
+  for (const Shape s : {Shape{40, 400, 784}, Shape{13, 37, 131}}) {
+    const auto a = random_vector<double>(static_cast<std::size_t>(s.M * s.K), 9);
+    const auto w = random_vector<double>(static_cast<std::size_t>(s.K * s.N), 10);
+    std::vector<double> expected(static_cast<std::size_t>(s.M * s.N)), half(expected.size());
+    if (s.K * s.N >= Index{1} << 16) {
+      kernels::gemm_depth_halves<double>(s.M, s.N, s.K, a.data(), s.K, w.data(), s.N,
+                                         expected.data(), half.data());
+    } else {
+      kernels::gemm<double>(Trans::no, Trans::no, s.M, s.N, s.K, 1.0, a.data(), s.K, w.data(), s.N,
+                            0.0, expected.data(), s.N);
+    }
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      std::vector<double> c(expected.size(), std::numeric_limits<double>::quiet_NaN());
+      kernels::gemm_by_weights<double>(s.M, s.N, s.K, a.data(), w.data(), c.data());
+      INFO(s.M << " x " << s.N << " x " << s.K << ", " << threads << " thread(s)");
+      REQUIRE(std::memcmp(c.data(), expected.data(), c.size() * sizeof(double)) == 0);
     }
     set_num_threads(0);
   }
@@ -282,9 +311,8 @@ TEST_CASE("gemm's self-balancing row chunks give the same bits whichever part ru
   kernels::gemm_bias_activation<float>(Trans::no, Trans::yes, M, N, K, 1.f, x.data(), K, w.data(),
                                        K, 0.f, ref.data(), N, bias.data(), Activation::relu, 0.f);
   set_num_threads(0);
-  const kernels::detail::GemmView<float> g{w.data(), K,        1,    x.data(),
-                                           1,        K,        nullptr, 1,
-                                           N,        bias.data(), Activation::relu, 0.f};
+  const kernels::detail::GemmView<float> g{
+      w.data(), K, 1, x.data(), 1, K, nullptr, 1, N, bias.data(), Activation::relu, 0.f};
   for (Index r_unit : {Index{G::MR}, Index{2 * G::MR}}) {
     std::vector<float> out(ref.size(), std::numeric_limits<float>::quiet_NaN());
     auto view = g;

@@ -1,4 +1,4 @@
-#include <aigc/kernels/parallel.hpp>
+#include <aigc/kernels/partition.hpp>
 #include <atomic>
 #include <chrono>
 #include <catch2/catch.hpp>

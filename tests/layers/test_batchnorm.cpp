@@ -1,4 +1,4 @@
-#include <aigc/kernels/parallel.hpp>
+#include <aigc/kernels/partition.hpp>
 #include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <catch2/catch.hpp>

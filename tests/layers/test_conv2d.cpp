@@ -1,4 +1,4 @@
-#include <aigc/kernels/parallel.hpp>
+#include <aigc/kernels/partition.hpp>
 #include <aigc/layers/conv2d.hpp>
 #include <aigc/layers/conv_transpose2d.hpp>
 #include <catch2/catch.hpp>

@@ -5,7 +5,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/elementwise.hpp"
-#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/partition.hpp"
 #include "aigc/kernels/simd.hpp"
 
 namespace aigc::kernels {

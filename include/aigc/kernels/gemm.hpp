@@ -8,7 +8,7 @@
 
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/elementwise.hpp"
-#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/partition.hpp"
 #include "aigc/kernels/simd.hpp"
 
 namespace aigc::kernels {
@@ -465,8 +465,10 @@ void gemm_bias_activation(Trans trans_a, Trans trans_b, Index M, Index N, Index 
                           slope);
 }
 
-/// Weights of at least this many elements take gemm_depth_halves in Dense's backward pass.
+namespace detail {
+/// Weights of at least this many elements are multiplied as two depth halves (gemm_by_weights).
 inline constexpr Index depth_halves_min_elements = Index{1} << 16;
+}  // namespace detail
 
 /// C = A B (A M x K, B K x N, C M x N, row-major and contiguous) as the sum of two products over
 /// fixed halves of the depth, C = A[:, 0:h] B[0:h, :] + A[:, h:K] B[h:K, :] with h = K / 2, the
@@ -487,6 +489,20 @@ void gemm_depth_halves(Index M, Index N, Index K, const T* a, Index lda, const T
                    half, N);
       });
   add_inplace<T, A>(c, half, M * N);
+}
+
+/// C = A W for a layer's weight matrix W (K x N, row-major, contiguous), A M x K and C M x N
+/// contiguous: a layer's dX = dY W. A large W is multiplied as two depth halves
+/// (gemm_depth_halves), so each core reads only the half of W it keeps through the step; the
+/// choice depends on the shape alone, so the result does not depend on the thread count.
+template <class T, class A = simd_arch>
+void gemm_by_weights(Index M, Index N, Index K, const T* a, const T* w, T* c) {
+  if (K * N >= detail::depth_halves_min_elements) {
+    thread_local aigc::detail::AlignedBuffer half;
+    gemm_depth_halves<T, A>(M, N, K, a, K, w, N, c, half.get<T>(static_cast<std::size_t>(M * N)));
+    return;
+  }
+  gemm<T, A>(Trans::no, Trans::no, M, N, K, T(1), a, K, w, N, T(0), c, N);
 }
 
 }  // namespace aigc::kernels

@@ -63,7 +63,7 @@ class Dense : public Module<T> {
   }
 
   /// dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ (unless needs_param_grads() is off);
-  /// dX = dZ W (for a large W, as two products over W's halves: see gemm_depth_halves)
+  /// dX = dZ W
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Dense '" + this->name() + "' backward (dY vs Y)"; });
     const T* dz = dy.data();
@@ -84,14 +84,7 @@ class Dense : public Module<T> {
       return no_dx_;
     }
     dx_.resize(batch, in_);
-    if (out_ * in_ >= kernels::depth_halves_min_elements) {  // large W: keep its halves apart
-      dx_half_.resize(batch, in_);
-      kernels::gemm_depth_halves(batch, in_, out_, dz, out_, weight_.value.data(), in_, dx_.data(),
-                                 dx_half_.data());
-      return dx_;
-    }
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, batch, in_, out_, T(1), dz, out_,
-                  weight_.value.data(), in_, T(0), dx_.data(), in_);
+    kernels::gemm_by_weights(batch, in_, out_, dz, weight_.value.data(), dx_.data());
     return dx_;
   }
 
@@ -119,7 +112,7 @@ class Dense : public Module<T> {
   Index in_, out_;
   DenseOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> x_, y_, dz_, dx_, dx_half_, no_dx_;
+  Tensor<T> x_, y_, dz_, dx_, no_dx_;
   const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)
 };
 

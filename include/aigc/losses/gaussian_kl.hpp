@@ -2,10 +2,13 @@
 /// aigc: the VAE's Gaussian KL term and the reparameterisation trick.
 #pragma once
 
+#include <algorithm>
+#include <vector>
+
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/elementwise.hpp"
-#include "aigc/kernels/parallel.hpp"
+#include "aigc/kernels/partition.hpp"
 #include "aigc/losses/reduction.hpp"
 
 namespace aigc {
@@ -30,20 +33,25 @@ double gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction reduc
 template <class T>
 class Reparameterization {
  public:
-  /// z = mu + eps * exp(logvar / 2) with eps ~ N(0, I): the two halves of eps drawn side by side
-  /// on two threads, each from its own generator seeded by a draw from rng, so that the numbers
-  /// depend on rng's state alone, not on the thread count.
+  /// z = mu + eps * exp(logvar / 2) with eps ~ N(0, I): eps is drawn in streams of about
+  /// stream_values values (at least two, so that two threads share even a small batch), each from
+  /// its own generator seeded by a draw from rng in order, the streams shared out between the
+  /// threads; the numbers depend on rng's state alone, not on the thread count.
   const Tensor<T>& forward(const Tensor<T>& mu, const Tensor<T>& logvar, Rng& rng) {
     check_same_shape(mu, logvar, "reparameterize (mu vs logvar)");
     eps_.resize(mu.rows(), mu.cols());
-    // One cache line each: two generators sharing a line, one written by each core at every draw,
-    // made the draws on two threads slower than on one (61 against 48 us per VAE step).
-    alignas(64) Rng first(rng.next_u64());
-    alignas(64) Rng second(rng.next_u64());
-    static_assert(sizeof(Rng) <= 64);
-    const Index half = eps_.size() / 2;
-    aigc::detail::parallel_pair([&] { first.fill_normal(eps_.data(), half); },
-                                [&] { second.fill_normal(eps_.data() + half, eps_.size() - half); });
+    const Index n = eps_.size();
+    const Index streams = std::max<Index>(2, n / stream_values);
+    if (static_cast<Index>(generators_.size()) != streams) {
+      generators_.resize(static_cast<std::size_t>(streams));
+    }
+    for (StreamRng& g : generators_) g.rng = Rng(rng.next_u64());
+    aigc::detail::parallel_for(streams, 1, [&](Index begin, Index end) {
+      for (Index s = begin; s < end; ++s) {
+        const Index first = n * s / streams, last = n * (s + 1) / streams;
+        generators_[static_cast<std::size_t>(s)].rng.fill_normal(eps_.data() + first, last - first);
+      }
+    });
     return forward_with_noise(mu, logvar, eps_);
   }
 
@@ -72,7 +80,15 @@ class Reparameterization {
   const Tensor<T>& eps() const { return eps_; }
 
  private:
+  /// Values of eps per generator stream.
+  static constexpr Index stream_values = 1024;
+  /// A generator on a cache line of its own: two generators sharing a line, one written by each
+  /// core at every draw, made the draws on two threads slower than on one.
+  struct alignas(64) StreamRng {
+    Rng rng{0};
+  };
   Tensor<T> eps_, std_, z_;
+  std::vector<StreamRng> generators_;
 };
 
 }  // namespace aigc
