@@ -100,11 +100,17 @@ class ThreadPool {
   /// Runs f(p) for p in [0, parts) (parts < 65536); returns when all parts are done.
   template <class F>
   void run(int parts, F& f) {
+    run(
+        parts, [](void* context, int p) { (*static_cast<F*>(context))(p); }, &f);
+  }
+
+  /// Runs call(context, p) for p in [0, parts); the one body behind every kind of job.
+  void run(int parts, void (*call)(void*, int), void* context) {
     // in_job() first: a job started inside a job may come from the thread that holds mutex_, and
     // try_lock by the owner of a std::mutex is undefined.
     std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
     if (in_job() || !lock.try_lock()) {
-      for (int p = 0; p < parts; ++p) f(p);
+      for (int p = 0; p < parts; ++p) call(context, p);
       return;
     }
     while (static_cast<int>(threads_.size()) < parts - 1) {
@@ -116,8 +122,8 @@ class ThreadPool {
     }
     observer_ = job_observer().load(std::memory_order_acquire);
     token_ = observer_ ? observer_->posted(parts) : nullptr;
-    call_ = [](void* ctx, int p) { (*static_cast<F*>(ctx))(p); };
-    context_ = &f;
+    call_ = call;
+    context_ = context;
     remaining_.store(parts - 1, std::memory_order_relaxed);
     const std::uint64_t job = ((generation_.load(std::memory_order_relaxed) >> 16) + 1) << 16;
     claim_.store(job | 1, std::memory_order_relaxed);  // part 0 is this thread's
@@ -126,7 +132,7 @@ class ThreadPool {
     in_job() = true;
     ScratchSet* const own = current_scratch();
     current_scratch() = part_scratch_[0].get();
-    f(0);
+    call(context, 0);
     run_unclaimed_parts(job, parts, false);
     if (observer_) observer_->caller_done(token_);
     current_scratch() = own;

@@ -3,8 +3,10 @@
 /// come from a classifier's penultimate layer).
 #pragma once
 
-#include <Eigen/Dense>
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <cmath>
+#include <concepts>
 #include <string>
 
 #include "aigc/core/error.hpp"
@@ -44,8 +46,9 @@ inline double clamped_sqrt(double v) { return v > 0.0 ? std::sqrt(v) : 0.0; }
 
 // The symmetric square root of a symmetric positive semi-definite matrix (eigenvalues below zero,
 // from rounding, are taken as zero).
-inline Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& a) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a);
+template <class Matrix>
+Matrix psd_sqrt(const Matrix& a) {
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(a);
   if (eig.info() != Eigen::Success)
     throw NumericError("frechet_distance: eigen-decomposition failed");
   const Eigen::VectorXd roots = eig.eigenvalues().unaryExpr(&clamped_sqrt);
@@ -56,8 +59,11 @@ inline Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& a) {
 
 /// |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2), in double. The inner matrix is
 /// symmetric positive semi-definite, so both square roots come from symmetric eigen-solvers; the
-/// trace of the second root is the sum of the square roots of its eigenvalues.
-inline double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
+/// trace of the second root is the sum of the square roots of its eigenvalues. (A template only so
+/// that a program that never calls it does not compile Eigen's eigen-solver.)
+template <class Stats>
+requires std::same_as<Stats, GaussianStats>
+double frechet_distance(const Stats& a, const Stats& b) {
   if (a.mean.size() != b.mean.size() || a.covariance.rows() != a.mean.size() ||
       b.covariance.rows() != b.mean.size()) {
     throw ShapeError("frechet_distance: feature sizes differ, " + std::to_string(a.mean.size()) +
