@@ -3,10 +3,15 @@
 # the machine's core-to-core figures, the GEMM against Eigen and OpenBLAS, then the default VAE
 # and the GANs trained by aigc and by PyTorch's C++ library (when installed) in the same run,
 # with speed ratios (and the VAE's test loss) side by side.
+# Then the VAE again under load (a busy process on each core). The whole output also goes to
+# benchmarks/results/<date>-<time>-<commit>.txt.
 # Usage: benchmarks/run.sh [epochs]   (default 10; AIGC_BENCH_SKIP_GEMM=1 skips the GEMM table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-10}"
+mkdir -p benchmarks/results
+results_file="benchmarks/results/$(date -u '+%Y-%m-%d-%H%M')-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).txt"
+exec > >(tee "$results_file") 2>&1
 scripts/install-deps.sh libbenchmark-dev libopenblas-dev libtorch-dev
 dir=build/bench
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_BENCHMARKS=ON \
@@ -71,3 +76,16 @@ if [ -x "$dir/benchmarks/peers/torch_gan" ]; then
       }
     }'
 fi
+
+# Under load: the same VAE while a busy process competes for each core (the machine
+# oversubscribed). Waiting threads yield and then sleep, so 2 threads must not be slower than 1.
+echo
+echo "VAE under load: $(nproc) busy processes beside the benchmark"
+busy=()
+for _ in $(seq "$(nproc)"); do
+  bash -c 'while :; do :; done' &
+  busy+=($!)
+done
+"$dir/benchmarks/bench_train" --models vae --epochs 3 --threads 1,2 | grep -E '^(\| [12] \||speed-up)' || true
+kill "${busy[@]}"
+echo "results written to $results_file"
