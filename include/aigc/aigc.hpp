@@ -8,6 +8,7 @@
 #include "aigc/core/param.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
+#include "aigc/core/activation.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/data/dataset.hpp"
 #include "aigc/data/idx.hpp"

@@ -1,5 +1,6 @@
 #include <aigc/core/rng.hpp>
 #include <aigc/kernels/elementwise.hpp>
+#include <aigc/kernels/losses.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>

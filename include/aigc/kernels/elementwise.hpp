@@ -1,30 +1,18 @@
 /// @file
-/// aigc: elementwise kernels: fused bias + activation and its backward, column sums, and the
-/// pointwise parts of the losses. Written once on Simd<T, A>::V (vectorised exp/log/tanh from
-/// xsimd, a padded last vector), split over the threads; the losses' sums are bitwise the same
-/// for any number of threads.
+/// aigc: elementwise kernels: fused bias + activation and its backward, copies, gathers, column
+/// sums, and the deterministic parallel sum the losses build on. Written once on Simd<T, A>::V
+/// (vectorised exp/log/tanh from xsimd, a padded last vector), split over the threads; sums are
+/// bitwise the same for any number of threads.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
+#include "aigc/core/activation.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/partition.hpp"
 #include "aigc/kernels/simd.hpp"
-
-namespace aigc {
-
-/// A pointwise activation, fused into the layers' output passes.
-enum class Activation {
-  identity,    ///< y = x
-  relu,        ///< y = max(x, 0)
-  leaky_relu,  ///< y = x for x > 0, else slope * x
-  sigmoid,     ///< y = 1 / (1 + exp(-x))
-  tanh         ///< y = tanh(x)
-};
-
-}  // namespace aigc
 
 namespace aigc::kernels {
 
@@ -175,7 +163,8 @@ void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* ds
     auto prefetch = [&](Index r) {
 #if defined(__GNUC__)
       const char* p = reinterpret_cast<const char*>(src + index[r] * cols);
-      for (Index b = 0; b < cols * static_cast<Index>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+      for (Index b = 0; b < cols * static_cast<Index>(sizeof(T)); b += 64)
+        __builtin_prefetch(p + b);
 #else
       (void)r;
 #endif
@@ -202,9 +191,8 @@ void add_inplace(T* y, const T* x, Index n) {
 /// x[i] = value (zeroing gradients), split over the threads in ranges of at least `grain`.
 template <class T>
 void fill(T* x, Index n, T value, Index grain = 4 * detail::cheap_grain) {
-  aigc::detail::parallel_for_aligned(n, 64, grain, [&](Index begin, Index end) {
-    std::fill(x + begin, x + end, value);
-  });
+  aigc::detail::parallel_for_aligned(
+      n, 64, grain, [&](Index begin, Index end) { std::fill(x + begin, x + end, value); });
 }
 
 /// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
@@ -249,89 +237,6 @@ void column_sums(const T* x, Index rows, Index cols, T* out, bool accumulate) {
         S::store(out + c, acc, n, full);
       });
     }
-  });
-}
-
-/// Sum over i of BCE(sigmoid(z_i), t_i) = max(z,0) - z*t + log(1 + exp(-|z|)), stable for any z.
-/// When dz is not null, dz_i = scale * (sigmoid(z_i) - t_i).
-template <class T, class A = simd_arch>
-double bce_with_logits(const T* z, const T* t, Index n, T* dz, T scale) {
-  using S = detail::Simd<T, A>;
-  using V = typename S::V;
-  return detail::parallel_sum(n, detail::expensive_grain, [&](Index begin, Index end) {
-    const V zero = S::broadcast(0), one = S::broadcast(1), vscale = S::broadcast(scale);
-    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
-      const V zi = S::load(z + i, m, full), ti = S::load(t + i, m, full);
-      const V e = xsimd::exp(-xsimd::abs(zi));
-      if (dz) {
-        const V s = S::select(zi >= zero, one, e) / (one + e);
-        S::store(dz + i, vscale * (s - ti), m, full);
-      }
-      return S::select(zi > zero, zi, zero) - zi * ti + xsimd::log1p(e);
-    });
-  });
-}
-
-/// Sum over i of (x_i - t_i)^2; when dx is not null, dx_i = scale * 2 (x_i - t_i).
-template <class T, class A = simd_arch>
-double squared_error(const T* x, const T* t, Index n, T* dx, T scale) {
-  using S = detail::Simd<T, A>;
-  using V = typename S::V;
-  return detail::parallel_sum(n, detail::cheap_grain, [&](Index begin, Index end) {
-    const V two_scale = S::broadcast(scale * T(2));
-    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
-      const V d = S::load(x + i, m, full) - S::load(t + i, m, full);
-      if (dx) S::store(dx + i, two_scale * d, m, full);
-      return d * d;
-    });
-  });
-}
-
-/// Sum over i of -1/2 (1 + lv_i - mu_i^2 - exp(lv_i)) = KL(N(mu, exp(lv)) || N(0, 1)).
-/// When dmu/dlv are not null: dmu_i = scale * mu_i, dlv_i = scale * (exp(lv_i) - 1) / 2.
-template <class T, class A = simd_arch>
-double gaussian_kl(const T* mu, const T* logvar, Index n, T* dmu, T* dlogvar, T scale) {
-  using S = detail::Simd<T, A>;
-  using V = typename S::V;
-  return detail::parallel_sum(n, detail::expensive_grain, [&](Index begin, Index end) {
-    const V one = S::broadcast(1), half = S::broadcast(T(0.5)), vscale = S::broadcast(scale);
-    return detail::sum_vectors<T, A>(begin, end, [&](Index i, Index m, auto full) {
-      const V u = S::load(mu + i, m, full), lv = S::load(logvar + i, m, full);
-      const V e = xsimd::exp(lv);
-      if (dmu) S::store(dmu + i, vscale * u, m, full);
-      if (dlogvar) S::store(dlogvar + i, vscale * half * (e - one), m, full);
-      return -half * (one + lv - u * u - e);
-    });
-  });
-}
-
-/// z = mu + eps * exp(logvar / 2); std_out receives exp(logvar / 2) for the backward pass.
-template <class T, class A = simd_arch>
-void reparameterize(const T* mu, const T* logvar, const T* eps, T* z, T* std_out, Index n) {
-  using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::expensive_grain, [&](Index begin, Index end) {
-    const typename S::V half = S::broadcast(T(0.5));
-    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
-      const auto s = xsimd::exp(half * S::load(logvar + i, m, full));
-      S::store(std_out + i, s, m, full);
-      S::store(z + i, S::load(mu + i, m, full) + S::load(eps + i, m, full) * s, m, full);
-    });
-  });
-}
-
-/// dmu += dz; dlogvar += dz * eps * std / 2 (the backward of reparameterize).
-template <class T, class A = simd_arch>
-void reparameterize_backward(const T* dz, const T* eps, const T* std_in, T* dmu, T* dlogvar,
-                             Index n) {
-  using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
-    const typename S::V half = S::broadcast(T(0.5));
-    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
-      const auto d = S::load(dz + i, m, full);
-      S::store(dmu + i, S::load(dmu + i, m, full) + d, m, full);
-      const auto g = d * S::load(eps + i, m, full) * S::load(std_in + i, m, full) * half;
-      S::store(dlogvar + i, S::load(dlogvar + i, m, full) + g, m, full);
-    });
   });
 }
 

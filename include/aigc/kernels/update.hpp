@@ -109,4 +109,17 @@ void scale(T* x, Index n, T a) {
   });
 }
 
+/// x_i = min(max(x_i, lo), hi): the weight clipping of a Wasserstein critic.
+template <class T, class A = simd_arch>
+void clamp(T* x, Index n, T lo, T hi) {
+  using S = detail::Simd<T, A>;
+  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    const typename S::V vlo = S::broadcast(lo), vhi = S::broadcast(hi);
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto v = S::load(x + i, m, full);
+      S::store(x + i, S::select(v < vlo, vlo, S::select(v > vhi, vhi, v)), m, full);
+    });
+  });
+}
+
 }  // namespace aigc::kernels

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "aigc/core/tensor.hpp"
-#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/losses.hpp"
 #include "aigc/losses/reduction.hpp"
 
 namespace aigc {

@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "aigc/core/tensor.hpp"
-#include "aigc/kernels/gan.hpp"
+#include "aigc/kernels/losses.hpp"
 
 namespace aigc {
 

@@ -7,7 +7,7 @@
 
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
-#include "aigc/kernels/elementwise.hpp"
+#include "aigc/kernels/losses.hpp"
 #include "aigc/kernels/partition.hpp"
 #include "aigc/losses/reduction.hpp"
 

@@ -14,7 +14,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
-#include "aigc/kernels/gan.hpp"
+#include "aigc/kernels/update.hpp"
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/sequential.hpp"

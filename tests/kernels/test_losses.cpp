@@ -1,5 +1,6 @@
 #include <aigc/core/rng.hpp>
-#include <aigc/kernels/gan.hpp>
+#include <aigc/kernels/losses.hpp>
+#include <aigc/kernels/update.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
