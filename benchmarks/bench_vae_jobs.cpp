@@ -10,7 +10,7 @@
 // The jobs run in the same order every step, so job i is the same kernel call in every step; a
 // job started inside another (gemm_depth_halves' products on one thread) is marked and left out
 // of the sums.
-// The jobs are recorded through the thread pool's observer hook (aigc::detail::JobObserver).
+// The jobs are recorded through the thread pool's observer hook (aigc::kernels::JobObserver).
 // Usage: bench_vae_jobs [steps = 400] [--data DIR]
 #include <aigc/aigc.hpp>
 #include <algorithm>
@@ -44,7 +44,7 @@ std::int64_t profile_clock() {
 }
 
 /// Records the jobs that `thread` posts while `on` is set.
-struct JobProfile final : aigc::detail::JobObserver {
+struct JobProfile final : aigc::kernels::JobObserver {
   static constexpr int capacity = 1 << 18;
   std::vector<JobRecord> jobs = std::vector<JobRecord>(capacity);
   std::atomic<int> count{0};
@@ -100,7 +100,7 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
   };
   for (int s = 0; s < 100; ++s) one_step();  // sizes the buffers, warms the caches
   static JobProfile prof;
-  aigc::detail::job_observer().store(&prof);
+  aigc::kernels::job_observer().store(&prof);
   prof.count.store(0);
   prof.thread = std::this_thread::get_id();
   prof.on = true;
@@ -112,7 +112,7 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
     if (s < steps) one_step();
   }
   prof.on = false;
-  aigc::detail::job_observer().store(nullptr);
+  aigc::kernels::job_observer().store(nullptr);
   const int per_step = first[1] - first[0];
   for (int s = 0; s < steps; ++s) {
     if (first[static_cast<std::size_t>(s) + 1] - first[static_cast<std::size_t>(s)] != per_step ||

@@ -318,7 +318,7 @@ TEST_CASE("gemm's self-balancing row chunks give the same bits whichever part ru
     auto view = g;
     view.out = out.data();
     const Index r_units = (N + r_unit - 1) / r_unit;
-    aigc::detail::BalancedChunks chunks(r_units, 2, 4);
+    aigc::kernels::BalancedChunks chunks(r_units, 2, 4);
     kernels::detail::gemm_claimed_rows<float, A, true, true>(view, N, M, K, 1.f, 0.f, r_unit,
                                                              chunks, 0);
     INFO("rows in units of " << r_unit);

@@ -1,7 +1,7 @@
 #include <aigc/kernels/partition.hpp>
 #include <atomic>
-#include <chrono>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -22,13 +22,13 @@ TEST_CASE("parallel_for and parallel_for_aligned cover each index once", "[paral
     for (Index n : {Index{1}, Index{7}, Index{64}, Index{1000}, Index{100003}}) {
       for (Index grain : {Index{1}, Index{100}}) {
         std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
-        detail::parallel_for(n, grain, [&](Index b, Index e) {
+        kernels::parallel_for(n, grain, [&](Index b, Index e) {
           for (Index i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
         });
         for (auto& h : hits) REQUIRE(h.load() == 1);
         std::vector<std::atomic<int>> hits2(static_cast<std::size_t>(n));
         std::atomic<int> misaligned{0};  // (no Catch2 assertions on the workers)
-        detail::parallel_for_aligned(n, 16, grain, [&](Index b, Index e) {
+        kernels::parallel_for_aligned(n, 16, grain, [&](Index b, Index e) {
           if (b % 16 != 0) misaligned++;
           for (Index i = b; i < e; ++i) hits2[static_cast<std::size_t>(i)]++;
         });
@@ -49,9 +49,9 @@ TEST_CASE("parallel parts run on several threads, nested jobs run inline", "[par
   int jobs = 0;
   for (; jobs < 20 && !on_worker; ++jobs) {
     std::vector<std::thread::id> ids(2);
-    detail::parallel_parts(2, [&](int p) {
+    kernels::parallel_parts(2, [&](int p) {
       ids[static_cast<std::size_t>(p)] = std::this_thread::get_id();
-      detail::parallel_parts(2, [&](int) { inner++; });  // nested: runs on this thread
+      kernels::parallel_parts(2, [&](int) { inner++; });  // nested: runs on this thread
       if (p == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     });
     CHECK(ids[0] == std::this_thread::get_id());
@@ -63,7 +63,7 @@ TEST_CASE("parallel parts run on several threads, nested jobs run inline", "[par
   std::atomic<long> total{0};
   auto job = [&] {
     for (int rep = 0; rep < 200; ++rep) {
-      detail::parallel_for(1000, 1, [&](Index b, Index e) { total += e - b; });
+      kernels::parallel_for(1000, 1, [&](Index b, Index e) { total += e - b; });
     }
   };
   std::thread other(job);
@@ -81,7 +81,7 @@ TEST_CASE("each part of many short jobs in a row runs exactly once", "[parallel]
     bool exact = true;
     for (int job = 0; job < 20000 && exact; ++job) {
       std::vector<std::atomic<int>> counts(static_cast<std::size_t>(threads));
-      detail::parallel_parts(threads, [&](int p) { counts[static_cast<std::size_t>(p)]++; });
+      kernels::parallel_parts(threads, [&](int p) { counts[static_cast<std::size_t>(p)]++; });
       for (auto& c : counts) exact = exact && c.load() == 1;
     }
     CHECK(exact);
@@ -95,11 +95,11 @@ TEST_CASE("parallel_pair runs each of its two pieces once, side by side on two t
     set_num_threads(threads);
     int first = 0, second = 0;
     std::vector<int> order;
-    detail::parallel_pair([&] { ++first; }, [&] { ++second; });
+    kernels::parallel_pair([&] { ++first; }, [&] { ++second; });
     CHECK(first == 1);
     CHECK(second == 1);
     if (threads == 1) {  // one thread: first, then second, on the calling thread
-      detail::parallel_pair([&] { order.push_back(1); }, [&] { order.push_back(2); });
+      kernels::parallel_pair([&] { order.push_back(1); }, [&] { order.push_back(2); });
       CHECK(order == std::vector<int>{1, 2});
     }
   }
@@ -109,7 +109,7 @@ TEST_CASE("parallel_pair runs each of its two pieces once, side by side on two t
   bool apart = false;
   for (int job = 0; job < 20 && !apart; ++job) {
     std::thread::id a, b;
-    detail::parallel_pair(
+    kernels::parallel_pair(
         [&] {
           a = std::this_thread::get_id();
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -124,9 +124,10 @@ TEST_CASE("parallel_pair runs each of its two pieces once, side by side on two t
 TEST_CASE("BalancedChunks hands out each unit once: own share from the front, then others' backs",
           "[parallel]") {
   for (Index units : {Index{1}, Index{2}, Index{5}, Index{49}, Index{1000}}) {
-    for (int parts : {1, 2, 3, detail::BalancedChunks::max_parts}) {
+    for (int parts : {1, 2, 3, kernels::BalancedChunks::max_parts}) {
       INFO(units << " units, " << parts << " parts");
-      // Share q holds the units a static split gives part q: [units q / parts, units (q+1) / parts).
+      // Share q holds the units a static split gives part q: [units q / parts, units (q+1) /
+      // parts).
       auto share_of = [&](Index unit) {
         int q = 0;
         while (units * (q + 1) / parts <= unit) ++q;
@@ -134,7 +135,7 @@ TEST_CASE("BalancedChunks hands out each unit once: own share from the front, th
       };
       // Only part 0 claims (the others are slow): it takes its own share in ascending order,
       // then share 1 from its back (descending), then share 2, and so on: every unit once.
-      detail::BalancedChunks chunks(units, parts, 4);
+      kernels::BalancedChunks chunks(units, parts, 4);
       std::vector<int> hits(static_cast<std::size_t>(units));
       int share = 0;
       Index expect_begin = 0, prev_begin = units;
@@ -165,9 +166,9 @@ TEST_CASE("BalancedChunks hands out each unit once: own share from the front, th
     set_num_threads(threads);
     for (int rep = 0; rep < 200; ++rep) {
       const Index units = 97;
-      detail::BalancedChunks chunks(units, threads, 4);
+      kernels::BalancedChunks chunks(units, threads, 4);
       std::vector<std::atomic<int>> hits(static_cast<std::size_t>(units));
-      detail::parallel_parts(threads, [&](int p) {
+      kernels::parallel_parts(threads, [&](int p) {
         Index b = 0, e = 0;
         while (chunks.next(p, b, e)) {
           for (Index i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;

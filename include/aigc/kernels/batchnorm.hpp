@@ -28,7 +28,7 @@ void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
   using V = typename Sd::V;
   if (S == 1) {
     const Index grain = std::max<Index>(Sd::W, cheap_grain / std::max<Index>(1, batch));
-    aigc::detail::parallel_for_aligned(C, 4 * Sd::W, grain, [&](Index c0, Index c1) {
+    aigc::kernels::parallel_for_aligned(C, 4 * Sd::W, grain, [&](Index c0, Index c1) {
       for_each_vector<T, A>(c0, c1, [&](Index c, Index m, auto full) {
         auto pc = [&](const T* p) { return Sd::load(p + c, m, full); };
         V acc = Sd::broadcast(0);
@@ -39,7 +39,7 @@ void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
     return;
   }
   const Index grain = std::max<Index>(1, cheap_grain / std::max<Index>(1, batch * S));
-  aigc::detail::parallel_for(C, grain, [&](Index c0, Index c1) {
+  aigc::kernels::parallel_for(C, grain, [&](Index c0, Index c1) {
     for (Index c = c0; c < c1; ++c) {
       auto pc = [&](const T* p) { return Sd::broadcast(p[c]); };
       double total = 0.0;
@@ -59,7 +59,7 @@ void channel_map(Index batch, Index C, Index S, F&& f) {
   using Sd = Simd<T, A>;
   if (S == 1) {
     const Index grain = std::max<Index>(1, cheap_grain / C);
-    aigc::detail::parallel_for(batch, grain, [&](Index n0, Index n1) {
+    aigc::kernels::parallel_for(batch, grain, [&](Index n0, Index n1) {
       for (Index n = n0; n < n1; ++n) {
         for_each_vector<T, A>(0, C, [&](Index c, Index m, auto full) {
           f(n * C + c, m, full, [&](const T* p) { return Sd::load(p + c, m, full); });
@@ -69,7 +69,7 @@ void channel_map(Index batch, Index C, Index S, F&& f) {
     return;
   }
   const Index grain = std::max<Index>(1, cheap_grain / S);
-  aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+  aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
     for (Index p = p0; p < p1; ++p) {
       const Index c = p % C;
       auto pc = [&](const T* q) { return Sd::broadcast(q[c]); };

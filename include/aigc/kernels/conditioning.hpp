@@ -21,7 +21,7 @@ void concat_label_codes(const T* x, Index rows, Index cols, const T* table, Inde
   using S = detail::Simd<T, A>;
   const Index out_cols = cols + codes * repeat;
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, out_cols));
-  aigc::detail::parallel_for(rows, grain, [&](Index r0, Index r1) {
+  aigc::kernels::parallel_for(rows, grain, [&](Index r0, Index r1) {
     for (Index r = r0; r < r1; ++r) {
       T* yr = y + r * out_cols;
       std::copy_n(x + r * cols, cols, yr);
@@ -47,13 +47,13 @@ void concat_label_codes_backward(const T* dy, Index rows, Index cols, Index code
   const Index in_cols = cols + codes * repeat;
   if (dx) {
     const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, cols));
-    aigc::detail::parallel_for(rows, grain, [&](Index r0, Index r1) {
+    aigc::kernels::parallel_for(rows, grain, [&](Index r0, Index r1) {
       for (Index r = r0; r < r1; ++r) std::copy_n(dy + r * in_cols, cols, dx + r * cols);
     });
   }
   if (!dtable) return;
   const Index grain = std::max<Index>(1, detail::cheap_grain / std::max<Index>(1, rows * repeat));
-  aigc::detail::parallel_for(codes, grain, [&](Index e0, Index e1) {  // each thread owns codes
+  aigc::kernels::parallel_for(codes, grain, [&](Index e0, Index e1) {  // each thread owns codes
     for (Index r = 0; r < rows; ++r) {
       T* drow = dtable + static_cast<Index>(labels[r]) * codes;
       for (Index e = e0; e < e1; ++e) {

@@ -22,7 +22,7 @@ void dropout_mask(Rng& rng, double p, Index n, T* mask) {
 template <class T, class A = simd_arch>
 void multiply(const T* x, const T* mask, T* out, Index n) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       S::store(out + i, S::load(x + i, m, full) * S::load(mask + i, m, full), m, full);
     });

@@ -96,7 +96,7 @@ double parallel_sum(Index n, Index grain, F&& chunk) {
   size = (size + 63) / 64 * 64;
   const Index chunks = (n + size - 1) / size;
   double partial[max_chunks];
-  aigc::detail::parallel_for(chunks, std::max<Index>(1, grain / size), [&](Index c0, Index c1) {
+  aigc::kernels::parallel_for(chunks, std::max<Index>(1, grain / size), [&](Index c0, Index c1) {
     for (Index c = c0; c < c1; ++c) partial[c] = chunk(c * size, std::min(n, (c + 1) * size));
   });
   double sum = 0.0;
@@ -145,7 +145,7 @@ void bias_activation_block(T* y, Index ld, const T* b, Index rows, Index cols, A
 /// dst[i] = src[i] (the caches of the layers' inputs).
 template <class T>
 void copy(const T* src, T* dst, Index n) {
-  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
     std::copy(src + begin, src + end, dst + begin);
   });
 }
@@ -159,7 +159,7 @@ template <class T>
 void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* dst) {
   constexpr Index ahead = 2;
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / std::max<Index>(1, cols));
-  aigc::detail::parallel_for(rows, grain, [&](Index r0, Index r1) {
+  aigc::kernels::parallel_for(rows, grain, [&](Index r0, Index r1) {
     auto prefetch = [&](Index r) {
 #if defined(__GNUC__)
       const char* p = reinterpret_cast<const char*>(src + index[r] * cols);
@@ -181,7 +181,7 @@ void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* ds
 template <class T, class A = simd_arch>
 void add_inplace(T* y, const T* x, Index n) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, 4 * detail::cheap_grain, [&](Index begin, Index end) {
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       S::store(y + i, S::load(y + i, m, full) + S::load(x + i, m, full), m, full);
     });
@@ -191,7 +191,7 @@ void add_inplace(T* y, const T* x, Index n) {
 /// x[i] = value (zeroing gradients), split over the threads in ranges of at least `grain`.
 template <class T>
 void fill(T* x, Index n, T value, Index grain = 4 * detail::cheap_grain) {
-  aigc::detail::parallel_for_aligned(
+  aigc::kernels::parallel_for_aligned(
       n, 64, grain, [&](Index begin, Index end) { std::fill(x + begin, x + end, value); });
 }
 
@@ -200,7 +200,7 @@ template <class T, class A = simd_arch>
 void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activation act, T slope) {
   if (rows <= 0 || cols <= 0) return;
   const Index grain_rows = std::max<Index>(1, detail::grain_for(act) / cols);
-  aigc::detail::parallel_for(rows, grain_rows, [&](Index r0, Index r1) {
+  aigc::kernels::parallel_for(rows, grain_rows, [&](Index r0, Index r1) {
     detail::bias_activation_block<T, A>(y + r0 * cols, cols, b, r1 - r0, cols, act, slope);
   });
 }
@@ -211,7 +211,7 @@ void activation_backward(const T* dy, const T* y, T* dx, Index n, Activation act
   using S = detail::Simd<T, A>;
   detail::with_activation(act, [&](auto tag) {
     constexpr Activation a = decltype(tag)::value;
-    aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+    aigc::kernels::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
       const typename S::V vs = S::broadcast(slope);
       detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
         const auto d =
@@ -228,7 +228,7 @@ void column_sums(const T* x, Index rows, Index cols, T* out, bool accumulate) {
   using S = detail::Simd<T, A>;
   constexpr Index W = S::W, block = 4 * W;
   const Index grain = std::max<Index>(block, detail::cheap_grain / std::max<Index>(1, rows));
-  aigc::detail::parallel_for_aligned(cols, block, grain, [&](Index c0, Index c1) {
+  aigc::kernels::parallel_for_aligned(cols, block, grain, [&](Index c0, Index c1) {
     for (Index cb = c0; cb < c1; cb += block) {  // four vectors of columns summed down the rows
       const Index ce = std::min(c1, cb + block);
       detail::for_each_vector<T, A>(cb, ce, [&](Index c, Index n, auto full) {

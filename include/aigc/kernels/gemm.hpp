@@ -211,7 +211,9 @@ void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, In
 }
 
 /// The scratch panels of the running part (slots 0 and 1; allocated on first use, then reused).
-inline aigc::detail::AlignedBuffer& gemm_scratch(int which) { return aigc::detail::scratch(which); }
+inline aigc::kernels::AlignedBuffer& gemm_scratch(int which) {
+  return aigc::kernels::scratch(which);
+}
 
 /// The blocks of the core GEMM: depth blocks of at most KC (depending on K alone) and column
 /// blocks of packed Y that stay in L2.
@@ -291,7 +293,7 @@ void gemm_block(const GemmView<T>& g, Index K, T alpha, T beta, Index r0, Index 
 /// all of Y is one block: the part packs Y once, then runs each chunk it claims.
 template <class T, class A, bool XK, bool OT>
 void gemm_claimed_rows(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta,
-                       Index r_unit, aigc::detail::BalancedChunks& chunks, int p) {
+                       Index r_unit, aigc::kernels::BalancedChunks& chunks, int p) {
   using G = GemmBlocking<T, A>;
   const Index nc_pad = (C + G::NR - 1) / G::NR * G::NR;
   T* yp = gemm_scratch(0).get<T>(static_cast<std::size_t>(K * nc_pad));
@@ -330,7 +332,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   const double flops = 2.0 * static_cast<double>(R) * static_cast<double>(C) * K;
   const int parts = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
   if (parts == 1) {  // through parallel_parts all the same, so that a job profile shows it
-    aigc::detail::parallel_parts(
+    aigc::kernels::parallel_parts(
         1, [&](int) { gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C); });
     return;
   }
@@ -350,7 +352,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   const bool small_y = !OT && K * C <= small_packed_elements && r_units >= parts;
   auto split_cols = [&](auto np, Index units) {
     constexpr int NP = decltype(np)::value;
-    aigc::detail::parallel_parts(parts, [&](int p) {
+    aigc::kernels::parallel_parts(parts, [&](int p) {
       const Index c0 = std::min(C, units * p / parts * NP * W);
       const Index c1 = std::min(C, units * (p + 1) / parts * NP * W);
       if (c0 < c1) gemm_block<T, A, XK, OT, NP>(g, K, alpha, beta, 0, R, c0, c1);
@@ -358,15 +360,15 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   };
   auto split_rows = [&] {
     const GemmBlocks<T, A, G::NV> b(K);
-    if (b.k_blocks == 1 && C <= b.nc_block && parts <= aigc::detail::BalancedChunks::max_parts) {
+    if (b.k_blocks == 1 && C <= b.nc_block && parts <= aigc::kernels::BalancedChunks::max_parts) {
       // Y is one block: the parts balance themselves over chunks of rows (BalancedChunks).
-      aigc::detail::BalancedChunks chunks(r_units, parts, aigc::detail::balance_chunks);
-      aigc::detail::parallel_parts(parts, [&](int p) {
+      aigc::kernels::BalancedChunks chunks(r_units, parts, aigc::kernels::balance_chunks);
+      aigc::kernels::parallel_parts(parts, [&](int p) {
         gemm_claimed_rows<T, A, XK, OT>(g, R, C, K, alpha, beta, r_unit, chunks, p);
       });
       return;
     }
-    aigc::detail::parallel_parts(parts, [&](int p) {
+    aigc::kernels::parallel_parts(parts, [&](int p) {
       const Index r0 = std::min(R, r_units * p / parts * r_unit);
       const Index r1 = std::min(R, r_units * (p + 1) / parts * r_unit);
       if (r0 < r1) gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, r0, r1, 0, C);
@@ -482,7 +484,7 @@ void gemm_depth_halves(Index M, Index N, Index K, const T* a, Index lda, const T
                        T* c, T* half) {
   if (M <= 0 || N <= 0) return;
   const Index h = K / 2;
-  aigc::detail::parallel_pair(
+  aigc::kernels::parallel_pair(
       [&] { gemm<T, A>(Trans::no, Trans::no, M, N, h, T(1), a, lda, b, ldb, T(0), c, N); },
       [&] {
         gemm<T, A>(Trans::no, Trans::no, M, N, K - h, T(1), a + h, lda, b + h * ldb, ldb, T(0),
@@ -498,7 +500,7 @@ void gemm_depth_halves(Index M, Index N, Index K, const T* a, Index lda, const T
 template <class T, class A = simd_arch>
 void gemm_by_weights(Index M, Index N, Index K, const T* a, const T* w, T* c) {
   if (K * N >= detail::depth_halves_min_elements) {
-    thread_local aigc::detail::AlignedBuffer half;
+    thread_local aigc::kernels::AlignedBuffer half;
     gemm_depth_halves<T, A>(M, N, K, a, K, w, N, c, half.get<T>(static_cast<std::size_t>(M * N)));
     return;
   }

@@ -91,7 +91,7 @@ void with_stride(Index stride, F&& f) {
 /// The running part's scratch plane for im2col/col2im (slot 2; grows, never shrinks).
 template <class T>
 T* padded_plane(Index size) {
-  return aigc::detail::scratch(2).get<T>(static_cast<std::size_t>(size));
+  return aigc::kernels::scratch(2).get<T>(static_cast<std::size_t>(size));
 }
 
 }  // namespace detail
@@ -108,7 +108,7 @@ void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
   detail::with_stride(s.stride, [&](auto stride_tag) {
     constexpr Index fixed = decltype(stride_tag)::value;  ///< 0: not fixed at compile time
     const Index stride = fixed ? fixed : s.stride;
-    aigc::detail::parallel_for(C * batch, grain, [&](Index p0, Index p1) {
+    aigc::kernels::parallel_for(C * batch, grain, [&](Index p0, Index p1) {
       T* padded = detail::padded_plane<T>(Hp * Wp);
       std::fill(padded, padded + Hp * Wp, T(0));  // the border stays zero
       for (Index p = p0; p < p1; ++p) {           // plane p = (c, n): adjacent columns of col
@@ -148,7 +148,7 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
   detail::with_stride(s.stride, [&](auto stride_tag) {
     constexpr Index fixed = decltype(stride_tag)::value;
     const Index stride = fixed ? fixed : s.stride;
-    aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+    aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
       T* padded = detail::padded_plane<T>(Hp * Wp);
       for (Index p = p0; p < p1; ++p) {  // plane p = (n, c)
         const Index n = p / C, c = p % C;
@@ -189,7 +189,7 @@ template <class T>
 void transpose(const T* src, Index rows, Index cols, T* dst) {
   constexpr Index B = 32;
   const Index grain = std::max<Index>(B, 4 * detail::cheap_grain / std::max<Index>(1, rows));
-  aigc::detail::parallel_for_aligned(cols, B, grain, [&](Index c0, Index c1) {
+  aigc::kernels::parallel_for_aligned(cols, B, grain, [&](Index c0, Index c1) {
     for (Index cb = c0; cb < c1; cb += B) {
       const Index ce = std::min(c1, cb + B);
       for (Index rb = 0; rb < rows; rb += B) {
@@ -206,7 +206,7 @@ void transpose(const T* src, Index rows, Index cols, T* dst) {
 template <class T>
 void to_channel_major(const T* x, Index batch, Index C, Index S, T* out) {
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / S);
-  aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+  aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
     for (Index p = p0; p < p1; ++p) {  // plane p = (c, n)
       const Index c = p / batch, n = p % batch;
       std::copy_n(x + (n * C + c) * S, S, out + p * S);
@@ -223,7 +223,7 @@ void to_channel_major_backward(const T* dy, const T* y, Index batch, Index C, In
   const Index grain = std::max<Index>(1, 4 * detail::cheap_grain / S);
   detail::with_activation(act, [&](auto tag) {
     constexpr Activation a = decltype(tag)::value;
-    aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+    aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
       const typename Sd::V vs = Sd::broadcast(slope);
       for (Index p = p0; p < p1; ++p) {
         const Index c = p / batch, n = p % batch;
@@ -247,7 +247,7 @@ template <class T, class A = simd_arch>
 void from_channel_major(const T* in, Index batch, Index C, Index S, T* y, const T* bias = nullptr,
                         Activation act = Activation::identity, T slope = T(0)) {
   const Index grain = std::max<Index>(1, detail::grain_for(act) / S);
-  aigc::detail::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+  aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
     for (Index p = p0; p < p1; ++p) {  // plane p = (n, c)
       const Index n = p / C, c = p % C;
       T* o = y + p * S;
@@ -265,7 +265,7 @@ template <class T, class A = simd_arch>
 void channel_sums(const T* x, Index batch, Index C, Index S, T* out, bool accumulate) {
   using Sd = detail::Simd<T, A>;
   const Index grain = std::max<Index>(1, detail::cheap_grain / std::max<Index>(1, batch * S));
-  aigc::detail::parallel_for(C, grain, [&](Index c0, Index c1) {
+  aigc::kernels::parallel_for(C, grain, [&](Index c0, Index c1) {
     for (Index c = c0; c < c1; ++c) {
       double total = 0.0;
       for (Index n = 0; n < batch; ++n) {

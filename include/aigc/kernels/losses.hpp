@@ -87,7 +87,7 @@ double gaussian_kl(const T* mu, const T* logvar, Index n, T* dmu, T* dlogvar, T 
 template <class T, class A = simd_arch>
 void reparameterize(const T* mu, const T* logvar, const T* eps, T* z, T* std_out, Index n) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::expensive_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, detail::expensive_grain, [&](Index begin, Index end) {
     const typename S::V half = S::broadcast(T(0.5));
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       const auto s = xsimd::exp(half * S::load(logvar + i, m, full));
@@ -102,7 +102,7 @@ template <class T, class A = simd_arch>
 void reparameterize_backward(const T* dz, const T* eps, const T* std_in, T* dmu, T* dlogvar,
                              Index n) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
     const typename S::V half = S::broadcast(T(0.5));
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       const auto d = S::load(dz + i, m, full);

@@ -12,7 +12,7 @@
 #include "aigc/kernels/thread_pool.hpp"
 #include "aigc/kernels/threads.hpp"
 
-namespace aigc::detail {
+namespace aigc::kernels {
 
 /// Runs first() and second(), two independent pieces of work, on two threads when there are two
 /// (each piece's kernels then run on its thread alone), else first() then second(): the two
@@ -109,4 +109,4 @@ void parallel_for_aligned(Index n, Index align, Index grain, F&& f) {
   });
 }
 
-}  // namespace aigc::detail
+}  // namespace aigc::kernels

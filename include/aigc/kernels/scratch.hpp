@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <new>
 
-namespace aigc::detail {
+namespace aigc::kernels {
 
 /// A growable, 64-byte aligned scratch buffer. Grows, never shrinks, so that steady-state calls
 /// do not allocate.
@@ -56,4 +56,4 @@ inline ScratchSet*& current_scratch() {
 /// Slot `slot` of the current scratch set (see current_scratch).
 inline AlignedBuffer& scratch(int slot) { return current_scratch()->slots[slot]; }
 
-}  // namespace aigc::detail
+}  // namespace aigc::kernels

@@ -25,7 +25,7 @@
 
 #include "aigc/kernels/scratch.hpp"
 
-namespace aigc::detail {
+namespace aigc::kernels {
 
 /// Observes the pool's jobs: benchmarks/bench_vae_jobs records a training step job by job with
 /// it. Unset (the default), the pool calls nothing.
@@ -226,4 +226,4 @@ void parallel_parts(int parts, F&& f) {
   ThreadPool::instance().run(parts, f);
 }
 
-}  // namespace aigc::detail
+}  // namespace aigc::kernels

@@ -9,7 +9,7 @@
 
 namespace aigc {
 
-namespace detail {
+namespace kernels::detail {
 inline std::atomic<int>& thread_setting() {
   static std::atomic<int> n{0};  // 0: not set, use the default
   return n;
@@ -26,15 +26,15 @@ inline int default_num_threads() {
   }();
   return n;
 }
-}  // namespace detail
+}  // namespace kernels::detail
 
 /// Number of threads aigc's kernels use. Defaults to OMP_NUM_THREADS, else all hardware threads.
 inline int num_threads() {
-  const int n = detail::thread_setting().load(std::memory_order_relaxed);
-  return n > 0 ? n : detail::default_num_threads();
+  const int n = kernels::detail::thread_setting().load(std::memory_order_relaxed);
+  return n > 0 ? n : kernels::detail::default_num_threads();
 }
 
 /// Sets the number of threads aigc's kernels use; n <= 0 restores the default.
-inline void set_num_threads(int n) { detail::thread_setting().store(n > 0 ? n : 0); }
+inline void set_num_threads(int n) { kernels::detail::thread_setting().store(n > 0 ? n : 0); }
 
 }  // namespace aigc

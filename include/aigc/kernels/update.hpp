@@ -25,7 +25,7 @@ void sgd_update(T* p, const T* grad, T* buf, Index n, T lr, T momentum, T dampen
                 bool nesterov, bool first_step) {
   using S = detail::Simd<T, A>;
   using V = typename S::V;
-  aigc::detail::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
     const V vlr = S::broadcast(lr), vmu = S::broadcast(momentum), vwd = S::broadcast(weight_decay);
     const V keep = S::broadcast(T(1) - dampening);
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
@@ -51,7 +51,7 @@ void adam_update(T* p, const T* grad, T* m, T* v, Index n, T beta1, T beta2, T s
                  T bias2_sqrt, T eps, T weight_decay, T decoupled_decay) {
   using S = detail::Simd<T, A>;
   using V = typename S::V;
-  aigc::detail::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
     const V one_b1 = S::broadcast(T(1) - beta1), vb2 = S::broadcast(beta2);
     const V one_b2 = S::broadcast(T(1) - beta2), vstep = S::broadcast(step_size);
     const V inv_bias2 = S::broadcast(T(1) / bias2_sqrt), veps = S::broadcast(eps);
@@ -101,7 +101,7 @@ bool all_finite(const T* x, Index n) {
 template <class T, class A = simd_arch>
 void scale(T* x, Index n, T a) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
     const auto va = S::broadcast(a);
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       S::store(x + i, S::load(x + i, m, full) * va, m, full);
@@ -113,7 +113,7 @@ void scale(T* x, Index n, T a) {
 template <class T, class A = simd_arch>
 void clamp(T* x, Index n, T lo, T hi) {
   using S = detail::Simd<T, A>;
-  aigc::detail::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
+  aigc::kernels::parallel_for_aligned(n, 64, detail::cheap_grain, [&](Index begin, Index end) {
     const typename S::V vlo = S::broadcast(lo), vhi = S::broadcast(hi);
     detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
       const auto v = S::load(x + i, m, full);

@@ -46,7 +46,7 @@ class Reparameterization {
       generators_.resize(static_cast<std::size_t>(streams));
     }
     for (StreamRng& g : generators_) g.rng = Rng(rng.next_u64());
-    aigc::detail::parallel_for(streams, 1, [&](Index begin, Index end) {
+    aigc::kernels::parallel_for(streams, 1, [&](Index begin, Index end) {
       for (Index s = begin; s < end; ++s) {
         const Index first = n * s / streams, last = n * (s + 1) / streams;
         generators_[static_cast<std::size_t>(s)].rng.fill_normal(eps_.data() + first, last - first);
