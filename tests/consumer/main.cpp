@@ -23,8 +23,7 @@ int main() {
   aigc::VaeTrainer<float> trainer(*encoder, *decoder, options);
   double first = 0.0, last = 0.0;
   for (int step = 0; step < 50; ++step) {
-    const auto [bce, kl] = trainer.step(x);
-    (step == 0 ? first : last) = bce + kl;
+    (step == 0 ? first : last) = trainer.step(x).loss;
   }
   std::printf("aigc %s: loss %.3f -> %.3f\n", AIGC_VERSION_STRING, first, last);
   return last < first ? 0 : 1;

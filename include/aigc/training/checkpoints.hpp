@@ -12,7 +12,7 @@
 
 #include "aigc/data/loader.hpp"
 #include "aigc/io/checkpoint.hpp"
-#include "aigc/io/training_log.hpp"
+#include "aigc/training/log.hpp"
 
 namespace aigc {
 
@@ -62,7 +62,7 @@ class TrainingCheckpoints {
     std::printf("resumed from %s at step %lld (epoch %lld, batch %lld)\n", last_.c_str(),
                 static_cast<long long>(step_()), static_cast<long long>(loader_.epoch() + 1),
                 static_cast<long long>(loader_.batch_index()));
-    return LogResume{step_(), loader_.epoch()};
+    return LogResume{step_(), loader_.epoch(), loader_.batches_per_epoch()};
   }
 
  private:
