@@ -137,12 +137,13 @@ struct TrainerFlags {
   }
 };
 
-// The epoch's grid as samples_epoch_<epoch>.png and samples.png.
-inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid) {
+// The epoch's grid as samples_epoch_<epoch>.png and <latest>.png.
+inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid,
+                        const std::string& latest = "samples") {
   char name[32];
   std::snprintf(name, sizeof name, "samples_epoch_%03d", e.epoch());
   e.image(name, grid);
-  e.image("samples", grid);
+  e.image(latest, grid);
 }
 
 // --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) drawn 1000 at
