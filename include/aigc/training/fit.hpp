@@ -64,10 +64,10 @@ struct FitOptions {
   bool progress = true;        ///< a progress line on stderr during each epoch
   ProgressOptions progress_options{};  ///< how the progress line is drawn
   std::FILE* progress_file = stderr;   ///< where the progress line goes
-  bool print = true;                   ///< one line per epoch on stdout: its means and seconds
-  bool csv = true;                     ///< steps.csv (every step) and metrics.csv (every epoch)
-  bool tensorboard = true;             ///< `<out>/tensorboard/events.out.tfevents.*`
-  bool plot = true;                    ///< loss.png, redrawn at each epoch's end
+  bool print = true;  ///< one line per epoch on stdout (means, seconds) and the "resumed from" line
+  bool csv = true;    ///< steps.csv (every step) and metrics.csv (every epoch)
+  bool tensorboard = true;  ///< `<out>/tensorboard/events.out.tfevents.*`
+  bool plot = true;         ///< loss.png, redrawn at each epoch's end
   bool checkpoints = true;  ///< a checkpoint at each epoch's end (and every checkpoint_every)
   std::int64_t checkpoint_every = 0;  ///< also a checkpoint every N steps (0: epoch ends only)
   std::string checkpoint_dir{};       ///< "" : `<out>/checkpoints`
@@ -160,7 +160,7 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         trainer, loader, &sums, [&] { return trainer.step_count(); }, result.last_checkpoint);
   }
   const std::optional<LogResume> resume =
-      checkpoints ? checkpoints->resume(o.resume) : std::nullopt;
+      checkpoints ? checkpoints->resume(o.resume, o.print) : std::nullopt;
   TrainingLog log(o.out, names, epoch_names, o.name + " losses", resume,
                   {.csv = o.csv, .tensorboard = o.tensorboard, .plot = o.plot});
 
