@@ -1,165 +1,25 @@
-// The MLP GAN of issue 4 on Fashion-MNIST by default: G z(64)->256->512->784 tanh, D
-// 784->512->256->1, LeakyReLU(0.2), Adam 2e-4 betas (0.5, 0.999), batch 64, images in [-1, 1].
-// examples/cgan is the same with class labels.
-#include <CLI/CLI.hpp>
-#include <aigc/aigc.hpp>
-#include <aigc/io/idx_writer.hpp>
-#include <aigc/io/training_checkpoints.hpp>
-#include <aigc/io/training_log.hpp>
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <optional>
-
-#include "common/checkpoint_flags.hpp"
+// The MLP GAN on Fashion-MNIST by default: G z(64)->256->512->784 tanh, D 784->512->256->1,
+// LeakyReLU(0.2), Adam 2e-4 betas (0.5, 0.999), batch 64, images in [-1, 1]. examples/cgan is the
+// same with class labels.
+#include "common/gan.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the MLP GAN; writes a grid of the fixed noise batch's samples per epoch"};
-  std::string data = aigc::default_fashion_mnist_dir();
-  std::string out = "out/gan";
-  std::string objective = "bce";
-  int epochs = 20, d_steps = 1, threads = 0;
-  long batch = 64, latent = 64;
-  double lr = 2e-4, smoothing = 0.0, clip = 0.01;
-  std::uint64_t seed = 0;
-  std::string verify;
-  CheckpointFlags checkpoint;
-  long fid_samples = 10000;
-  app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
-  app.add_option("--out", out, "output folder");
-  app.add_option("--epochs", epochs, "epochs to train")->check(CLI::PositiveNumber);
-  app.add_option("--batch-size", batch, "mini-batch size")->check(CLI::PositiveNumber);
-  app.add_option("--lr", lr, "Adam learning rate of G and D")->check(CLI::PositiveNumber);
-  app.add_option("--latent", latent, "noise size")->check(CLI::PositiveNumber);
-  app.add_option("--objective", objective, "bce (non-saturating), lsgan, hinge or wasserstein");
-  app.add_option("--d-steps", d_steps, "discriminator steps per generator step")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--label-smoothing", smoothing, "one-sided: real targets 1 - s (bce, lsgan)");
-  app.add_option("--clip", clip, "wasserstein: D's weights clipped to [-clip, clip]");
-  app.add_option("--seed", seed, "random seed");
-  app.add_option("--fid-samples", fid_samples, "samples written to samples.idx.gz at the end")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
-  checkpoint.add_to(app, "D steps");
-  app.add_option("--verify", verify,
-                 "load a checkpoint into this model (names, shapes, CRC) and exit");
+  example::TrainerFlags f(app, "gan", 20, 64, "D steps");
+  example::GanFlags gan(app, 64);
+  f.add_verify(app);
   CLI11_PARSE(app, argc, argv);
 
-  std::string last_checkpoint = "(none)";
-  try {
-    aigc::set_num_threads(threads);
-    // The data fix the image size; --verify needs no data and takes it from the checkpoint.
-    aigc::Dataset<float> train;
-    aigc::StateDict verified;
-    long features = 0;
-    if (verify.empty()) {
-      train = aigc::load_mnist_format<float>(data, aigc::Split::train, aigc::PixelScale::symmetric);
-      features = train.features();
-    } else {
-      verified = aigc::read_checkpoint(verify);
-      features = static_cast<long>(verified.at("param/discriminator.fc1.weight").cols);
-    }
-
-    aigc::Rng init(seed);
-    auto generator = aigc::make_mlp_generator<float>(latent, features, init);
-    auto discriminator = aigc::make_mlp_discriminator<float>(features, init);
-    aigc::GanOptions options;
-    options.latent = latent;
-    options.objective = aigc::parse_gan_objective(objective);
-    options.d_steps = d_steps;
-    options.label_smoothing = smoothing;
-    options.clip = clip;
-    options.adam_g.lr = options.adam_d.lr = lr;
-    options.seed = seed;
-    aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
-    if (!verify.empty()) {
-      trainer.load_state(verified);
-      verified.get_int("loader/epoch");
-      verified.get_int("loader/batch");
-      std::printf("%s: ok, D step %lld, %zu entries\n", verify.c_str(),
-                  static_cast<long long>(trainer.d_step_count()), verified.size());
-      return 0;
-    }
-    std::filesystem::create_directories(out);
-    aigc::BatchLoader<float> loader(train, {.batch_size = batch, .shuffle = true, .seed = seed});
-    aigc::EpochSums sums(2);  // D loss, G loss
-    aigc::TrainingCheckpoints checkpoints(
-        checkpoint.options(out, "gan"), trainer, loader, &sums,
-        [&] { return trainer.d_step_count(); }, last_checkpoint);
-    const std::optional<aigc::LogResume> log_resume = checkpoints.resume(checkpoint.resume);
-
-    std::printf("aigc MLP GAN (%s): %ld images from %s, %d thread(s)\n", objective.c_str(),
-                static_cast<long>(train.size()), data.c_str(), aigc::num_threads());
-    // Eight rows of ten steps along the great circle between two random codes.
-    aigc::Rng fixed(seed + 2);
-    const aigc::Tensor<float> path = aigc::latent_interpolation_grid<float>(8, 10, latent, fixed);
-    aigc::TrainingLog log(out, {"d_loss", "g_loss", "d_real", "d_fake"}, {"d_loss", "g_loss"},
-                          "MLP GAN losses (" + objective + ")", log_resume);
-    aigc::Tensor<float> x;
-    std::vector<int> labels;
-    const auto h = train.height, w = train.width;
+  return example::run("gan", [&] {
     const auto sym = aigc::PixelScale::symmetric;
-    const auto per_epoch = loader.batches_per_epoch();
-    while (loader.epoch() < epochs) {
-      const int epoch = static_cast<int>(loader.epoch()) + 1;
-      aigc::Progress progress("epoch " + std::to_string(epoch), per_epoch - loader.batch_index());
-      while (loader.next(x, nullptr)) {
-        const auto s = trainer.step(x);
-        const auto step = trainer.d_step_count();
-        sums.add(0, s.d_loss);
-        if (s.g_step) sums.add(1, s.g_loss);
-        const double g = s.g_step ? s.g_loss : NAN;
-        progress.update(x.rows(), {{"D", s.d_loss},
-                                   {"G", s.g_step ? s.g_loss : 0.0},
-                                   {"D(x)", s.d_real},
-                                   {"D(G(z))", s.d_fake}});
-        log.step(epoch, step, epoch - 1 + static_cast<double>(loader.batch_index()) / per_epoch,
-                 {s.d_loss, g, s.d_real, s.d_fake});
-        checkpoints.save_every(checkpoint.every);
-      }
-      progress.finish();
-      const auto step = trainer.d_step_count();
-      const double d_mean = sums.mean(0), g_mean = sums.mean(1);
-      sums.reset();
-      log.epoch(epoch, step, {d_mean, g_mean});
-      const aigc::Image samples = aigc::make_grid(trainer.sample_fixed(), 1, h, w, 8, sym);
-      char name[64];
-      std::snprintf(name, sizeof name, "samples_epoch_%03d", epoch);
-      log.image(name, samples, step);
-      log.image("samples", samples, step);
-      log.image("interpolation", aigc::make_grid(trainer.generate(path), 1, h, w, 10, sym), step);
-      std::printf("epoch %2d  D loss %.4f  G loss %.4f  (%.2f s)\n", epoch, d_mean, g_mean,
-                  progress.seconds());
-      std::fflush(stdout);
-      checkpoints.save();
-    }
-    // Samples for scoring (examples/evaluate): IDX bytes.
-    aigc::Rng sampler(seed + 3);
-    aigc::Tensor<float> all(fid_samples, train.features()), z(1, latent);
-    std::vector<int> asked(static_cast<std::size_t>(fid_samples));
-    for (long begin = 0; begin < fid_samples; begin += 1000) {
-      const long rows = std::min(1000L, fid_samples - begin);
-      z.resize(rows, latent);
-      sampler.fill_normal(z);
-      std::vector<int> part(static_cast<std::size_t>(rows));
-      for (long i = 0; i < rows; ++i)
-        part[static_cast<std::size_t>(i)] = asked[static_cast<std::size_t>(begin + i)] =
-            static_cast<int>((begin + i) % 10);
-      all.middleRows(begin, rows) = trainer.generate(z);
-    }
-    aigc::write_idx_images(out + "/samples.idx.gz", all, h, w, sym);
-
-    std::printf("%s, samples.idx.gz (%ld samples for examples/evaluate)\n", log.summary().c_str(),
-                fid_samples);
-  } catch (const aigc::NumericError& e) {
-    std::fprintf(stderr, "gan: error: %s; the last good checkpoint is %s\n", e.what(),
-                 last_checkpoint.c_str());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gan: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
+    const long features = f.features(train, "param/discriminator.fc1.weight");
+    aigc::Rng init(f.seed);
+    const aigc::GanOptions options = gan(f.seed);
+    auto generator = aigc::make_mlp_generator<float>(options.latent, features, init);
+    auto discriminator = aigc::make_mlp_discriminator<float>(features, init);
+    aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
+    if (f.verified(trainer)) return;
+    example::fit_gan(f, "MLP GAN", trainer, train);
+  });
 }

@@ -4,7 +4,6 @@
 #include <aigc/aigc.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 10;
@@ -19,14 +18,13 @@ int main(int argc, char** argv) {
     aigc::VaeTrainer<float> trainer(*encoder, *decoder, {.latent = 20});
     aigc::BatchLoader<float> loader(train, {.batch_size = 128});
 
-    std::filesystem::create_directories("out/first");
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      const aigc::VaeEpochStats stats = trainer.train_epoch(loader);
-      std::printf("epoch %d: loss %.2f per image, %.1f s\n", epoch, stats.train_loss,
-                  stats.seconds);
+    // fit runs the epochs: a progress line, logs, loss.png and checkpoints in out/first.
+    aigc::FitOptions options{.epochs = epochs, .out = "out/first", .name = "vae"};
+    options.on_epoch_end = [&](aigc::FitEpoch& e) {
       // 64 samples decoded from z ~ N(0, I), as an 8 x 8 grid of 28 x 28 grey images.
-      aigc::write_png_grid("out/first/samples.png", trainer.sample(64), 1, 28, 28, 8);
-    }
+      e.image("samples", aigc::make_grid(trainer.sample(64), 1, 28, 28, 8));
+    };
+    aigc::fit(trainer, loader, options);
   } catch (const std::exception& e) {  // aigc::Error says which file, tensor or flag is at fault
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

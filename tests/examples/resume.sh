@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # An example trainer interrupted and resumed ends bitwise where an uninterrupted run ends: the
-# last checkpoint is byte for byte the same, and so are the CSV logs (but for a "seconds" column).
+# last checkpoint is byte for byte the same, and so are the CSV logs (but for a "seconds" column)
+# and loss.png.
 # The interruption: a run of 2 epochs with a checkpoint every step, whose newest checkpoints are
 # then removed, as if it had been killed at step 6 of 8 after logging steps 7 and 8 and epoch 2.
 # Usage: resume.sh <example binary> <checkpoint prefix> [extra flags...]
@@ -53,4 +54,10 @@ for log in steps.csv metrics.csv; do
     failures=$((failures + 1))
   fi
 done
+# loss.png of the resumed run is redrawn from the logs it continues: the whole run's curves.
+if cmp "$work/straight/loss.png" "$work/cut/loss.png"; then
+  echo "$prefix: loss.png of the resumed run is identical to the uninterrupted run's"
+else
+  failures=$((failures + 1))
+fi
 [ "$failures" -eq 0 ]

@@ -197,6 +197,22 @@ TEST_CASE("TensorBoard event file: framing, CRCs and fields decode with protoc",
   stbi_image_free(px);
 }
 
+TEST_CASE("TensorBoard SessionLog START: Event.session_log.status 1 at the step", "[tensorboard]") {
+  test::TempDir dir("tensorboard-session");
+  std::string path;
+  {
+    TensorBoardWriter tb(dir / "logs");
+    path = tb.path();
+    tb.add_session_start(7);
+  }
+  const auto records = read_records(test::read_file(path));
+  REQUIRE(records.size() == 2);
+  test::TempDir work("tensorboard-session-protoc");
+  const Decoded e = protoc_decode(records[1], work);
+  CHECK(e.scalar(2) == "7");
+  CHECK(e.message(6).scalar(1) == "1");
+}
+
 TEST_CASE("TensorBoardWriter names an unwritable folder", "[tensorboard]") {
   test::TempDir dir("tensorboard-bad");
   test::write_file(dir / "file", {1, 2, 3}, false);

@@ -12,9 +12,12 @@ TEST_CASE("CVAE builders and trainer: shapes and labels", "[cvae]") {
   Tensor<float> x(5, 12);
   rng.fill_uniform(x, 0.0, 1.0);
   const std::vector<int> labels = {0, 1, 2, 3, 0};
-  const auto [bce, kl] = trainer.step(x, labels);
-  CHECK(std::isfinite(bce));
-  CHECK(kl >= 0.0);
+  const VaeStepStats s = trainer.step(x, labels);
+  CHECK(std::isfinite(s.bce));
+  CHECK(s.kl >= 0.0);
+  CHECK(s.loss == Approx(s.bce + s.kl));
+  CHECK(s.samples == 5);
+  REQUIRE_THROWS_WITH(trainer.step(x), Catch::Contains("needs the labels"));
   // The decoder sees the label before each of its two dense layers; every one got the batch's.
   REQUIRE(conditioning_layers(*dec).size() == 2);
   for (Conditioning<float>* c : conditioning_layers(*dec)) CHECK(c->labels() == labels);

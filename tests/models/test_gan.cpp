@@ -119,7 +119,7 @@ TEST_CASE("GanTrainer: D steps per G step, weight clipping, fixed noise", "[gan]
   for (int i = 0; i < 7; ++i) trainer.step(real);
   CHECK(trainer.discriminator_optimizer().steps() == 7);
   CHECK(trainer.generator_optimizer().steps() == 2);
-  CHECK(trainer.d_step_count() == 7);
+  CHECK(trainer.step_count() == 7);
   for (Param<double>* p : d->params()) CHECK(p->value.cwiseAbs().maxCoeff() <= 0.05);
   const Tensor<double> a = trainer.sample_fixed(), b = trainer.sample_fixed();
   CHECK(a.rows() == 8);
@@ -153,8 +153,7 @@ TEST_CASE("cGAN: labels reach G and D, fixed labels give one grid row per class"
   Rng rng(0);
   auto g = make_mlp_generator<float>(8, 20, rng, 10);
   auto d = make_mlp_discriminator<float>(20, rng, 10);
-  GanTrainer<float> trainer(*g, *d, conditioning_layer(*g), conditioning_layer(*d),
-                            {.latent = 8, .fixed_samples = 100});
+  CganTrainer<float> trainer(*g, *d, {.latent = 8, .fixed_samples = 100});
   CHECK(trainer.conditional());
   CHECK(trainer.fixed_labels()[0] == 0);
   CHECK(trainer.fixed_labels()[9] == 0);
@@ -163,11 +162,13 @@ TEST_CASE("cGAN: labels reach G and D, fixed labels give one grid row per class"
   Tensor<float> real(6, 20);
   rng.fill_uniform(real, -1.0, 1.0);
   const std::vector<int> labels = {0, 1, 2, 3, 4, 9};
-  trainer.step(real, &labels);
+  trainer.step(real, labels);
   CHECK(conditioning_layer(*g).labels() == trainer.fake_labels());
-  REQUIRE_THROWS_WITH(trainer.step(real), Catch::Contains("one label per row"));
+  REQUIRE_THROWS_WITH(trainer.step(real), Catch::Contains("needs the labels"));
+  const std::vector<int> short_labels = {0, 1};
+  REQUIRE_THROWS_WITH(trainer.step(real, short_labels), Catch::Contains("one label per row"));
   const std::vector<int> bad = {0, 1, 2, 3, 4, 10};
-  REQUIRE_THROWS_WITH(trainer.step(real, &bad), Catch::Contains("label 10"));
+  REQUIRE_THROWS_WITH(trainer.step(real, bad), Catch::Contains("label 10"));
   const Tensor<float> grid = trainer.sample_fixed();
   CHECK(grid.rows() == 100);
   CHECK(grid.cols() == 20);
@@ -191,8 +192,7 @@ TEST_CASE("MLP GAN and cGAN on a few hundred Fashion-MNIST images stay finite", 
       auto g = make_mlp_generator<float>(64, 784, init, classes);
       auto d = make_mlp_discriminator<float>(784, init, classes);
       const GanOptions options{.objective = objective};
-      auto trainer = classes ? std::make_unique<GanTrainer<float>>(*g, *d, conditioning_layer(*g),
-                                                                   conditioning_layer(*d), options)
+      auto trainer = classes ? std::make_unique<CganTrainer<float>>(*g, *d, options)
                              : std::make_unique<GanTrainer<float>>(*g, *d, options);
       BatchLoader<float> loader(data, {.batch_size = 64, .seed = 0});
       INFO(to_string(objective) << ", " << classes << " classes");

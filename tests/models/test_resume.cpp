@@ -87,11 +87,11 @@ TEST_CASE("VAE: 4 epochs straight equal 2 + checkpoint + fresh process + 2, bit 
     VaeRun first(data);
     for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
     CheckpointManager m({.folder = dir / "ck"});
-    path = m.save(first.state(), first.trainer->steps());
+    path = m.save(first.state(), first.trainer->step_count());
   }
   VaeRun resumed(data, 7);
   resumed.load(read_checkpoint(path));
-  CHECK(resumed.trainer->steps() == 10);
+  CHECK(resumed.trainer->step_count() == 10);
   CHECK(resumed.loader->epoch() == 2);
   for (int e = 0; e < 2; ++e) resumed.trainer->train_epoch(*resumed.loader);
 
@@ -145,8 +145,8 @@ TEST_CASE("VAE: a checkpoint in the middle of an epoch resumes exactly", "[resum
   VaeRun first(data);
   std::vector<std::uint8_t> saved;
   first.trainer->train_epoch(*first.loader);
-  first.trainer->train_epoch(*first.loader, [&] {
-    if (first.trainer->steps() == 7) saved = serialize_checkpoint(first.state());
+  first.trainer->train_epoch(*first.loader, [&](const auto&) {
+    if (first.trainer->step_count() == 7) saved = serialize_checkpoint(first.state());
   });
   REQUIRE(!saved.empty());
   VaeRun resumed(data);
@@ -199,7 +199,8 @@ TEST_CASE("A non-finite loss stops the VAE naming the step; the last checkpoint 
   CheckpointManager m({.folder = dir / "ck", .keep_last = 2});
   std::string error;
   try {
-    run.trainer->train_epoch(*run.loader, [&] { m.save(run.state(), run.trainer->steps()); });
+    run.trainer->train_epoch(*run.loader,
+                             [&](const auto&) { m.save(run.state(), run.trainer->step_count()); });
   } catch (const NumericError& e) {
     error = e.what();
   }
@@ -210,7 +211,7 @@ TEST_CASE("A non-finite loss stops the VAE naming the step; the last checkpoint 
   // The step that failed changed nothing; the newest checkpoint is the step before it and finite.
   const std::int64_t failed = std::stoll(error.substr(error.find("step ") + 5));
   CHECK(failed == 3);
-  CHECK(run.trainer->steps() == failed - 1);
+  CHECK(run.trainer->step_count() == failed - 1);
   REQUIRE(m.latest());
   CHECK(*m.latest() == m.path_for(failed - 1));
   VaeRun back(data);
@@ -319,15 +320,15 @@ TEST_CASE("MLP GAN: 4 epochs straight equal 2 + checkpoint + fresh process + 2, 
     GanRun first(data, 11);
     // d_steps = 2 over 5 batches per epoch: the checkpoint falls between a D and a G step.
     for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
-    CHECK(first.trainer->d_step_count() % 2 == 0);
-    first.trainer->train_epoch(*first.loader, [&] {
-      if (first.trainer->d_step_count() == 11) saved = serialize_checkpoint(first.state());
+    CHECK(first.trainer->step_count() % 2 == 0);
+    first.trainer->train_epoch(*first.loader, [&](const auto&) {
+      if (first.trainer->step_count() == 11) saved = serialize_checkpoint(first.state());
     });
   }
   REQUIRE(!saved.empty());
   GanRun resumed(data, 11);
   resumed.load(parse_checkpoint(saved.data(), saved.size(), "gan.aigc"));
-  CHECK(resumed.trainer->d_step_count() == 11);
+  CHECK(resumed.trainer->step_count() == 11);
   resumed.trainer->train_epoch(*resumed.loader);  // the rest of epoch 3
   resumed.trainer->train_epoch(*resumed.loader);
   const auto a = straight.params(), b = resumed.params();

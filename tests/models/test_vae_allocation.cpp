@@ -109,20 +109,18 @@ TEST_CASE(
         auto g = make_mlp_generator<float>(64, 100, init, classes);
         auto d = make_mlp_discriminator<float>(100, init, classes);
         const GanOptions options{.objective = objective, .d_steps = 2};
-        auto trainer = classes
-                           ? std::make_unique<GanTrainer<float>>(*g, *d, conditioning_layer(*g),
-                                                                 conditioning_layer(*d), options)
-                           : std::make_unique<GanTrainer<float>>(*g, *d, options);
+        auto trainer = classes ? std::make_unique<CganTrainer<float>>(*g, *d, options)
+                               : std::make_unique<GanTrainer<float>>(*g, *d, options);
         Tensor<float> x(64, 100);
         data.fill_uniform(x, -1.0, 1.0);
         std::vector<int> labels(64);
         for (int& l : labels) l = static_cast<int>(data.below(10));
-        const std::vector<int>* lp = classes ? &labels : nullptr;
-        trainer->step(x, lp);  // sizes every buffer (D step only)
-        trainer->step(x, lp);  // D and G step
+        const auto step = [&] { return classes ? trainer->step(x, labels) : trainer->step(x); };
+        step();  // sizes every buffer (D step only)
+        step();  // D and G step
         g_allocations = 0;
         g_counting = true;
-        for (int i = 0; i < 4; ++i) trainer->step(x, lp);
+        for (int i = 0; i < 4; ++i) step();
         g_counting = false;
         INFO(threads << " thread(s), " << to_string(objective) << ", " << classes << " classes");
         CHECK(g_allocations.load() == 0);

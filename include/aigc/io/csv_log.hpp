@@ -48,8 +48,21 @@ class CsvLog {
       write_line(header);
       return;
     }
-    replace_file(header + "\n" + rows_kept(text, header, *keep));
+    const std::string kept = rows_kept(text, header, *keep);
+    replace_file(header + "\n" + kept);
     open("a");
+    for (std::size_t at = 0; at < kept.size();) {
+      const std::size_t eol = kept.find('\n', at);
+      std::vector<double> row;
+      for (const char* p = kept.c_str() + at;; ++p) {
+        char* end = nullptr;
+        row.push_back(std::strtod(p, &end));
+        p = end;
+        if (*p != ',') break;
+      }
+      kept_rows_.push_back(std::move(row));
+      at = eol + 1;
+    }
   }
   CsvLog(const CsvLog&) = delete;
   CsvLog& operator=(const CsvLog&) = delete;
@@ -78,6 +91,8 @@ class CsvLog {
   const std::string& path() const { return path_; }
   /// The column names.
   const std::vector<std::string>& columns() const { return columns_; }
+  /// The rows an earlier run's log kept on resuming (none for a new log), e.g. to redraw a plot.
+  const std::vector<std::vector<double>>& kept_rows() const { return kept_rows_; }
 
  private:
   // The rows of an earlier log's `text` whose `keep.column` is <= `keep.up_to`; a torn last line
@@ -152,6 +167,7 @@ class CsvLog {
   std::string path_;
   std::vector<std::string> columns_;
   std::FILE* file_ = nullptr;
+  std::vector<std::vector<double>> kept_rows_;
 };
 
 }  // namespace aigc

@@ -50,6 +50,11 @@ class Progress {
 
   /// One batch of `samples` samples done, with its values.
   void update(Index samples, std::initializer_list<ProgressValue> values) {
+    update<std::initializer_list<ProgressValue>>(samples, values);
+  }
+  /// One batch of `samples` samples done, with its values (any range of ProgressValue).
+  template <class Values>
+  void update(Index samples, const Values& values) {
     ++done_;
     samples_ += samples;
     if (sums_.empty()) {

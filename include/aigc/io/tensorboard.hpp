@@ -179,6 +179,19 @@ class TensorBoardWriter {
     write_summary(v, step);
   }
 
+  /// A SessionLog START event at `step` (Event.session_log = 6, SessionLog.status = 1): TensorBoard
+  /// drops the run's earlier events of steps >= `step`, so a resumed run's curves continue from
+  /// its checkpoint instead of doubling back.
+  void add_session_start(std::int64_t step) {
+    detail::ProtoWriter session;
+    session.int_field(1, 1);
+    detail::ProtoWriter event;
+    event.double_field(1, wall_time());
+    event.int_field(2, step);
+    event.message_field(6, session);
+    write_record(event.bytes());
+  }
+
   /// The event file's path.
   const std::string& path() const { return path_; }
 

@@ -6,7 +6,6 @@
 /// drives the class out of z (docs/evaluation.md).
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -47,104 +46,27 @@ std::unique_ptr<Sequential<T>> make_cvae_decoder(Index latent, Index hidden, Ind
   return dec;
 }
 
-/// Trains a CVAE: sets each batch's labels on the encoder's and the decoder's conditioning layers,
-/// then runs VaeTrainer's step (BCE + KL, reparameterisation, Adam) on the batch.
+/// Trains a CVAE: VaeTrainer (BCE + KL, reparameterisation, Adam) whose encoder's and decoder's
+/// conditioning layers receive each batch's labels: step(x, labels), sample(n, labels),
+/// decode(z, labels), reconstruct(x, labels); train_epoch and evaluate read the labels from the
+/// data.
 template <class T>
-class CvaeTrainer {
+class CvaeTrainer : public VaeTrainer<T> {
  public:
   /// A trainer of `encoder` and `decoder` (which must outlive it) whose conditioning layers
   /// `encoder_labels` and `decoder_labels` receive each batch's labels.
   CvaeTrainer(Module<T>& encoder, Module<T>& decoder, std::vector<Conditioning<T>*> encoder_labels,
-              std::vector<Conditioning<T>*> decoder_labels, VaeOptions options)
-      : vae_(encoder, decoder, options), labelled_(std::move(encoder_labels)) {
-    const std::size_t in_encoder = labelled_.size();
-    labelled_.insert(labelled_.end(), decoder_labels.begin(), decoder_labels.end());
-    if (in_encoder == 0 || in_encoder == labelled_.size()) {
-      throw ArgumentError("CvaeTrainer: the encoder and the decoder need a Conditioning layer each");
-    }
-    for (const Conditioning<T>* c : labelled_) {
-      if (c->num_classes() != labelled_[0]->num_classes()) {
-        throw ArgumentError("CvaeTrainer: conditioning layer '" + c->name() + "' has " +
-                            std::to_string(c->num_classes()) + " classes, '" +
-                            labelled_[0]->name() + "' " +
-                            std::to_string(labelled_[0]->num_classes()));
-      }
+              const std::vector<Conditioning<T>*>& decoder_labels, VaeOptions options)
+      : VaeTrainer<T>(encoder, decoder, std::move(encoder_labels), decoder_labels, options) {
+    if (!this->conditional()) {
+      throw ArgumentError(
+          "CvaeTrainer: the encoder and the decoder need a Conditioning layer each");
     }
   }
   /// A trainer whose every Conditioning layer of `encoder` and `decoder` receives the labels.
   CvaeTrainer(Sequential<T>& encoder, Sequential<T>& decoder, VaeOptions options)
       : CvaeTrainer(encoder, decoder, conditioning_layers(encoder), conditioning_layers(decoder),
                     options) {}
-
-  /// One optimisation step on a batch and its labels; returns the summed (BCE, KL).
-  std::pair<double, double> step(const Tensor<T>& x, const std::vector<int>& labels) {
-    set_labels(labels, x.rows());
-    return vae_.step(x);
-  }
-
-  /// One pass over the loader's epoch (images and labels).
-  VaeEpochStats train_epoch(BatchLoader<T>& loader) {
-    VaeEpochStats s;
-    const auto t0 = std::chrono::steady_clock::now();
-    while (loader.next(batch_, &labels_)) {
-      const auto [b, k] = step(batch_, labels_);
-      s.bce += b;
-      s.kl += k;
-      s.samples += batch_.rows();
-    }
-    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    s.bce /= static_cast<double>(s.samples);
-    s.kl /= static_cast<double>(s.samples);
-    s.train_loss = s.bce + s.kl;
-    return s;
-  }
-
-  /// Test loss per sample (eval mode, one sampled z per image), labels from the data set.
-  double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
-    if (static_cast<Index>(data.labels.size()) != data.size()) {
-      throw ArgumentError("CvaeTrainer::evaluate: the data set has " +
-                          std::to_string(data.labels.size()) + " labels for " +
-                          std::to_string(data.size()) + " images");
-    }
-    double total = 0.0;
-    for (Index begin = 0; begin < data.size(); begin += batch_size) {
-      const Index rows = std::min(batch_size, data.size() - begin);
-      batch_ = data.images.middleRows(begin, rows);
-      labels_.assign(data.labels.begin() + begin, data.labels.begin() + begin + rows);
-      set_labels(labels_, rows);
-      total += vae_.batch_loss(batch_);
-    }
-    return total / static_cast<double>(data.size());
-  }
-
-  /// Decodes latent codes with the given labels into images in [0, 1].
-  Tensor<T> decode(const Tensor<T>& z, const std::vector<int>& labels) {
-    set_labels(labels, z.rows());
-    return vae_.decode(z);
-  }
-
-  /// Reconstructions of x (with its labels) in [0, 1] through one sampled z each.
-  Tensor<T> reconstruct(const Tensor<T>& x, const std::vector<int>& labels) {
-    set_labels(labels, x.rows());
-    return vae_.reconstruct(x);
-  }
-
-  /// The VAE machinery underneath (optimiser, RNG, latent size) for checkpoints.
-  VaeTrainer<T>& vae() { return vae_; }
-
- private:
-  void set_labels(const std::vector<int>& labels, Index rows) {
-    if (static_cast<Index>(labels.size()) != rows) {
-      throw ArgumentError("CvaeTrainer: " + std::to_string(labels.size()) + " labels for " +
-                          std::to_string(rows) + " rows");
-    }
-    for (Conditioning<T>* c : labelled_) c->set_labels(labels);
-  }
-
-  VaeTrainer<T> vae_;
-  std::vector<Conditioning<T>*> labelled_;  ///< the encoder's conditioning layers, then the decoder's
-  Tensor<T> batch_;
-  std::vector<int> labels_;
 };
 
 }  // namespace aigc

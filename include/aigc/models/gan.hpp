@@ -3,6 +3,7 @@
 /// the cGAN), and the builders of the MLP GAN of issue 4.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/gan.hpp"
+#include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
 
 namespace aigc {
@@ -80,6 +82,13 @@ struct GanStepStats {
   double d_real = 0.0;  ///< D's mean output on the real batch
   double d_fake = 0.0;  ///< D's mean output on the fake batch
   bool g_step = false;  ///< whether a G step ran
+
+  /// The named values fit shows and logs: d_loss, g_loss (weight 0 without a G step), d_real,
+  /// d_fake.
+  std::array<StepValue, 4> values() const {
+    return {StepValue{"d_loss", d_loss}, StepValue{"g_loss", g_loss, g_step ? 1.0 : 0.0},
+            StepValue{"d_real", d_real}, StepValue{"d_fake", d_fake}};
+  }
 };
 
 /// Means over an epoch's steps, and its time.
@@ -98,51 +107,36 @@ struct GanEpochStats {
 /// every step() is one D step (on a real batch and a fresh fake batch of the same size); every
 /// d_steps-th step is followed by one G step on that same fake batch (as PyTorch's DCGAN example
 /// does). The G step runs D's backward with needs_param_grads off, so D's gradients are neither
-/// touched nor computed, and its dX feeds G's backward. Conditional (cGAN): the labels of each
-/// real batch go to D's conditioning layer; fakes get uniformly drawn labels, given to G's and
-/// D's conditioning layers.
+/// touched nor computed, and its dX feeds G's backward. The conditional GAN (CganTrainer) is the
+/// same trainer with conditioning layers in G and D: the labels of each real batch go to D's;
+/// fakes get uniformly drawn labels, given to G's and D's.
 template <class T>
 class GanTrainer {
  public:
   /// An unconditional GAN of `generator` and `discriminator`, which must outlive the trainer.
   GanTrainer(Module<T>& generator, Module<T>& discriminator, GanOptions options)
-      : GanTrainer(generator, discriminator, nullptr, nullptr, options) {}
+      : GanTrainer(generator, discriminator, {}, {}, options) {}
 
-  /// The cGAN: g_labels and d_labels are conditioning layers inside G and D.
-  GanTrainer(Module<T>& generator, Module<T>& discriminator, Conditioning<T>& g_labels,
-             Conditioning<T>& d_labels, GanOptions options)
-      : GanTrainer(generator, discriminator, &g_labels, &d_labels, options) {
-    if (g_labels.num_classes() != d_labels.num_classes()) {
-      throw ArgumentError("GanTrainer: G's conditioning has " +
-                          std::to_string(g_labels.num_classes()) + " classes, D's " +
-                          std::to_string(d_labels.num_classes()));
-    }
-    fixed_labels_.resize(static_cast<std::size_t>(o_.fixed_samples));
-    for (Index i = 0; i < o_.fixed_samples; ++i) {  // in order: one grid row per class
-      fixed_labels_[static_cast<std::size_t>(i)] =
-          static_cast<int>(i * g_labels.num_classes() / o_.fixed_samples);
-    }
+  /// One D step on the real batch, then a G step every d_steps-th call.
+  GanStepStats step(const Tensor<T>& real) {
+    if (conditional()) throw ArgumentError("CganTrainer::step: a conditional GAN needs the labels");
+    return train_step(real, nullptr);
   }
-
-  /// One D step on the real batch (labels: its classes, for a cGAN), then a G step every
+  /// One D step on the real batch and its labels (a conditional GAN), then a G step every
   /// d_steps-th call.
-  GanStepStats step(const Tensor<T>& real, const std::vector<int>* labels = nullptr) {
-    GanStepStats s;
-    d_step(real, labels, s);
-    if (++d_count_ % o_.d_steps == 0) {
-      g_step(s);
-      s.g_step = true;
-    }
-    return s;
+  GanStepStats step(const Tensor<T>& real, const std::vector<int>& labels) {
+    require_conditional("step");
+    return train_step(real, &labels);
   }
 
-  /// One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
-  /// e.g. to write a checkpoint.
-  GanEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
+  /// One pass over the rest of the loader's epoch (with its labels, for a conditional GAN);
+  /// on_step (if given) runs after every step with its statistics, e.g. to write a checkpoint.
+  GanEpochStats train_epoch(BatchLoader<T>& loader,
+                            const std::function<void(const GanStepStats&)>& on_step = {}) {
     GanEpochStats e;
     const auto t0 = std::chrono::steady_clock::now();
     while (loader.next(batch_, conditional() ? &labels_ : nullptr)) {
-      const GanStepStats s = step(batch_, conditional() ? &labels_ : nullptr);
+      const GanStepStats s = train_step(batch_, conditional() ? &labels_ : nullptr);
       e.d_loss += s.d_loss;
       e.d_real += s.d_real;
       e.d_fake += s.d_fake;
@@ -152,7 +146,7 @@ class GanTrainer {
         ++e.g_steps;
       }
       e.samples += batch_.rows();
-      if (after_step) after_step();
+      if (on_step) on_step(s);
     }
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (e.d_steps > 0) {
@@ -166,16 +160,25 @@ class GanTrainer {
 
   /// G's images (eval mode) of the fixed noise batch (and, for a cGAN, the fixed labels: class
   /// i * classes / fixed_samples for row i), comparable across epochs.
-  Tensor<T> sample_fixed() { return generate(fixed_z_, conditional() ? &fixed_labels_ : nullptr); }
+  Tensor<T> sample_fixed() { return forward_g(fixed_z_, conditional() ? &fixed_labels_ : nullptr); }
 
-  /// G's images (eval mode) of the given codes (and labels, for a cGAN).
-  Tensor<T> generate(const Tensor<T>& z, const std::vector<int>* labels = nullptr) {
-    check_cols(z, o_.latent, "GanTrainer::generate (z)");
-    set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
-    g_.set_training(false);
-    Tensor<T> out = g_.forward(z);
-    g_.set_training(true);
-    return out;
+  /// G's images (eval mode) of n draws of z ~ N(0, I) from the sampling generator (seeded by the
+  /// options, apart from the training noise and not part of the saved state).
+  Tensor<T> sample(Index n) { return generate(draw_z(n)); }
+  /// G's images of n draws of z with the given labels (a conditional GAN).
+  Tensor<T> sample(Index n, const std::vector<int>& labels) { return generate(draw_z(n), labels); }
+
+  /// G's images (eval mode) of the given codes.
+  Tensor<T> generate(const Tensor<T>& z) {
+    if (conditional()) {
+      throw ArgumentError("CganTrainer::generate: a conditional GAN needs the labels");
+    }
+    return forward_g(z, nullptr);
+  }
+  /// G's images (eval mode) of the given codes and labels (a conditional GAN).
+  Tensor<T> generate(const Tensor<T>& z, const std::vector<int>& labels) {
+    require_conditional("generate");
+    return forward_g(z, &labels);
   }
 
   /// The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
@@ -218,7 +221,9 @@ class GanTrainer {
   }
 
   /// Whether this is a cGAN (G and D conditioned on class labels).
-  bool conditional() const { return g_labels_ != nullptr; }
+  bool conditional() const { return !g_labels_.empty(); }
+  /// The number of classes of a conditional GAN (0 otherwise).
+  int num_classes() const { return conditional() ? g_labels_[0]->num_classes() : 0; }
   /// The options given at construction.
   const GanOptions& options() const { return o_; }
   /// G's Adam optimiser.
@@ -235,20 +240,21 @@ class GanTrainer {
   const std::vector<int>& fake_labels() const { return fake_labels_; }
   /// The labels behind sample_fixed() (cGAN).
   const std::vector<int>& fixed_labels() const { return fixed_labels_; }
-  /// D steps taken so far (a G step follows every d_steps-th); checkpoints restore it.
-  std::int64_t d_step_count() const { return d_count_; }
-  /// Sets the D step count (resuming from a checkpoint).
-  void set_d_step_count(std::int64_t n) { d_count_ = n; }
+  /// Steps taken so far: D steps (a G step follows every d_steps-th); checkpoints restore it.
+  std::int64_t step_count() const { return d_count_; }
 
- private:
-  GanTrainer(Module<T>& generator, Module<T>& discriminator, Conditioning<T>* g_labels,
-             Conditioning<T>* d_labels, GanOptions options)
+ protected:
+  /// A conditional GAN: `g_labels` and `d_labels` are the conditioning layers inside G and D
+  /// that receive the labels (both empty: an unconditional GAN).
+  GanTrainer(Module<T>& generator, Module<T>& discriminator, std::vector<Conditioning<T>*> g_labels,
+             std::vector<Conditioning<T>*> d_labels, GanOptions options)
       : g_(generator),
         d_(discriminator),
-        g_labels_(g_labels),
-        d_labels_(d_labels),
+        g_labels_(std::move(g_labels)),
+        d_labels_(std::move(d_labels)),
         o_(check(options)),
         rng_(options.seed ^ 0x6A11EA5EEDULL),
+        sample_rng_(options.seed ^ 0x5A3B1E5EEDULL),
         opt_g_(generator.params(), options.adam_g),
         opt_d_(discriminator.params(), options.adam_d) {
     g_.set_needs_input_grad(false);
@@ -256,6 +262,58 @@ class GanTrainer {
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
     fixed.fill_normal(fixed_z_);
+    if (g_labels_.empty() != d_labels_.empty()) {
+      throw ArgumentError("CganTrainer: G and D need a Conditioning layer each");
+    }
+    for (const auto* list : {&g_labels_, &d_labels_}) {
+      for (const Conditioning<T>* c : *list) {
+        if (c->num_classes() != num_classes()) {
+          throw ArgumentError("CganTrainer: conditioning layer '" + c->name() + "' has " +
+                              std::to_string(c->num_classes()) + " classes, '" +
+                              g_labels_[0]->name() + "' " + std::to_string(num_classes()));
+        }
+      }
+    }
+    if (conditional()) {
+      fixed_labels_.resize(static_cast<std::size_t>(o_.fixed_samples));
+      for (Index i = 0; i < o_.fixed_samples; ++i) {  // in order: one grid row per class
+        fixed_labels_[static_cast<std::size_t>(i)] =
+            static_cast<int>(i * num_classes() / o_.fixed_samples);
+      }
+    }
+  }
+
+ private:
+  GanStepStats train_step(const Tensor<T>& real, const std::vector<int>* labels) {
+    GanStepStats s;
+    d_step(real, labels, s);
+    if (++d_count_ % o_.d_steps == 0) {
+      g_step(s);
+      s.g_step = true;
+    }
+    return s;
+  }
+
+  void require_conditional(const char* what) const {
+    if (!conditional()) {
+      throw ArgumentError(std::string("GanTrainer::") + what +
+                          ": labels given to an unconditional GAN (no conditioning layer)");
+    }
+  }
+
+  Tensor<T> draw_z(Index n) {
+    Tensor<T> z(n, o_.latent);
+    sample_rng_.fill_normal(z);
+    return z;
+  }
+
+  Tensor<T> forward_g(const Tensor<T>& z, const std::vector<int>* labels) {
+    check_cols(z, o_.latent, "GanTrainer::generate (z)");
+    set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
+    g_.set_training(false);
+    Tensor<T> out = g_.forward(z);
+    g_.set_training(true);
+    return out;
   }
 
   std::vector<Buffer<T>*> buffers() {
@@ -284,15 +342,19 @@ class GanTrainer {
     return o;
   }
 
-  static void set_labels(Conditioning<T>* c, const std::vector<int>* labels, Index rows,
-                         const char* where) {
-    if (!c) return;
+  static void set_labels(const std::vector<Conditioning<T>*>& layers,
+                         const std::vector<int>* labels, Index rows, const char* where) {
+    if (layers.empty()) return;
     if (!labels || static_cast<Index>(labels->size()) != rows) {
       throw ArgumentError(std::string(where) + ": a conditional GAN needs one label per row (" +
                           std::to_string(rows) + "), got " +
                           (labels ? std::to_string(labels->size()) : std::string("none")));
     }
-    c->set_labels(*labels);
+    for (Conditioning<T>* c : layers) c->set_labels(*labels);
+  }
+
+  void set_fake_labels(const std::vector<Conditioning<T>*>& layers) {
+    for (Conditioning<T>* c : layers) c->set_labels(fake_labels_);
   }
 
   /// D's mean output on a batch: sigmoid(logit) for bce, the raw logit otherwise.
@@ -322,8 +384,8 @@ class GanTrainer {
     rng_.fill_normal(z_);
     if (conditional()) {
       fake_labels_.resize(static_cast<std::size_t>(n));
-      for (int& l : fake_labels_) l = static_cast<int>(rng_.below(g_labels_->num_classes()));
-      g_labels_->set_labels(fake_labels_);
+      for (int& l : fake_labels_) l = static_cast<int>(rng_.below(num_classes()));
+      set_fake_labels(g_labels_);
     }
     g_.set_training(true);
     d_.set_training(true);
@@ -341,7 +403,7 @@ class GanTrainer {
     s.d_real = mean_output(real_logits);
     d_.backward(dlogits_);
 
-    if (conditional()) d_labels_->set_labels(fake_labels_);
+    if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& fake_logits = d_.forward(*fake_);
     const double loss_fake = gan_loss(o_.objective, GanTerm::d_fake, fake_logits, &dlogits_);
     s.d_fake = mean_output(fake_logits);
@@ -362,7 +424,7 @@ class GanTrainer {
     opt_g_.zero_grad();
     d_.set_needs_input_grad(true);
     d_.set_needs_param_grads(false);
-    if (conditional()) d_labels_->set_labels(fake_labels_);
+    if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& logits = d_.forward(*fake_);
     s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
     check_finite(s.g_loss, "the generator loss", d_count_);
@@ -376,15 +438,36 @@ class GanTrainer {
 
   Module<T>& g_;
   Module<T>& d_;
-  Conditioning<T>* g_labels_;
-  Conditioning<T>* d_labels_;
+  std::vector<Conditioning<T>*> g_labels_, d_labels_;
   GanOptions o_;
-  Rng rng_;
+  Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
   std::vector<int> labels_, fake_labels_, fixed_labels_;
+};
+
+/// Trains a conditional GAN: GanTrainer whose G's and D's conditioning layers receive labels:
+/// step(x, labels), sample(n, labels), generate(z, labels); train_epoch reads the labels from the
+/// loader, and sample_fixed() renders class i * classes / fixed_samples in row i.
+template <class T>
+class CganTrainer : public GanTrainer<T> {
+ public:
+  /// A trainer of `generator` and `discriminator` (which must outlive it) whose conditioning
+  /// layers `g_labels` and `d_labels` receive the labels.
+  CganTrainer(Module<T>& generator, Module<T>& discriminator,
+              std::vector<Conditioning<T>*> g_labels, std::vector<Conditioning<T>*> d_labels,
+              GanOptions options)
+      : GanTrainer<T>(generator, discriminator, std::move(g_labels), std::move(d_labels), options) {
+    if (!this->conditional())
+      throw ArgumentError("CganTrainer: G and D need a Conditioning layer each");
+  }
+  /// A trainer whose every Conditioning layer of `generator` and `discriminator` receives the
+  /// labels.
+  CganTrainer(Sequential<T>& generator, Sequential<T>& discriminator, GanOptions options)
+      : CganTrainer(generator, discriminator, conditioning_layers(generator),
+                    conditioning_layers(discriminator), options) {}
 };
 
 }  // namespace aigc

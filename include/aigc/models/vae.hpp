@@ -2,6 +2,7 @@
 /// aigc: the variational auto-encoder's training loop, over any encoder and decoder.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -12,10 +13,12 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
+#include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/bce.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
+#include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
 
 namespace aigc {
@@ -25,7 +28,8 @@ template <class T>
 std::unique_ptr<Sequential<T>> make_vae_encoder(Index in, Index hidden, Index latent, Rng& rng) {
   auto enc = std::make_unique<Sequential<T>>();
   enc->set_name("encoder");
-  enc->template emplace<Dense<T>>("fc1", in, hidden, rng, DenseOptions{.activation = Activation::relu});
+  enc->template emplace<Dense<T>>("fc1", in, hidden, rng,
+                                  DenseOptions{.activation = Activation::relu});
   enc->template emplace<Dense<T>>("fc2", hidden, 2 * latent, rng);
   return enc;
 }
@@ -36,7 +40,8 @@ template <class T>
 std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Index out, Rng& rng) {
   auto dec = std::make_unique<Sequential<T>>();
   dec->set_name("decoder");
-  dec->template emplace<Dense<T>>("fc3", latent, hidden, rng, DenseOptions{.activation = Activation::relu});
+  dec->template emplace<Dense<T>>("fc3", latent, hidden, rng,
+                                  DenseOptions{.activation = Activation::relu});
   dec->template emplace<Dense<T>>("fc4", hidden, out, rng);
   return dec;
 }
@@ -52,6 +57,20 @@ struct VaeOptions {
   double kl_weight = 1.0;
 };
 
+/// The losses of one step, per sample.
+struct VaeStepStats {
+  double loss = 0.0;  ///< BCE + KL
+  double bce = 0.0;   ///< the reconstruction term
+  double kl = 0.0;    ///< the KL term
+  Index samples = 0;  ///< images in the batch
+
+  /// The named values fit shows and logs: loss, bce, kl, each weighted by the batch's images.
+  std::array<StepValue, 3> values() const {
+    const double n = static_cast<double>(samples);
+    return {StepValue{"loss", loss, n}, StepValue{"bce", bce, n}, StepValue{"kl", kl, n}};
+  }
+};
+
 /// Loss, per sample, and time of one epoch.
 struct VaeEpochStats {
   double train_loss = 0.0;  ///< (BCE + KL) summed over the epoch / number of samples
@@ -62,93 +81,67 @@ struct VaeEpochStats {
 };
 
 /// Trains an encoder (x -> [mu | logvar]) and a decoder (z -> logits of x) with
-/// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam.
+/// loss = BCE(sum) + KL(sum), one sampled z per image (reparameterisation), Adam. The conditional
+/// VAE (CvaeTrainer) is the same trainer whose conditioning layers receive each batch's labels.
 template <class T>
 class VaeTrainer {
  public:
   /// A trainer of `encoder` and `decoder`, which must outlive it; Adam over both modules' params().
   VaeTrainer(Module<T>& encoder, Module<T>& decoder, VaeOptions options)
-      : enc_(encoder),
-        dec_(decoder),
-        o_(options),
-        rng_(options.seed ^ 0xA11CE5EEDULL),
-        eval_rng_(options.seed ^ 0xE7A15EEDULL),
-        opt_(all_params(encoder, decoder), options.adam) {
-    if (options.latent <= 0) throw ArgumentError("VaeTrainer: latent size must be positive");
-    if (!(options.clip_grad_norm >= 0.0)) {
-      throw ArgumentError("VaeTrainer: clip_grad_norm must be >= 0, got " +
-                          std::to_string(options.clip_grad_norm));
-    }
-    if (!(options.kl_weight >= 0.0) || !std::isfinite(options.kl_weight)) {
-      throw ArgumentError("VaeTrainer: kl_weight must be finite and >= 0, got " +
-                          std::to_string(options.kl_weight));
-    }
-    enc_.set_needs_input_grad(false);
+      : VaeTrainer(encoder, decoder, {}, {}, options) {}
+
+  /// One optimisation step on a batch; returns its losses per image. A non-finite loss or
+  /// gradient throws NumericError before the parameters change.
+  VaeStepStats step(const Tensor<T>& x) {
+    if (conditional())
+      throw ArgumentError(std::string(name()) + "::step: a conditional VAE needs the labels");
+    return train_step(x);
+  }
+  /// One optimisation step on a batch and its labels (a conditional VAE).
+  VaeStepStats step(const Tensor<T>& x, const std::vector<int>& labels) {
+    set_labels(labels, x.rows());
+    return train_step(x);
   }
 
-  /// One optimisation step on a batch; returns the summed (BCE, KL) of the batch. A non-finite
-  /// loss or gradient throws NumericError before the parameters change.
-  std::pair<double, double> step(const Tensor<T>& x) {
-    set_training(true);
-    // x outlives this step: the encoder's first layer may keep a pointer to it instead of a copy.
-    struct StableInput {
-      Module<T>& m;
-      bool before;
-      ~StableInput() { m.set_input_stable(before); }
-    } stable{enc_, enc_.input_stable()};
-    enc_.set_input_stable(true);
-    opt_.zero_grad();
-    const auto [bce, kl] = forward_loss(x, true);
-    const std::int64_t step = opt_.steps() + 1;
-    if (o_.check_finite && !std::isfinite(bce + kl)) {
-      throw NumericError("VaeTrainer: step " + std::to_string(step) + ": the loss is not finite (" +
-                         (std::isfinite(bce) ? "KL" : "BCE") + "; BCE = " + std::to_string(bce) +
-                         ", KL = " + std::to_string(kl) + ")");
-    }
-    if (o_.kl_weight != 1.0) {  // d(beta KL)/d(mu, logvar), before the path through z is added
-      dmu_ *= static_cast<T>(o_.kl_weight);
-      dlogvar_ *= static_cast<T>(o_.kl_weight);
-    }
-    const Tensor<T>& dz = dec_.backward(dlogits_);
-    reparam_.backward(dz, dmu_, dlogvar_);
-    dh_.resize(x.rows(), 2 * o_.latent);
-    dh_.leftCols(o_.latent) = dmu_;
-    dh_.rightCols(o_.latent) = dlogvar_;
-    enc_.backward(dh_);
-    if (o_.check_finite) check_finite_grads(opt_.params(), "VaeTrainer", step);
-    if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
-    opt_.step();
-    return {bce, kl};
-  }
-
-  /// One pass over the rest of the loader's epoch; after_step (if given) runs after every step,
-  /// e.g. to write a checkpoint.
-  VaeEpochStats train_epoch(BatchLoader<T>& loader, const std::function<void()>& after_step = {}) {
-    VaeEpochStats s;
+  /// One pass over the rest of the loader's epoch (with its labels, for a conditional VAE);
+  /// on_step (if given) runs after every step with its losses, e.g. to write a checkpoint.
+  VaeEpochStats train_epoch(BatchLoader<T>& loader,
+                            const std::function<void(const VaeStepStats&)>& on_step = {}) {
+    VaeEpochStats e;
     const auto t0 = std::chrono::steady_clock::now();
     double bce = 0.0, kl = 0.0;
-    while (loader.next(batch_)) {
-      const auto [b, k] = step(batch_);
-      bce += b;
-      kl += k;
-      s.samples += batch_.rows();
-      if (after_step) after_step();
+    while (loader.next(batch_, conditional() ? &labels_ : nullptr)) {
+      const VaeStepStats s = conditional() ? step(batch_, labels_) : step(batch_);
+      bce += s.bce * static_cast<double>(s.samples);
+      kl += s.kl * static_cast<double>(s.samples);
+      e.samples += s.samples;
+      if (on_step) on_step(s);
     }
-    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double n = static_cast<double>(std::max<Index>(s.samples, 1));
-    s.bce = bce / n;
-    s.kl = kl / n;
-    s.train_loss = s.bce + s.kl;
-    return s;
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double n = static_cast<double>(std::max<Index>(e.samples, 1));
+    e.bce = bce / n;
+    e.kl = kl / n;
+    e.train_loss = e.bce + e.kl;
+    return e;
   }
 
-  /// Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image.
+  /// Test loss per sample as the PyTorch example computes it: eval mode, one sampled z per image
+  /// (labels from the data set, for a conditional VAE).
   double evaluate(const Dataset<T>& data, Index batch_size = 1000) {
+    if (conditional() && static_cast<Index>(data.labels.size()) != data.size()) {
+      throw ArgumentError(std::string(name()) + "::evaluate: the data set has " +
+                          std::to_string(data.labels.size()) + " labels for " +
+                          std::to_string(data.size()) + " images");
+    }
     set_training(false);
     double total = 0.0;
     for (Index begin = 0; begin < data.size(); begin += batch_size) {
       const Index rows = std::min(batch_size, data.size() - begin);
       batch_ = data.images.middleRows(begin, rows);
+      if (conditional()) {
+        labels_.assign(data.labels.begin() + begin, data.labels.begin() + begin + rows);
+        set_labels(labels_, rows);
+      }
       const auto [b, k] = forward_loss(batch_, false);
       total += b + k;
     }
@@ -165,11 +158,9 @@ class VaeTrainer {
   }
 
   /// Decodes n draws of z ~ N(0, I) into images in [0, 1].
-  Tensor<T> sample(Index n) {
-    Tensor<T> z(n, o_.latent);
-    eval_rng_.fill_normal(z);
-    return decode(z);
-  }
+  Tensor<T> sample(Index n) { return decode(draw_z(n)); }
+  /// Decodes n draws of z ~ N(0, I) with the given labels (a conditional VAE).
+  Tensor<T> sample(Index n, const std::vector<int>& labels) { return decode(draw_z(n), labels); }
 
   /// Decodes given latent codes into images in [0, 1].
   Tensor<T> decode(const Tensor<T>& z) {
@@ -179,6 +170,11 @@ class VaeTrainer {
                                         Activation::sigmoid, T(0));
     set_training(true);
     return out;
+  }
+  /// Decodes given latent codes with the given labels (a conditional VAE).
+  Tensor<T> decode(const Tensor<T>& z, const std::vector<int>& labels) {
+    set_labels(labels, z.rows());
+    return decode(z);
   }
 
   /// Reconstructions of x in [0, 1] through one sampled z each.
@@ -190,6 +186,11 @@ class VaeTrainer {
                                         Activation::sigmoid, T(0));
     set_training(true);
     return out;
+  }
+  /// Reconstructions of x with its labels (a conditional VAE).
+  Tensor<T> reconstruct(const Tensor<T>& x, const std::vector<int>& labels) {
+    set_labels(labels, x.rows());
+    return reconstruct(x);
   }
 
   /// The posterior means of x.
@@ -231,7 +232,11 @@ class VaeTrainer {
   }
 
   /// Number of optimisation steps taken.
-  std::int64_t steps() const { return opt_.steps(); }
+  std::int64_t step_count() const { return opt_.steps(); }
+  /// Whether this is a conditional VAE (its conditioning layers receive labels).
+  bool conditional() const { return !labelled_.empty(); }
+  /// The number of classes of a conditional VAE (0 otherwise).
+  int num_classes() const { return conditional() ? labelled_[0]->num_classes() : 0; }
 
   /// The Adam optimiser over the encoder's and decoder's parameters.
   Adam<T>& optimizer() { return opt_; }
@@ -241,7 +246,100 @@ class VaeTrainer {
   /// The latent size.
   Index latent() const { return o_.latent; }
 
+ protected:
+  /// A conditional VAE: `encoder_labels` and `decoder_labels` are the conditioning layers inside
+  /// the encoder and the decoder that receive the labels (both empty: an unconditional VAE).
+  VaeTrainer(Module<T>& encoder, Module<T>& decoder, std::vector<Conditioning<T>*> encoder_labels,
+             const std::vector<Conditioning<T>*>& decoder_labels, VaeOptions options)
+      : enc_(encoder),
+        dec_(decoder),
+        o_(options),
+        rng_(options.seed ^ 0xA11CE5EEDULL),
+        eval_rng_(options.seed ^ 0xE7A15EEDULL),
+        opt_(all_params(encoder, decoder), options.adam),
+        labelled_(std::move(encoder_labels)) {
+    const std::size_t in_encoder = labelled_.size();
+    labelled_.insert(labelled_.end(), decoder_labels.begin(), decoder_labels.end());
+    if (!labelled_.empty() && (in_encoder == 0 || in_encoder == labelled_.size())) {
+      throw ArgumentError(
+          "CvaeTrainer: the encoder and the decoder need a Conditioning layer each");
+    }
+    for (const Conditioning<T>* c : labelled_) {
+      if (c->num_classes() != labelled_[0]->num_classes()) {
+        throw ArgumentError("CvaeTrainer: conditioning layer '" + c->name() + "' has " +
+                            std::to_string(c->num_classes()) + " classes, '" +
+                            labelled_[0]->name() + "' " +
+                            std::to_string(labelled_[0]->num_classes()));
+      }
+    }
+    if (options.latent <= 0)
+      throw ArgumentError(std::string(name()) + ": latent size must be positive");
+    if (!(options.clip_grad_norm >= 0.0)) {
+      throw ArgumentError(std::string(name()) + ": clip_grad_norm must be >= 0, got " +
+                          std::to_string(options.clip_grad_norm));
+    }
+    if (!(options.kl_weight >= 0.0) || !std::isfinite(options.kl_weight)) {
+      throw ArgumentError(std::string(name()) + ": kl_weight must be finite and >= 0, got " +
+                          std::to_string(options.kl_weight));
+    }
+    enc_.set_needs_input_grad(false);
+  }
+
  private:
+  const char* name() const { return conditional() ? "CvaeTrainer" : "VaeTrainer"; }
+
+  void set_labels(const std::vector<int>& labels, Index rows) {
+    if (!conditional()) {
+      throw ArgumentError(
+          "VaeTrainer: labels given to an unconditional VAE (no conditioning layer)");
+    }
+    if (static_cast<Index>(labels.size()) != rows) {
+      throw ArgumentError("CvaeTrainer: " + std::to_string(labels.size()) + " labels for " +
+                          std::to_string(rows) + " rows");
+    }
+    for (Conditioning<T>* c : labelled_) c->set_labels(labels);
+  }
+
+  Tensor<T> draw_z(Index n) {
+    Tensor<T> z(n, o_.latent);
+    eval_rng_.fill_normal(z);
+    return z;
+  }
+
+  VaeStepStats train_step(const Tensor<T>& x) {
+    set_training(true);
+    // x outlives this step: the encoder's first layer may keep a pointer to it instead of a copy.
+    struct StableInput {
+      Module<T>& m;
+      bool before;
+      ~StableInput() { m.set_input_stable(before); }
+    } stable{enc_, enc_.input_stable()};
+    enc_.set_input_stable(true);
+    opt_.zero_grad();
+    const auto [bce, kl] = forward_loss(x, true);
+    const std::int64_t step = opt_.steps() + 1;
+    if (o_.check_finite && !std::isfinite(bce + kl)) {
+      throw NumericError(std::string(name()) + ": step " + std::to_string(step) +
+                         ": the loss is not finite (" + (std::isfinite(bce) ? "KL" : "BCE") +
+                         "; BCE = " + std::to_string(bce) + ", KL = " + std::to_string(kl) + ")");
+    }
+    if (o_.kl_weight != 1.0) {  // d(beta KL)/d(mu, logvar), before the path through z is added
+      dmu_ *= static_cast<T>(o_.kl_weight);
+      dlogvar_ *= static_cast<T>(o_.kl_weight);
+    }
+    const Tensor<T>& dz = dec_.backward(dlogits_);
+    reparam_.backward(dz, dmu_, dlogvar_);
+    dh_.resize(x.rows(), 2 * o_.latent);
+    dh_.leftCols(o_.latent) = dmu_;
+    dh_.rightCols(o_.latent) = dlogvar_;
+    enc_.backward(dh_);
+    if (o_.check_finite) check_finite_grads(opt_.params(), name(), step);
+    if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
+    opt_.step();
+    const double n = static_cast<double>(x.rows());
+    return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = x.rows()};
+  }
+
   static std::vector<Param<T>*> all_params(Module<T>& a, Module<T>& b) {
     std::vector<Param<T>*> p = a.params();
     for (Param<T>* q : b.params()) p.push_back(q);
@@ -290,7 +388,9 @@ class VaeTrainer {
   Rng eval_rng_;  ///< evaluate, sample, reconstruct
   Adam<T> opt_;
   Reparameterization<T> reparam_;
+  std::vector<Conditioning<T>*> labelled_;  ///< the encoder's conditioning layers, the decoder's
   Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;
+  std::vector<int> labels_;
 };
 
 }  // namespace aigc

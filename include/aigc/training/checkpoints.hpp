@@ -12,7 +12,7 @@
 
 #include "aigc/data/loader.hpp"
 #include "aigc/io/checkpoint.hpp"
-#include "aigc/io/training_log.hpp"
+#include "aigc/training/log.hpp"
 
 namespace aigc {
 
@@ -50,19 +50,20 @@ class TrainingCheckpoints {
   }
 
   /// Resumes from `resume` (a file, or a folder's newest good checkpoint:
-  /// resume_newest_checkpoint) and says so on stdout; returns where the logs pick up. Nothing
-  /// when `resume` is empty.
-  std::optional<LogResume> resume(const std::string& resume) {
+  /// resume_newest_checkpoint) and, when `announce`, says so on stdout; returns where the logs
+  /// pick up. Nothing when `resume` is empty.
+  std::optional<LogResume> resume(const std::string& resume, bool announce = true) {
     if (resume.empty()) return std::nullopt;
     last_ = resume_newest_checkpoint(resume, manager_.options().prefix, [&](const StateDict& s) {
       trainer_.load_state(s);
       load_loader(s, loader_);
       if (sums_) sums_->load(s);
     });
-    std::printf("resumed from %s at step %lld (epoch %lld, batch %lld)\n", last_.c_str(),
-                static_cast<long long>(step_()), static_cast<long long>(loader_.epoch() + 1),
-                static_cast<long long>(loader_.batch_index()));
-    return LogResume{step_(), loader_.epoch()};
+    if (announce)
+      std::printf("resumed from %s at step %lld (epoch %lld, batch %lld)\n", last_.c_str(),
+                  static_cast<long long>(step_()), static_cast<long long>(loader_.epoch() + 1),
+                  static_cast<long long>(loader_.batch_index()));
+    return LogResume{step_(), loader_.epoch(), loader_.batches_per_epoch()};
   }
 
  private:

@@ -1,4 +1,4 @@
-#include <aigc/io/training_log.hpp>
+#include <aigc/training/log.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +17,7 @@ void train(TrainingLog& log, EpochSums& sums, int first, int last) {
     log.step(epoch, step, epoch - 1 + (step - 1) % 3 / 3.0, {loss});
     sums.add(0, loss);
     if (step % 3 == 0) {
-      log.epoch(epoch, step, {sums.mean(0)});
+      log.epoch(epoch, step, {sums.mean(0)}, 0.0);
       sums.reset();
     }
   }
@@ -44,7 +44,7 @@ TEST_CASE("A resumed TrainingLog writes the CSV logs of an uninterrupted run", "
     train(log, sums, 6, 7);
   }
   {
-    TrainingLog log(dir / "cut", {"loss"}, {"loss"}, "loss", LogResume{5, 1});
+    TrainingLog log(dir / "cut", {"loss"}, {"loss"}, "loss", LogResume{5, 1, 3});
     EpochSums sums(1);
     sums.load(checkpoint);  // without it, epoch 2's mean would cover step 6 alone
     train(log, sums, 6, 9);

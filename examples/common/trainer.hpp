@@ -1,0 +1,187 @@
+// What the example trainers share around their call to aigc::fit: the common flags (data, output,
+// epochs, batch size, seed, threads, checkpoints, resume, samples file, --verify), checked with
+// messages that name the flag and quote the value; loading the data; the samples file for
+// examples/evaluate; and the error report.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <aigc/aigc.hpp>
+#include <aigc/io/idx_writer.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace example {
+
+// "--flag: 'abc' is not a positive integer" (a non-negative one when zero_ok), checked before
+// CLI11 converts the text into the flag's type `Int`.
+template <class Int = int>
+CLI::Validator integer_check(bool zero_ok) {
+  const std::string what = zero_ok ? "a non-negative integer" : "a positive integer";
+  return CLI::Validator(
+      [zero_ok, what](std::string& s) -> std::string {
+        Int v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc::result_out_of_range) {
+          return "'" + s + "' is too large (at most " +
+                 std::to_string(std::numeric_limits<Int>::max()) + ")";
+        }
+        if (ec != std::errc() || end != s.data() + s.size() ||
+            v < static_cast<Int>(zero_ok ? 0 : 1))
+          return "'" + s + "' is not " + what;
+        return {};
+      },
+      zero_ok ? "INT>=0" : "INT>0");
+}
+
+// "--flag: 'nan' is not a positive number" (a non-negative one when zero_ok); finite numbers only.
+inline CLI::Validator number_check(bool zero_ok) {
+  const std::string what = zero_ok ? "a non-negative number" : "a positive number";
+  return CLI::Validator(
+      [zero_ok, what](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0 || (!zero_ok && v == 0))
+          return "'" + s + "' is not " + what;
+        return {};
+      },
+      zero_ok ? "NUMBER>=0" : "NUMBER>0");
+}
+
+// An integer flag checked by integer_check (zero allowed when zero_ok).
+template <class Int>
+CLI::Option* add_count(CLI::App& app, const std::string& flag, Int& value, const std::string& help,
+                       bool zero_ok = false) {
+  return app.add_option(flag, value, help)->check(integer_check<Int>(zero_ok));
+}
+
+// A real flag checked by number_check (zero allowed when zero_ok).
+inline CLI::Option* add_number(CLI::App& app, const std::string& flag, double& value,
+                               const std::string& help, bool zero_ok = false) {
+  return app.add_option(flag, value, help)->check(number_check(zero_ok));
+}
+
+// The flags every trainer takes, and the FitOptions they fill.
+struct TrainerFlags {
+  std::string data = aigc::default_fashion_mnist_dir();
+  aigc::FitOptions fit;
+  long batch = 64, fid_samples = 10000;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string verify;
+  aigc::StateDict checkpoint;  // the --verify file, read
+
+  // The flags of example `name` (output folder out/<name>, checkpoints <name>-<step>.aigc),
+  // with its default epochs and batch size; `steps` names what the trainer counts.
+  TrainerFlags(CLI::App& app, const std::string& name, int epochs, long batch_size,
+               const std::string& steps = "steps")
+      : batch(batch_size) {
+    fit.name = name;
+    fit.out = "out/" + name;
+    fit.epochs = epochs;
+    app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
+    app.add_option("--out", fit.out, "output folder");
+    add_count(app, "--epochs", fit.epochs, "epochs to train (in all, counting resumed ones)");
+    add_count(app, "--batch-size", batch, "mini-batch size");
+    add_count(app, "--seed", seed, "random seed", true);
+    add_count(app, "--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)", true);
+    add_count(app, "--fid-samples", fid_samples, "samples written to samples.idx.gz at the end");
+    add_count(app, "--checkpoint-every", fit.checkpoint_every,
+              "write a checkpoint every N " + steps + " (0: at the end of each epoch only)", true);
+    app.add_option("--checkpoint-dir", fit.checkpoint_dir,
+                   "checkpoint folder (default: <out>/checkpoints)");
+    add_count(app, "--keep", fit.keep, "checkpoints kept (0: all)", true);
+    app.add_option("--resume", fit.resume,
+                   "checkpoint file, or folder whose newest valid checkpoint is resumed");
+  }
+
+  // --verify: load a checkpoint into the model, check it, and exit.
+  void add_verify(CLI::App& app) {
+    app.add_option("--verify", verify,
+                   "load a checkpoint into this model (names, shapes, CRC) and exit");
+  }
+
+  // A split of --data (none with --verify, which needs no data); sets the thread count first.
+  aigc::Dataset<float> load(aigc::Split split, aigc::PixelScale scale = aigc::PixelScale::unit) {
+    aigc::set_num_threads(threads);
+    if (!verify.empty()) return {};
+    return aigc::load_mnist_format<float>(data, split, scale);
+  }
+
+  // The image size: the data's, or with --verify the columns of the checkpoint's `weight`.
+  long features(const aigc::Dataset<float>& train, const std::string& weight) {
+    if (verify.empty()) return static_cast<long>(train.features());
+    checkpoint = aigc::read_checkpoint(verify);
+    return static_cast<long>(checkpoint.at(weight).cols);
+  }
+
+  // With --verify: loads the checkpoint into `trainer`, says so and returns true.
+  template <class Trainer>
+  bool verified(Trainer& trainer) {
+    if (verify.empty()) return false;
+    trainer.load_state(checkpoint);
+    checkpoint.get_int("loader/epoch");
+    checkpoint.get_int("loader/batch");
+    std::printf("%s: ok, step %lld, %zu entries\n", verify.c_str(),
+                static_cast<long long>(trainer.step_count()), checkpoint.size());
+    return true;
+  }
+
+  // The loader of the training split: shuffled, seeded.
+  aigc::LoaderOptions loader() const {
+    return {.batch_size = batch, .shuffle = true, .seed = seed};
+  }
+};
+
+// The epoch's grid as samples_epoch_<epoch>.png and <latest>.png.
+inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid,
+                        const std::string& latest = "samples") {
+  char name[32];
+  std::snprintf(name, sizeof name, "samples_epoch_%03d", e.epoch());
+  e.image(name, grid);
+  e.image(latest, grid);
+}
+
+// --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) drawn 1000 at
+// a time from seed + 3, given to generate(z, labels) with labels i % classes (written beside as
+// samples-labels.idx.gz when classes > 0); then the summary of the run's files.
+template <class Generate>
+void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
+                   const aigc::Dataset<float>& data, long latent, int classes,
+                   aigc::PixelScale scale, Generate generate) {
+  aigc::Rng sampler(f.seed + 3);
+  aigc::Tensor<float> all(f.fid_samples, data.features()), z;
+  std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;
+  for (long begin = 0; begin < f.fid_samples; begin += 1000) {
+    z.resize(std::min(1000L, f.fid_samples - begin), latent);
+    sampler.fill_normal(z);
+    part.resize(static_cast<std::size_t>(z.rows()));
+    for (std::size_t i = 0; i < part.size(); ++i)
+      part[i] = asked[static_cast<std::size_t>(begin) + i] =
+          classes > 0 ? static_cast<int>((begin + static_cast<long>(i)) % classes) : 0;
+    all.middleRows(begin, z.rows()) = generate(z, part);
+  }
+  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.height, data.width, scale);
+  if (classes > 0) aigc::write_idx_labels(f.fit.out + "/samples-labels.idx.gz", asked);
+  std::printf("wrote %s, samples.idx.gz (%ld samples for examples/evaluate%s)\n",
+              run.summary(f.fit.out).c_str(), f.fid_samples,
+              classes > 0 ? "; samples-labels.idx.gz: the classes asked for" : "");
+}
+
+// Runs the example's body; an exception becomes "<name>: error: <message>" and exit code 1.
+template <class Body>
+int run(const char* name, Body body) {
+  try {
+    body();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", name, e.what());
+    return 1;
+  }
+}
+
+}  // namespace example
