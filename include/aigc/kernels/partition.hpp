@@ -17,7 +17,7 @@ namespace aigc::kernels {
 /// Runs first() and second(), two independent pieces of work, on two threads when there are two
 /// (each piece's kernels then run on its thread alone), else first() then second(): the two
 /// halves of a fixed split whose result must not depend on the thread count, such as
-/// gemm_depth_halves' two products or the reparameterisation's two halves of eps.
+/// gemm_depth_halves' two products.
 template <class F1, class F2>
 void parallel_pair(F1&& first, F2&& second) {
   const int parts = std::min(2, num_threads());
