@@ -1,7 +1,9 @@
-// libFuzzer target: the checkpoint parser and loader on arbitrary bytes. Every input must either
-// parse, re-serialise to the same bytes and load or be refused with an aigc::Error; anything else
-// (a crash, a sanitizer report, another exception, a huge allocation) is a finding.
+// libFuzzer target: the checkpoint parser and loader, and the model file loader, on arbitrary
+// bytes. Every input must either parse, re-serialise to the same bytes and load or be refused
+// with an aigc::Error; anything else (a crash, a sanitizer report, another exception, a huge
+// allocation) is a finding. A model that loads must save to a file that loads again.
 #include <aigc/io/checkpoint.hpp>
+#include <aigc/io/model_file.hpp>
 #include <aigc/layers/dense.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <aigc/optim/adam.hpp>
@@ -31,6 +33,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     load_params(s, net.params());
     load_optimizer(s, adam);
     load_rng(s, "rng", rng);
+  } catch (const Error&) {
+  }
+  // The model file loader builds whatever architecture the file describes, within the values
+  // the file holds; a model that loads saves to a state that loads again.
+  try {
+    ModelFile<float> model = parse_model<float>(s);
+    StateDict again_state = model_state(*model.module, model.metadata);
+    again_state.source = "fuzz-again.aigc";
+    parse_model<float>(again_state);
   } catch (const Error&) {
   }
   return 0;

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <type_traits>
 
+#include "aigc/core/error.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/parallel.hpp"
 #include "aigc/kernels/simd.hpp"
@@ -23,6 +25,33 @@ enum class Activation {
   sigmoid,     ///< y = 1 / (1 + exp(-x))
   tanh         ///< y = tanh(x)
 };
+
+/// The activation's name in model files: "identity", "relu", "leaky_relu", "sigmoid", "tanh".
+inline const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::identity:
+      return "identity";
+    case Activation::relu:
+      return "relu";
+    case Activation::leaky_relu:
+      return "leaky_relu";
+    case Activation::sigmoid:
+      return "sigmoid";
+    case Activation::tanh:
+      return "tanh";
+  }
+  return "?";
+}
+
+/// The activation named `name` (as activation_name gives it); ArgumentError quoting it otherwise.
+inline Activation activation_from_name(const std::string& name) {
+  for (Activation a : {Activation::identity, Activation::relu, Activation::leaky_relu,
+                       Activation::sigmoid, Activation::tanh}) {
+    if (name == activation_name(a)) return a;
+  }
+  throw ArgumentError("unknown activation '" + name +
+                      "' (known: identity, relu, leaky_relu, sigmoid, tanh)");
+}
 
 }  // namespace aigc
 
@@ -175,7 +204,8 @@ void gather_rows(const T* src, Index cols, const Index* index, Index rows, T* ds
     auto prefetch = [&](Index r) {
 #if defined(__GNUC__)
       const char* p = reinterpret_cast<const char*>(src + index[r] * cols);
-      for (Index b = 0; b < cols * static_cast<Index>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+      for (Index b = 0; b < cols * static_cast<Index>(sizeof(T)); b += 64)
+        __builtin_prefetch(p + b);
 #else
       (void)r;
 #endif
@@ -202,9 +232,8 @@ void add_inplace(T* y, const T* x, Index n) {
 /// x[i] = value (zeroing gradients), split over the threads in ranges of at least `grain`.
 template <class T>
 void fill(T* x, Index n, T value, Index grain = 4 * detail::cheap_grain) {
-  aigc::detail::parallel_for_aligned(n, 64, grain, [&](Index begin, Index end) {
-    std::fill(x + begin, x + end, value);
-  });
+  aigc::detail::parallel_for_aligned(
+      n, 64, grain, [&](Index begin, Index end) { std::fill(x + begin, x + end, value); });
 }
 
 /// y[r, c] = act(y[r, c] + b[c]) in place; b may be null (no bias).
