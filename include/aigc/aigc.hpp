@@ -57,6 +57,7 @@
 #include "aigc/metrics/frechet.hpp"
 #include "aigc/models/cvae.hpp"
 #include "aigc/models/dcgan.hpp"
+#include "aigc/models/export.hpp"
 #include "aigc/models/gan.hpp"
 #include "aigc/models/vae.hpp"
 #include "aigc/optim/adam.hpp"
