@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
@@ -17,6 +18,9 @@ namespace aigc {
 
 /// Largest size (features, channels, height, width, classes) a layer's configuration accepts.
 inline constexpr std::int64_t config_max_size = std::int64_t{1} << 24;
+
+/// Largest number of values of one sample (C*H*W) a layer's configuration accepts.
+inline constexpr std::int64_t config_max_sample = std::int64_t{1} << 40;
 
 /// One value of a Config: a list of integers, a list of reals, or bytes (a text, or a list of
 /// texts each ending in a NUL byte). Whether a list of one is a scalar is up to the reader.
@@ -154,6 +158,17 @@ class Config {
     if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
       return std::numeric_limits<std::uint64_t>::max();
     return a * b;
+  }
+
+  /// Throws unless the product of `sizes` (each >= 0), the values of one sample, is at most
+  /// config_max_sample; `what` names the sample ("the input image").
+  void check_sample(std::initializer_list<std::int64_t> sizes, const std::string& what) const {
+    std::uint64_t n = 1;
+    for (std::int64_t s : sizes) n = product(n, static_cast<std::uint64_t>(s));
+    if (n > static_cast<std::uint64_t>(config_max_sample)) {
+      throw ArgumentError(prefix() + what + " would hold " + std::to_string(n) +
+                          " values per sample, more than " + std::to_string(config_max_sample));
+    }
   }
 
   /// Throws naming the first key no getter has read: an option this layer does not have.

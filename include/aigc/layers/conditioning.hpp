@@ -93,6 +93,9 @@ class Conditioning : public Module<T> {
                                     ? Config::product(classes, o.embedding_dim)
                                     : Config::product(classes, classes);
     if (o.code == LabelCode::embedding) c.check_elements(table, "the embedding table");
+    c.check_sample({channels + (o.code == LabelCode::embedding ? o.embedding_dim : classes),
+                    o.height, o.width},
+                   "the output");
     Rng rng(0);
     return std::make_unique<Conditioning>(channels, classes, rng, o);
   }

@@ -123,6 +123,8 @@ class Conv2d : public Module<T> {
                           .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
     c.check_elements(Config::product(Config::product(in, kernel * kernel) + 1, out),
                      "the weight and bias");
+    c.check_sample({in, h, w}, "the input image");
+    c.check_sample({out, h + 2 * o.padding, w + 2 * o.padding}, "the output image");
     Rng rng(0);
     return std::make_unique<Conv2d>(in, out, kernel, h, w, rng, o);
   }

@@ -112,6 +112,10 @@ class ConvTranspose2d : public Module<T> {
                                    .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
     c.check_elements(Config::product(Config::product(in, kernel * kernel) + 1, out),
                      "the weight and bias");
+    c.check_sample({in, h, w}, "the input image");
+    c.check_sample({out, conv_transpose2d_output_size(h, kernel, o.stride, 0),
+                    conv_transpose2d_output_size(w, kernel, o.stride, 0)},
+                   "the output image");
     Rng rng(0);
     return std::make_unique<ConvTranspose2d>(in, out, kernel, h, w, rng, o);
   }

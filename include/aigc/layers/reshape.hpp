@@ -39,7 +39,7 @@ class Reshape : public Module<T> {
     const std::vector<std::int64_t> s = c.get_ints("shape", 1, config_max_size, 8);
     std::uint64_t n = 1;
     for (std::int64_t d : s) n = Config::product(n, static_cast<std::uint64_t>(d));
-    if (n > static_cast<std::uint64_t>(config_max_size) * config_max_size) {
+    if (n > static_cast<std::uint64_t>(config_max_sample)) {
       throw ArgumentError("option 'shape' holds " + std::to_string(n) +
                           " values per sample, too many");
     }

@@ -36,7 +36,12 @@ class Sequential : public Module<T> {
   /// An empty chain of a model file's configuration.
   static std::unique_ptr<Sequential> from_config(const Config& c) {
     if (!c.contains("input_shape")) return std::make_unique<Sequential>();
-    const std::vector<std::int64_t> s = c.get_ints("input_shape", 1, config_max_size, 8);
+    const std::vector<std::int64_t> s = c.get_ints("input_shape", 1, config_max_size, 3);
+    std::uint64_t n = 1;
+    for (std::int64_t d : s) n = Config::product(n, static_cast<std::uint64_t>(d));
+    if (n > static_cast<std::uint64_t>(config_max_sample))
+      throw ArgumentError("option 'input_shape' holds " + std::to_string(n) +
+                          " values per sample, more than " + std::to_string(config_max_sample));
     return std::make_unique<Sequential>(SampleShape(s.begin(), s.end()));
   }
 
