@@ -14,12 +14,30 @@
 #ifndef AIGC_CLASSIFIER_WEIGHTS
 #define AIGC_CLASSIFIER_WEIGHTS "data/classifier-fmnist.bin"
 #endif
+#ifndef AIGC_INSTALLED_CLASSIFIER_WEIGHTS
+#define AIGC_INSTALLED_CLASSIFIER_WEIGHTS "../share/aigc/classifier-fmnist.bin"
+#endif
+
+namespace {
+
+// The weights installed beside this program (<prefix>/bin/../share/aigc), else the source tree's.
+std::string default_weights() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path() / AIGC_INSTALLED_CLASSIFIER_WEIGHTS;
+    if (std::filesystem::is_regular_file(installed, ec)) return installed.lexically_normal();
+  }
+  return AIGC_CLASSIFIER_WEIGHTS;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Score images with aigc's Fashion-MNIST classifier: FID, class accuracy"};
   std::string images, labels, reference = "test", csv;
   std::string data = aigc::default_fashion_mnist_dir();
-  std::string weights = AIGC_CLASSIFIER_WEIGHTS;
+  std::string weights = default_weights();
   long limit = 0;
   int threads = 0;
   app.add_option("images", images, "IDX image file (raw or .gz) or a folder of PNGs")->required();

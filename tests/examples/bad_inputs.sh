@@ -88,7 +88,7 @@ check() {  # check "<description>" "<expected substring>" args...
   echo "| $what | $rc | $msg$verdict |"
 }
 # The flags that make a run write somewhere harmless and stop soon.
-if takes --out; then o=(--out "$work/out" --epochs 1)
+if takes --out && takes --epochs; then o=(--out "$work/out" --epochs 1)
 elif takes --weights; then o=(--weights "$work/out/w.bin" --log "$work/out/log.csv" --epochs 1)
 else o=(); fi
 if takes --fid-samples; then o+=(--fid-samples 10); fi
@@ -97,8 +97,9 @@ flag() {  # flag <flag> "<description>" "<expected substring>" args...: check wh
   shift
   if takes "$f"; then check "$@"; fi
 }
-positional=()  # evaluate's required image file, so that the flag at fault is what is reported
+positional=()  # evaluate's required image file, generate's model: the flag at fault is reported
 [ "$name" = evaluate ] && positional=("$work/ok/t10k-images-idx3-ubyte.gz")
+takes --model && positional=(--model "$work/garbage.aigc")
 check '`--bogus`' "--bogus" "${positional[@]}" --bogus
 check 'extra positional argument `stray`' "stray" "${positional[@]}" stray
 for n in epochs batch-size latent hidden limit; do
@@ -117,8 +118,8 @@ flag --lr '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
 flag --d-steps '`--d-steps 0`' "--d-steps" --d-steps 0
 flag --objective '`--objective bogus`' "bogus" "${o[@]}" --data "$work/ok" --objective bogus
 flag --fid-samples '`--fid-samples 0`' "--fid-samples" --fid-samples 0
-flag --threads '`--threads -2`' "--threads" --threads -2
-flag --seed '`--seed abc`' "--seed" --seed abc
+flag --threads '`--threads -2`' "--threads" "${positional[@]}" --threads -2
+flag --seed '`--seed abc`' "--seed" "${positional[@]}" --seed abc
 flag --checkpoint-every '`--checkpoint-every -5`' "--checkpoint-every" --checkpoint-every -5
 flag --keep '`--keep -1`' "--keep" --keep -1
 flag --reference '`--reference everything`' "everything" "$work/ok/t10k-images-idx3-ubyte.gz" --reference everything
@@ -197,7 +198,18 @@ if takes --resume; then
   fi
 fi
 flag --verify '`--verify` garbage file' "garbage.aigc" --verify "$work/garbage.aigc"
-if takes --out; then
+if takes --model; then  # generate: the model file and the sampling flags
+  check 'no `--model`' "--model" --n 4
+  check '`--model` missing file' "/nonexistent/g.aigc" --model /nonexistent/g.aigc
+  check '`--model` garbage file' "garbage.aigc" --model "$work/garbage.aigc"
+  check '`--model` is a folder' "no-ckpt" --model "$work/no-ckpt"
+  flag --n '`--n 0`' "--n" "${positional[@]}" --n 0
+  flag --n '`--n abc`' "--n" "${positional[@]}" --n abc
+  flag --truncation '`--truncation -1`' "--truncation" "${positional[@]}" --truncation -1
+  flag --interpolate '`--interpolate 1`' "--interpolate" "${positional[@]}" --interpolate 1
+  flag --format '`--format bogus`' "bogus" "${positional[@]}" --format bogus
+fi
+if takes --out && takes --epochs; then
   check '`--out` under a file' "a-file" --epochs 1 --data "$work/ok" --out "$work/a-file/out"
   check '`--out` in /proc (cannot be created)' "/proc/aigc-out" --epochs 1 --data "$work/ok" --out /proc/aigc-out
 fi

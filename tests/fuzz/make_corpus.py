@@ -49,3 +49,39 @@ write("checkpoint", "full", checkpoint([
     ("doubles", 2, 2, 1, struct.pack("<2d", 0.5, -2.0))]))
 write("checkpoint", "empty-dict", checkpoint([]))
 write("checkpoint", "wrong-shape", checkpoint([("param/net.fc1.weight", 1, 2, 3, f32)]))
+
+
+def text(name, s):
+    b = s.encode()
+    return (name, 5, 1, len(b), b)
+
+
+def i64(name, *v):
+    return (name, 3, 1, len(v), struct.pack("<%dq" % len(v), *v))
+
+
+def f64(name, *v):
+    return (name, 2, 1, len(v), struct.pack("<%dd" % len(v), *v))
+
+
+# A model file: "net" = Sequential(input_shape {2}) of Dense fc (2 -> 3, relu) and BatchNorm1d bn.
+model = [
+    i64("model/format", 1), text("model/name", "net"), i64("model/layers", 3),
+    text("layer/0/type", "Sequential"), text("layer/0/name", "net"), i64("layer/0/parent", -1),
+    i64("layer/0/option/input_shape", 2),
+    text("layer/1/type", "Dense"), text("layer/1/name", "fc"), i64("layer/1/parent", 0),
+    i64("layer/1/option/in_features", 2), i64("layer/1/option/out_features", 3),
+    i64("layer/1/option/bias", 1), text("layer/1/option/activation", "relu"),
+    f64("layer/1/option/negative_slope", 0.01),
+    text("layer/2/type", "BatchNorm1d"), text("layer/2/name", "bn"), i64("layer/2/parent", 0),
+    i64("layer/2/option/num_features", 3), f64("layer/2/option/eps", 1e-5),
+    f64("layer/2/option/momentum", 0.1), i64("layer/2/option/affine", 1),
+    text("meta/class_names", "a\0b\0"), i64("meta/latent", 2),
+    ("param/net.fc.weight", 1, 3, 2, f32), ("param/net.fc.bias", 1, 1, 3, f32[:12]),
+    ("param/net.bn.weight", 1, 1, 3, f32[:12]), ("param/net.bn.bias", 1, 1, 3, f32[:12]),
+    ("buffer/net.bn.running_mean", 1, 1, 3, f32[:12]),
+    ("buffer/net.bn.running_var", 1, 1, 3, f32[:12]),
+]
+write("checkpoint", "model", checkpoint(model))
+write("checkpoint", "model-unknown-type",
+      checkpoint([text("layer/1/type", "Conv9d") if e[0] == "layer/1/type" else e for e in model]))

@@ -5,6 +5,7 @@
 #include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/dense.hpp>
 #include <aigc/layers/sequential.hpp>
+#include <aigc/models/dcgan.hpp>
 #include <aigc/optim/adam.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -359,4 +360,65 @@ TEST_CASE("resume_newest_checkpoint takes the newest checkpoint that loads", "[c
                       Catch::Contains(dir / "empty") && Catch::Contains("no gan-*.aigc"));
   REQUIRE_THROWS_WITH(resume_newest_checkpoint(dir / "missing.aigc", "gan", load),
                       Catch::Contains(dir / "missing.aigc"));
+}
+
+TEST_CASE("load_parameters into a module loads its buffers, by an explicit prefix",
+          "[checkpoint]") {
+  test::TempDir dir("ckpt-module");
+  Rng rng(4);
+  auto g = make_dcgan_generator<float>(8, rng);
+  auto d = make_dcgan_discriminator<float>(rng);
+  Tensor<float> z(5, 8);
+  rng.fill_normal(z);
+  for (int i = 0; i < 3; ++i) g->forward(z);  // the running statistics move away from 0 and 1
+  g->set_training(false);
+  const Tensor<float> want = g->forward(z);
+  StateDict s;  // what GanTrainer::save_state writes: both networks' parameters and buffers
+  save_params(s, g->params());
+  save_params(s, d->params());
+  std::vector<Buffer<float>*> buffers = g->buffers();
+  for (Buffer<float>* b : d->buffers()) buffers.push_back(b);
+  save_buffers(s, buffers);
+  const std::string path = dir / "gan.aigc";
+  write_checkpoint(path, s);
+
+  Rng other(99);
+  auto fresh = make_dcgan_generator<float>(8, other);
+  // A list of parameters cannot take the running statistics: refused, not skipped.
+  CHECK_THROWS_WITH(
+      load_parameters(path, fresh->params()),
+      Catch::Contains("holds buffers") && Catch::Contains("'generator.bn1.running_mean'"));
+  // The whole file is not the generator's: the discriminator's entries are named.
+  CHECK_THROWS_WITH(load_parameters(path, *fresh),
+                    Catch::Contains("'discriminator.conv1.weight'") &&
+                        Catch::Contains("is not a parameter of the model"));
+  // Named by its prefix, the generator loads alone, buffers included, and draws the same images.
+  load_parameters(path, *fresh, "generator.");
+  fresh->set_training(false);
+  const Tensor<float> got = fresh->forward(z);
+  CHECK(std::memcmp(got.data(), want.data(), sizeof(float) * want.size()) == 0);
+
+  // A file without the buffers fails naming the first one missing.
+  StateDict params_only;
+  save_params(params_only, g->params());
+  write_checkpoint(dir / "params.aigc", params_only);
+  CHECK_THROWS_WITH(load_parameters(dir / "params.aigc", *fresh, "generator."),
+                    Catch::Contains("the model's buffer 'generator.bn1.running_mean' [1 x 256] "
+                                    "is missing"));
+  // A module whose names lie outside the prefix is refused, with the hint to name it.
+  fresh->set_name("");
+  CHECK_THROWS_WITH(load_parameters(path, *fresh, "generator."),
+                    Catch::Contains("'conv1.weight' is outside the prefix 'generator.'"));
+}
+
+TEST_CASE("Saving two parameters of one name is refused", "[checkpoint]") {
+  Param<float> a("w", 1, 2), b("w", 1, 2);
+  StateDict s;
+  CHECK_THROWS_AS(save_params(s, std::vector<Param<float>*>{&a, &b}), ArgumentError);
+  CHECK_THROWS_WITH(save_params(s, std::vector<Param<float>*>{&a, &b}),
+                    Catch::Contains("both named 'w'"));
+  CHECK(s.size() == 0);
+  Buffer<float> m("bn.running_mean", 1, 2, 0.0f), n("bn.running_mean", 1, 2, 0.0f);
+  CHECK_THROWS_WITH(save_buffers(s, std::vector<Buffer<float>*>{&m, &n}),
+                    Catch::Contains("buffers") && Catch::Contains("'bn.running_mean'"));
 }

@@ -1,8 +1,7 @@
 #include <aigc/layers/activation.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -29,7 +28,7 @@ TEST_CASE("Activation gradients match finite differences", "[activation][gradche
   Tanh<double> th;
   Module<double>* mods[] = {&relu, &leaky, &sig, &th};
   for (Module<double>* m : mods) {
-    const auto r = test::check_module_gradients(*m, test::random_input(3, 11, 4));
+    const auto r = check_module_gradients(*m, random_input(3, 11, 4));
     CHECK(r.input_error < 1e-6);
   }
 }

@@ -1,11 +1,10 @@
 #include <aigc/kernels/partition.hpp>
 #include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/sequential.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -54,13 +53,13 @@ TEST_CASE("BatchNorm forward and running statistics match hand-computed values",
     rng.fill_uniform(bn->weight().value, 0.5, 1.5);
     rng.fill_uniform(bn->bias().value, -1.0, 1.0);
     const Index batch = 5;
-    Tensor<double> x = test::random_input(batch, C * S, 3);
+    Tensor<double> x = random_input(batch, C * S, 3);
     x.array() = 2.0 * x.array() + 0.7;
     std::vector<double> mean, var;
     const Tensor<double> ref =
         naive_batchnorm(x, C, bn->weight().value, bn->bias().value, 1e-5, mean, var);
     const Tensor<double> y = bn->forward(x);
-    CHECK(test::relative_error(y, ref) < 1e-13);
+    CHECK(relative_error(y, ref) < 1e-13);
     // two updates: running = 0.9 running + 0.1 stat, variance unbiased (count / (count - 1))
     bn->forward(x);
     const double count = static_cast<double>(batch * S), unbias = count / (count - 1);
@@ -107,10 +106,10 @@ TEST_CASE("BatchNorm gradients match finite differences (train and eval)",
       rng.fill_uniform(bn2.running_var().value, 0.5, 2.0);
       bn1.set_training(training);
       bn2.set_training(training);
-      const auto r1 = test::check_module_gradients(bn1, test::random_input(5, 7, 5));
+      const auto r1 = check_module_gradients(bn1, random_input(5, 7, 5));
       CHECK(r1.input_error < 1e-6);
       CHECK(r1.max_param_error < 1e-6);
-      const auto r2 = test::check_module_gradients(bn2, test::random_input(4, 3 * 10, 6));
+      const auto r2 = check_module_gradients(bn2, random_input(4, 3 * 10, 6));
       CHECK(r2.input_error < 1e-6);
       CHECK(r2.max_param_error < 1e-6);
     }

@@ -1,9 +1,8 @@
 #include <aigc/layers/conditioning.hpp>
 #include <aigc/layers/dense.hpp>
 #include <aigc/layers/sequential.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -34,7 +33,7 @@ TEST_CASE("Conditioning forward matches a naive reference (vectors and images)",
   SECTION("one-hot on a vector") {
     Conditioning<double> cond(6, 4, rng);
     cond.set_labels(labels5);
-    const Tensor<double> x = test::random_input(5, 6, 2);
+    const Tensor<double> x = random_input(5, 6, 2);
     const Tensor<double>& y = cond.forward(x);
     CHECK(cond.out_features() == 10);
     CHECK(y == naive_condition(x, labels5, Tensor<double>::Identity(4, 4), 1));
@@ -45,7 +44,7 @@ TEST_CASE("Conditioning forward matches a naive reference (vectors and images)",
         2, 4, rng, {.code = LabelCode::embedding, .embedding_dim = 3, .height = 3, .width = 5});
     cond.set_name("d.cond");
     cond.set_labels(labels5);
-    const Tensor<double> x = test::random_input(5, 2 * 15, 3);
+    const Tensor<double> x = random_input(5, 2 * 15, 3);
     const Tensor<double>& y = cond.forward(x);
     CHECK(y.cols() == (2 + 3) * 15);
     CHECK(y == naive_condition(x, labels5, cond.weight().value, 15));
@@ -67,8 +66,7 @@ TEST_CASE("Conditioning gradients match finite differences", "[conditioning][gra
           2, 4, rng,
           {.code = code, .embedding_dim = 3, .height = pixels_side, .width = pixels_side});
       cond.set_labels(labels5);
-      const auto r =
-          test::check_module_gradients(cond, test::random_input(5, cond.in_features(), 6));
+      const auto r = check_module_gradients(cond, random_input(5, cond.in_features(), 6));
       INFO("code " << static_cast<int>(code) << " side " << pixels_side);
       CHECK(r.input_error < 1e-6);
       CHECK(r.max_param_error < 1e-6);
@@ -81,7 +79,7 @@ TEST_CASE("Conditioning gradients match finite differences", "[conditioning][gra
       "cond", 3, 4, rng, ConditioningOptions{.code = LabelCode::embedding, .embedding_dim = 2});
   net.emplace<Dense<double>>("fc", 5, 2, rng, DenseOptions{.activation = Activation::tanh});
   cond.set_labels(labels5);
-  const auto r = test::check_module_gradients(net, test::random_input(5, 3, 8));
+  const auto r = check_module_gradients(net, random_input(5, 3, 8));
   CHECK(r.input_error < 1e-6);
   CHECK(r.max_param_error < 1e-6);
 }

@@ -1,10 +1,9 @@
 #include <aigc/kernels/partition.hpp>
 #include <aigc/layers/conv2d.hpp>
 #include <aigc/layers/conv_transpose2d.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -111,7 +110,7 @@ TEST_CASE("Conv2d forward matches a direct convolution", "[conv2d]") {
         Rng rng(1);
         auto conv = make<Conv2d<double>>(
             g, rng, Conv2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
-        const Tensor<double> x = test::random_input(3, g.in_channels * g.height * g.width, 2);
+        const Tensor<double> x = random_input(3, g.in_channels * g.height * g.width, 2);
         const Tensor<double>& y = conv.forward(x);
         const Tensor<double> ref =
             naive_conv2d(x, conv.weight().value, bias ? conv.bias().value.data() : nullptr, g);
@@ -137,7 +136,7 @@ TEST_CASE("ConvTranspose2d forward matches a direct transposed convolution", "[c
         Rng rng(1);
         auto conv = make<ConvTranspose2d<double>>(
             g, rng, ConvTranspose2dOptions{.bias = bias, .activation = act});
-        const Tensor<double> x = test::random_input(3, g.in_channels * g.height * g.width, 2);
+        const Tensor<double> x = random_input(3, g.in_channels * g.height * g.width, 2);
         const Tensor<double>& y = conv.forward(x);
         const Tensor<double> ref = naive_conv_transpose2d(
             x, conv.weight().value, bias ? conv.bias().value.data() : nullptr, g);
@@ -160,18 +159,18 @@ TEST_CASE("Conv2d and ConvTranspose2d gradients match finite differences", "[con
         INFO("geometry " << g.in_channels << "->" << g.out_channels << " k" << g.kernel << " "
                          << g.height << "x" << g.width << " s" << g.stride << " p" << g.padding
                          << " act " << static_cast<int>(act) << " bias " << bias);
-        const Tensor<double> x = test::random_input(2, g.in_channels * g.height * g.width, 9);
+        const Tensor<double> x = random_input(2, g.in_channels * g.height * g.width, 9);
         Rng rng(5);
         if (conv_fits(g)) {
           auto conv = make<Conv2d<double>>(
               g, rng, Conv2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
-          const auto r = test::check_module_gradients(conv, x);
+          const auto r = check_module_gradients(conv, x);
           CHECK(r.input_error < 1e-6);
           CHECK(r.max_param_error < 1e-6);
         }
         auto convt = make<ConvTranspose2d<double>>(
             g, rng, ConvTranspose2dOptions{.bias = bias, .activation = act, .negative_slope = 0.2});
-        const auto rt = test::check_module_gradients(convt, x);
+        const auto rt = check_module_gradients(convt, x);
         CHECK(rt.input_error < 1e-6);
         CHECK(rt.max_param_error < 1e-6);
       }

@@ -1,14 +1,13 @@
 #include <aigc/layers/dense.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
 TEST_CASE("Dense forward matches a naive loop", "[dense]") {
   Rng rng(1);
   Dense<double> fc(7, 5, rng, {.activation = Activation::identity});
-  const Tensor<double> x = test::random_input(3, 7, 2);
+  const Tensor<double> x = random_input(3, 7, 2);
   const Tensor<double>& y = fc.forward(x);
   REQUIRE(y.rows() == 3);
   REQUIRE(y.cols() == 5);
@@ -38,7 +37,7 @@ TEST_CASE("Dense gradients match finite differences", "[dense][gradcheck]") {
     for (bool bias : {true, false}) {
       Rng rng(5);
       Dense<double> fc(7, 5, rng, {.bias = bias, .activation = act, .negative_slope = 0.2});
-      const auto r = test::check_module_gradients(fc, test::random_input(4, 7, 9));
+      const auto r = check_module_gradients(fc, random_input(4, 7, 9));
       INFO("activation " << static_cast<int>(act) << " bias " << bias);
       CHECK(r.input_error < 1e-6);
       CHECK(r.max_param_error < 1e-6);
@@ -49,15 +48,15 @@ TEST_CASE("Dense gradients match finite differences", "[dense][gradcheck]") {
 TEST_CASE("Dense gradients accumulate over backward calls", "[dense]") {
   Rng rng(5);
   Dense<double> fc(3, 2, rng);
-  const Tensor<double> x = test::random_input(2, 3, 1);
-  const Tensor<double> dy = test::random_input(2, 2, 2);
+  const Tensor<double> x = random_input(2, 3, 1);
+  const Tensor<double> dy = random_input(2, 2, 2);
   fc.zero_grad();
   fc.forward(x);
   fc.backward(dy);
   const Tensor<double> once = fc.weight().grad;
   fc.forward(x);
   fc.backward(dy);
-  CHECK(test::relative_error(fc.weight().grad, 2 * once) < 1e-14);
+  CHECK(relative_error(fc.weight().grad, 2 * once) < 1e-14);
 }
 
 TEST_CASE("Dense rejects a wrong input shape, naming both shapes", "[dense]") {
@@ -76,8 +75,8 @@ TEST_CASE("Dense skips dX when not needed", "[dense]") {
   Rng rng(5);
   Dense<double> fc(3, 2, rng);
   fc.set_needs_input_grad(false);
-  fc.forward(test::random_input(2, 3, 1));
-  CHECK(fc.backward(test::random_input(2, 2, 2)).size() == 0);
+  fc.forward(random_input(2, 3, 1));
+  CHECK(fc.backward(random_input(2, 2, 2)).size() == 0);
   CHECK(fc.weight().grad.norm() > 0);
 }
 
@@ -85,8 +84,8 @@ TEST_CASE("Dense with needs_param_grads off leaves the gradients alone and still
           "[dense]") {
   Rng rng(5);
   Dense<double> fc(6, 4, rng, {.activation = Activation::leaky_relu, .negative_slope = 0.2});
-  const Tensor<double> x = test::random_input(3, 6, 1);
-  const Tensor<double> dy = test::random_input(3, 4, 2);
+  const Tensor<double> x = random_input(3, 6, 1);
+  const Tensor<double> dy = random_input(3, 4, 2);
   fc.forward(x);
   fc.weight().grad.setConstant(0.5);
   fc.bias().grad.setConstant(-0.25);

@@ -1,7 +1,6 @@
 #include <aigc/layers/dropout.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -34,9 +33,9 @@ TEST_CASE("Dropout zeroes a fraction p and scales the rest by 1/(1-p)", "[dropou
 TEST_CASE("Dropout is the identity in eval mode and for p = 0", "[dropout][gradcheck]") {
   Dropout<double> drop(0.5, 1);
   drop.set_training(false);
-  const Tensor<double> x = test::random_input(3, 7, 1);
+  const Tensor<double> x = random_input(3, 7, 1);
   CHECK((drop.forward(x).array() == x.array()).all());
-  const auto r = test::check_module_gradients(drop, x);
+  const auto r = check_module_gradients(drop, x);
   CHECK(r.input_error < 1e-6);
   Dropout<double> none(0.0, 1);
   CHECK((none.forward(x).array() == x.array()).all());

@@ -1,8 +1,7 @@
 #include <aigc/losses/cross_entropy.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -30,11 +29,11 @@ TEST_CASE("cross_entropy matches the naive formula and is stable", "[cross_entro
 
 TEST_CASE("cross_entropy gradient matches finite differences", "[cross_entropy][gradcheck]") {
   for (Reduction red : {Reduction::sum, Reduction::mean}) {
-    Tensor<double> z = test::random_input(5, 7, 11);
+    Tensor<double> z = random_input(5, 7, 11);
     const std::vector<int> y = {0, 6, 3, 3, 1};
     Tensor<double> d;
     cross_entropy(z, y, red, &d);
-    const auto num = test::numeric_gradient([&] { return cross_entropy(z, y, red); }, z);
-    CHECK(test::relative_error(d, num) < 1e-6);
+    const auto num = numeric_gradient([&] { return cross_entropy(z, y, red); }, z);
+    CHECK(relative_error(d, num) < 1e-6);
   }
 }

@@ -1,8 +1,7 @@
 #include <aigc/losses/gan.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -75,17 +74,16 @@ TEST_CASE("GAN objective gradients match finite differences", "[gan][losses][gra
         if (smoothing != 0.0 && (o == GanObjective::hinge || o == GanObjective::wasserstein)) {
           continue;
         }
-        Tensor<double> z = 2.0 * test::random_input(16, 1, 3);
+        Tensor<double> z = 2.0 * random_input(16, 1, 3);
         for (Index i = 0; i < z.size(); ++i) {  // keep away from the hinge's kinks at +-1
           double& v = z.data()[i];
           if (std::abs(std::abs(v) - 1.0) < 1e-3) v *= 1.01;
         }
         Tensor<double> d;
         gan_loss(o, t, z, &d, smoothing);
-        const auto num =
-            test::numeric_gradient([&] { return gan_loss(o, t, z, nullptr, smoothing); }, z);
+        const auto num = numeric_gradient([&] { return gan_loss(o, t, z, nullptr, smoothing); }, z);
         INFO(to_string(o) << " term " << static_cast<int>(t) << " smoothing " << smoothing);
-        CHECK(test::relative_error(d, num) < 1e-6);
+        CHECK(relative_error(d, num) < 1e-6);
       }
     }
   }

@@ -1,10 +1,9 @@
 #include <aigc/losses/bce.hpp>
 #include <aigc/losses/gaussian_kl.hpp>
 #include <aigc/losses/mse.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -43,33 +42,33 @@ TEST_CASE("BCE with logits matches the naive formula and is stable", "[bce]") {
 
 TEST_CASE("BCE with logits gradient matches finite differences", "[bce][gradcheck]") {
   for (Reduction red : {Reduction::sum, Reduction::mean}) {
-    Tensor<double> z = test::random_input(3, 9, 1);
+    Tensor<double> z = random_input(3, 9, 1);
     const Tensor<double> t = targets01(3, 9, 2);
     Tensor<double> d;
     bce_with_logits(z, t, red, &d);
-    const auto num = test::numeric_gradient([&] { return bce_with_logits(z, t, red); }, z);
-    CHECK(test::relative_error(d, num) < 1e-6);
+    const auto num = numeric_gradient([&] { return bce_with_logits(z, t, red); }, z);
+    CHECK(relative_error(d, num) < 1e-6);
   }
 }
 
 TEST_CASE("MSE value and gradient", "[mse][gradcheck]") {
   for (Reduction red : {Reduction::sum, Reduction::mean}) {
-    Tensor<double> x = test::random_input(2, 5, 3);
-    const Tensor<double> t = test::random_input(2, 5, 4);
+    Tensor<double> x = random_input(2, 5, 3);
+    const Tensor<double> t = random_input(2, 5, 4);
     Tensor<double> d;
     const double l = mse(x, t, red, &d);
     const double naive = (x - t).squaredNorm() / (red == Reduction::mean ? 10.0 : 1.0);
     CHECK(l == Approx(naive).epsilon(1e-12));
-    const auto num = test::numeric_gradient([&] { return mse(x, t, red); }, x);
-    CHECK(test::relative_error(d, num) < 1e-6);
+    const auto num = numeric_gradient([&] { return mse(x, t, red); }, x);
+    CHECK(relative_error(d, num) < 1e-6);
   }
   REQUIRE_THROWS_AS(mse(Tensor<double>(2, 3), Tensor<double>(3, 2), Reduction::sum), ShapeError);
 }
 
 TEST_CASE("Gaussian KL value and gradients", "[kl][gradcheck]") {
   for (Reduction red : {Reduction::sum, Reduction::mean}) {
-    Tensor<double> mu = test::random_input(3, 4, 5);
-    Tensor<double> lv = test::random_input(3, 4, 6);
+    Tensor<double> mu = random_input(3, 4, 5);
+    Tensor<double> lv = random_input(3, 4, 6);
     Tensor<double> dmu, dlv;
     const double kl = gaussian_kl(mu, lv, red, &dmu, &dlv);
     double naive = 0;
@@ -80,8 +79,8 @@ TEST_CASE("Gaussian KL value and gradients", "[kl][gradcheck]") {
     if (red == Reduction::mean) naive /= 12.0;
     CHECK(kl == Approx(naive).epsilon(1e-12));
     auto f = [&] { return gaussian_kl(mu, lv, red); };
-    CHECK(test::relative_error(dmu, test::numeric_gradient(f, mu)) < 1e-6);
-    CHECK(test::relative_error(dlv, test::numeric_gradient(f, lv)) < 1e-6);
+    CHECK(relative_error(dmu, numeric_gradient(f, mu)) < 1e-6);
+    CHECK(relative_error(dlv, numeric_gradient(f, lv)) < 1e-6);
   }
   // KL of the prior with itself is zero.
   CHECK(gaussian_kl(Tensor<double>::Zero(2, 3).eval(), Tensor<double>::Zero(2, 3).eval(),
@@ -89,17 +88,17 @@ TEST_CASE("Gaussian KL value and gradients", "[kl][gradcheck]") {
 }
 
 TEST_CASE("Reparameterisation gradients match finite differences", "[kl][gradcheck]") {
-  Tensor<double> mu = test::random_input(2, 3, 7);
-  Tensor<double> lv = test::random_input(2, 3, 8);
-  const Tensor<double> eps = test::random_input(2, 3, 9);
-  const Tensor<double> r = test::random_input(2, 3, 10);
+  Tensor<double> mu = random_input(2, 3, 7);
+  Tensor<double> lv = random_input(2, 3, 8);
+  const Tensor<double> eps = random_input(2, 3, 9);
+  const Tensor<double> r = random_input(2, 3, 10);
   Reparameterization<double> rep;
   auto f = [&] { return rep.forward_with_noise(mu, lv, eps).cwiseProduct(r).sum(); };
   rep.forward_with_noise(mu, lv, eps);
   Tensor<double> dmu = Tensor<double>::Zero(2, 3), dlv = Tensor<double>::Zero(2, 3);
   rep.backward(r, dmu, dlv);
-  CHECK(test::relative_error(dmu, test::numeric_gradient(f, mu)) < 1e-6);
-  CHECK(test::relative_error(dlv, test::numeric_gradient(f, lv)) < 1e-6);
+  CHECK(relative_error(dmu, numeric_gradient(f, mu)) < 1e-6);
+  CHECK(relative_error(dlv, numeric_gradient(f, lv)) < 1e-6);
   const Tensor<double>& z = rep.forward_with_noise(mu, lv, eps);
   CHECK(z(1, 2) == Approx(mu(1, 2) + eps(1, 2) * std::exp(lv(1, 2) / 2)));
 }

@@ -1,9 +1,8 @@
 #include <aigc/models/gan.hpp>
+#include <aigc/testing/gradcheck.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-
-#include "support/gradcheck.hpp"
 
 using namespace aigc;
 
@@ -33,7 +32,7 @@ std::unique_ptr<Sequential<double>> tiny_discriminator(std::uint64_t seed) {
 // under the Wasserstein objective: d/db (mean D(G(z)) - mean D(x)) = 0).
 double gradient_error(const Tensor<double>& analytic, const Tensor<double>& numeric) {
   if (analytic.norm() + numeric.norm() < 1e-8) return (analytic - numeric).norm();
-  return test::relative_error(analytic, numeric);
+  return relative_error(analytic, numeric);
 }
 
 std::vector<Tensor<double>> grads_of(Module<double>& m) {
@@ -55,7 +54,7 @@ TEST_CASE("GanTrainer's D and G gradients match finite differences of the object
                                 .label_smoothing = smoothing,
                                 .clip = 10.0,
                                 .fixed_samples = 4});
-    Tensor<double> real = test::random_input(7, 5, 3);
+    Tensor<double> real = random_input(7, 5, 3);
     trainer.step(real);
     const Tensor<double> z = trainer.noise();
 
@@ -69,14 +68,14 @@ TEST_CASE("GanTrainer's D and G gradients match finite differences of the object
     const auto dp = d->params(), dp0 = d0->params();
     for (std::size_t i = 0; i < dp.size(); ++i) {
       INFO(to_string(objective) << " D parameter " << dp[i]->name);
-      CHECK(gradient_error(dp[i]->grad, test::numeric_gradient(d_loss, dp0[i]->value)) < 1e-6);
+      CHECK(gradient_error(dp[i]->grad, numeric_gradient(d_loss, dp0[i]->value)) < 1e-6);
     }
     // G's gradient at its parameters before the update, through the updated D.
     auto g_loss = [&] { return gan_loss(objective, GanTerm::g, d->forward(g0->forward(z))); };
     const auto gp = g->params(), gp0 = g0->params();
     for (std::size_t i = 0; i < gp.size(); ++i) {
       INFO(to_string(objective) << " G parameter " << gp[i]->name);
-      CHECK(gradient_error(gp[i]->grad, test::numeric_gradient(g_loss, gp0[i]->value)) < 1e-6);
+      CHECK(gradient_error(gp[i]->grad, numeric_gradient(g_loss, gp0[i]->value)) < 1e-6);
     }
   }
 }
@@ -90,7 +89,7 @@ TEST_CASE("the G step leaves D's gradients exactly as the D step left them", "[g
     GanOptions without_g = with_g;
     without_g.d_steps = 1000;
     GanTrainer<double> a(*g1, *d1, with_g), b(*g2, *d2, without_g);
-    const Tensor<double> real = test::random_input(6, 5, 4);
+    const Tensor<double> real = random_input(6, 5, 4);
     const auto sa = a.step(real);
     const auto sb = b.step(real);
     INFO(to_string(objective));
@@ -115,7 +114,7 @@ TEST_CASE("GanTrainer: D steps per G step, weight clipping, fixed noise", "[gan]
                               .d_steps = 3,
                               .clip = 0.05,
                               .fixed_samples = 8});
-  const Tensor<double> real = test::random_input(6, 5, 4);
+  const Tensor<double> real = random_input(6, 5, 4);
   for (int i = 0; i < 7; ++i) trainer.step(real);
   CHECK(trainer.discriminator_optimizer().steps() == 7);
   CHECK(trainer.generator_optimizer().steps() == 2);

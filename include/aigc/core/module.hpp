@@ -13,6 +13,25 @@
 
 namespace aigc {
 
+/// The shape of one sample: {C, H, W} for an image, {features} for a vector (a row of a batch
+/// holds its values in row-major order); empty while unknown.
+using SampleShape = std::vector<Index>;
+
+/// "{C, H, W}" for messages.
+inline std::string sample_shape_string(const SampleShape& s) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "}";
+}
+
+/// The values of one sample of shape s (0 when s is empty).
+inline Index sample_size(const SampleShape& s) {
+  if (s.empty()) return 0;
+  Index n = 1;
+  for (Index d : s) n *= d;
+  return n;
+}
+
 /// The interface of every layer and network: forward(x) computes the output and caches what
 /// backward needs; backward(dy) accumulates the parameter gradients and returns dx. Both return
 /// references to buffers the module owns, valid until its next forward/backward; buffers are sized
@@ -68,6 +87,17 @@ class Module {
   /// Whether backward accumulates the parameter gradients (default true).
   bool needs_param_grads() const { return needs_param_grads_; }
 
+  /// Tells the module the shape of one input sample: layers whose sizes were left open at
+  /// construction (Conv2d without H and W, Dense without its input size) take their sizes from
+  /// it, the others check it against their own (ShapeError naming the layer); Sequential passes
+  /// it down its chain.
+  virtual void set_input_shape(const SampleShape& shape) { input_shape_ = shape; }
+  /// The shape of one output sample for the input shape set; empty while unknown, and by
+  /// default (a module that does not say stops the inference there).
+  virtual SampleShape output_shape() const { return {}; }
+  /// The input shape set by set_input_shape (empty while unknown).
+  const SampleShape& input_shape() const { return input_shape_; }
+
   /// Sets the gradients of all params() to zero.
   void zero_grad() {
     for (Param<T>* p : params()) p->zero_grad();
@@ -84,6 +114,7 @@ class Module {
   bool needs_param_grads_ = true;  ///< Whether backward accumulates the parameter gradients.
   bool input_stable_ = false;      ///< Whether forward's input outlives the next backward.
   std::string name_;               ///< The module's path.
+  SampleShape input_shape_;        ///< One input sample's shape, when known.
 };
 
 }  // namespace aigc

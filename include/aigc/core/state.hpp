@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "aigc/core/buffer.hpp"
+#include "aigc/core/error.hpp"
+#include "aigc/core/module.hpp"
 #include "aigc/core/param.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
@@ -17,7 +19,7 @@
 namespace aigc {
 
 /// Element type of a state entry; the values are the checkpoint format's type codes.
-enum class DType : std::uint8_t { f32 = 1, f64 = 2, i64 = 3, u64 = 4 };
+enum class DType : std::uint8_t { f32 = 1, f64 = 2, i64 = 3, u64 = 4, u8 = 5 };
 
 /// Bytes per element of type t.
 inline std::size_t dtype_size(DType t) {
@@ -28,6 +30,8 @@ inline std::size_t dtype_size(DType t) {
     case DType::i64:
     case DType::u64:
       return 8;
+    case DType::u8:
+      return 1;
   }
   return 0;
 }
@@ -43,17 +47,20 @@ inline const char* dtype_name(DType t) {
       return "i64";
     case DType::u64:
       return "u64";
+    case DType::u8:
+      return "u8";
   }
   return "?";
 }
 
 template <class T>
-/// The DType of the C++ type T (float, double, std::int64_t, std::uint64_t).
+/// The DType of the C++ type T (float, double, std::int64_t, std::uint64_t, std::uint8_t).
 constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, float>) return DType::f32;
   if constexpr (std::is_same_v<T, double>) return DType::f64;
   if constexpr (std::is_same_v<T, std::int64_t>) return DType::i64;
   if constexpr (std::is_same_v<T, std::uint64_t>) return DType::u64;
+  if constexpr (std::is_same_v<T, std::uint8_t>) return DType::u8;
 }
 
 /// One named entry: a rows x cols array of one element type, as host-order bytes.
@@ -172,40 +179,103 @@ class StateDict {
   std::map<std::string, std::size_t> index_;
 };
 
-/// Saves parameter values under "<prefix><name>".
+namespace detail {
+
+/// A module's tensor under its full name, for load_named.
+template <class T>
+struct NamedTensor {
+  const std::string* name;  ///< full name, e.g. "generator.bn1.running_mean"
+  Tensor<T>* value;         ///< the module's tensor, already of its shape
+};
+
+/// Throws ArgumentError naming the first name that two of `items` share (`kind`: "parameter").
+template <class T>
+void check_unique(const std::vector<NamedTensor<T>>& items, const char* kind) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto [it, fresh] = seen.emplace(*items[i].name, i);
+    if (!fresh) {
+      throw ArgumentError(std::string("two of the model's ") + kind + "s (number " +
+                          std::to_string(it->second) + " and " + std::to_string(i) +
+                          ") are both named '" + *items[i].name +
+                          "': give every layer its own name (set_name) and name its tensors after "
+                          "it");
+    }
+  }
+}
+
+/// Restores each item from "<entry_prefix><name>"; every item's name starts with `scope`, every
+/// item is present with its shape, and every entry under "<entry_prefix><scope>" is claimed.
+template <class T>
+void load_named(const StateDict& s, const std::vector<NamedTensor<T>>& items,
+                const std::string& entry_prefix, const std::string& scope, const char* kind) {
+  const std::string src = s.source.empty() ? "state" : s.source;
+  check_unique(items, kind);
+  std::map<std::string, bool> claimed;
+  for (const NamedTensor<T>& item : items) {
+    const std::string& name = *item.name;
+    if (name.rfind(scope, 0) != 0) {
+      throw ArgumentError(src + ": the model's " + kind + " '" + name +
+                          "' is outside the prefix '" + scope +
+                          "' being loaded (name the module after that prefix with " + "set_name)");
+    }
+    if (!s.contains(entry_prefix + name)) {
+      throw FileError(src + ": the model's " + kind + " '" + name + "' " +
+                      shape_string(*item.value) + " is missing");
+    }
+    s.get_tensor(entry_prefix + name, *item.value);
+    claimed[entry_prefix + name] = true;
+  }
+  const std::string under = entry_prefix + scope;
+  for (const StateEntry& e : s.entries()) {
+    if (e.name.rfind(under, 0) == 0 && !claimed.count(e.name)) {
+      throw FileError(src + ": " + kind + " '" + e.name.substr(entry_prefix.size()) + "' " +
+                      e.shape() + " is not a " + kind + " of the model" +
+                      (scope.empty() ? std::string() : " (under the prefix '" + scope + "')"));
+    }
+  }
+}
+
+template <class T>
+std::vector<NamedTensor<T>> named(const std::vector<Param<T>*>& params) {
+  std::vector<NamedTensor<T>> out;
+  for (Param<T>* p : params) out.push_back({&p->name, &p->value});
+  return out;
+}
+
+template <class T>
+std::vector<NamedTensor<T>> named(const std::vector<Buffer<T>*>& buffers) {
+  std::vector<NamedTensor<T>> out;
+  for (Buffer<T>* b : buffers) out.push_back({&b->name, &b->value});
+  return out;
+}
+
+}  // namespace detail
+
+/// Saves parameter values under "<prefix><name>"; two parameters of one name are refused
+/// (ArgumentError naming it), as saving one would lose the other.
 template <class T>
 void save_params(StateDict& s, const std::vector<Param<T>*>& params,
                  const std::string& prefix = "param/") {
+  detail::check_unique(detail::named(params), "parameter");
   for (const Param<T>* p : params) s.put_tensor(prefix + p->name, p->value);
 }
 
 /// Restores every parameter from "<prefix><name>", checking its shape; entries under the prefix
-/// that no parameter claims are an error too (the checkpoint is of another model).
+/// that no parameter claims are an error too (the checkpoint is of another model), and so are two
+/// parameters of one name.
 template <class T>
 void load_params(const StateDict& s, const std::vector<Param<T>*>& params,
                  const std::string& prefix = "param/") {
-  std::map<std::string, bool> claimed;
-  for (Param<T>* p : params) {
-    if (!s.contains(prefix + p->name)) {
-      throw FileError((s.source.empty() ? "state" : s.source) + ": the model's parameter '" +
-                      p->name + "' " + shape_string(p->value) + " is missing");
-    }
-    s.get_tensor(prefix + p->name, p->value);
-    claimed[prefix + p->name] = true;
-  }
-  for (const StateEntry& e : s.entries()) {
-    if (e.name.rfind(prefix, 0) == 0 && !claimed.count(e.name)) {
-      throw FileError((s.source.empty() ? "state" : s.source) + ": parameter '" +
-                      e.name.substr(prefix.size()) + "' " + e.shape() +
-                      " is not a parameter of the model");
-    }
-  }
+  detail::load_named(s, detail::named(params), prefix, "", "parameter");
 }
 
-/// Saves non-trainable buffers (BatchNorm's running statistics) under "<prefix><name>".
+/// Saves non-trainable buffers (BatchNorm's running statistics) under "<prefix><name>"; two
+/// buffers of one name are refused.
 template <class T>
 void save_buffers(StateDict& s, const std::vector<Buffer<T>*>& buffers,
                   const std::string& prefix = "buffer/") {
+  detail::check_unique(detail::named(buffers), "buffer");
   for (const Buffer<T>* b : buffers) s.put_tensor(prefix + b->name, b->value);
 }
 
@@ -213,22 +283,25 @@ void save_buffers(StateDict& s, const std::vector<Buffer<T>*>& buffers,
 template <class T>
 void load_buffers(const StateDict& s, const std::vector<Buffer<T>*>& buffers,
                   const std::string& prefix = "buffer/") {
-  std::map<std::string, bool> claimed;
-  for (Buffer<T>* b : buffers) {
-    if (!s.contains(prefix + b->name)) {
-      throw FileError((s.source.empty() ? "state" : s.source) + ": the model's buffer '" + b->name +
-                      "' " + shape_string(b->value) + " is missing");
-    }
-    s.get_tensor(prefix + b->name, b->value);
-    claimed[prefix + b->name] = true;
-  }
-  for (const StateEntry& e : s.entries()) {
-    if (e.name.rfind(prefix, 0) == 0 && !claimed.count(e.name)) {
-      throw FileError((s.source.empty() ? "state" : s.source) + ": buffer '" +
-                      e.name.substr(prefix.size()) + "' " + e.shape() +
-                      " is not a buffer of the model");
-    }
-  }
+  detail::load_named(s, detail::named(buffers), prefix, "", "buffer");
+}
+
+/// Saves a module's parameters ("param/<name>") and buffers ("buffer/<name>").
+template <class T>
+void save_module_state(StateDict& s, Module<T>& module) {
+  save_params(s, module.params());
+  save_buffers(s, module.buffers());
+}
+
+/// Restores a module's parameters and buffers (BatchNorm's running statistics): each one must be
+/// present with its shape, or the FileError names the first one missing. With a `prefix` (e.g.
+/// "generator."), only the entries whose names start with it are the module's (the rest of the
+/// file, e.g. the discriminator of a GAN checkpoint, is left alone), and every one of those must
+/// be claimed; the module's own names are full names, so they start with the prefix too.
+template <class T>
+void load_module_state(const StateDict& s, Module<T>& module, const std::string& prefix = "") {
+  detail::load_named(s, detail::named(module.params()), "param/", prefix, "parameter");
+  detail::load_named(s, detail::named(module.buffers()), "buffer/", prefix, "buffer");
 }
 
 /// Saves an Rng's state under "<name>" (6 u64: the 4 state words, has_spare, the spare's bits).

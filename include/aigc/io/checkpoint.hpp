@@ -185,7 +185,7 @@ inline StateDict parse_checkpoint(const std::uint8_t* data, std::size_t n,
     StateEntry e;
     e.name.assign(reinterpret_cast<const char*>(name), name_len);
     const auto dtype = r.get<std::uint8_t>("an entry's type");
-    if (dtype < 1 || dtype > 4) {
+    if (dtype < 1 || dtype > 5) {
       throw FileError(source + ": corrupt checkpoint: '" + e.name + "' has unknown type code " +
                       std::to_string(dtype));
     }
@@ -290,9 +290,28 @@ inline void write_checkpoint(const std::string& path, const StateDict& s) {
 }
 
 /// Loads only the parameters of a checkpoint (sampling, evaluation): names and shapes must match.
+/// A file that holds buffers too (BatchNorm's running statistics) is refused, as a list of
+/// parameters cannot take them: load it into the module with load_parameters(path, module).
 template <class T>
 void load_parameters(const std::string& path, const std::vector<Param<T>*>& params) {
-  load_params(read_checkpoint(path), params);
+  const StateDict s = read_checkpoint(path);
+  for (const StateEntry& e : s.entries()) {
+    if (e.name.rfind("buffer/", 0) == 0) {
+      throw FileError(path + ": the file holds buffers (the first: '" + e.name.substr(7) +
+                      "') that a list of parameters cannot take: load it into the module, "
+                      "load_parameters(path, module[, prefix])");
+    }
+  }
+  load_params(s, params);
+}
+
+/// Loads a module's parameters and buffers from a checkpoint (sampling, evaluation), as
+/// load_module_state: every parameter and buffer of the module must be in the file. With a
+/// `prefix` ("generator."), only the file's entries under it are the module's: the generator of
+/// a GAN checkpoint loads alone.
+template <class T>
+void load_parameters(const std::string& path, Module<T>& module, const std::string& prefix = "") {
+  load_module_state(read_checkpoint(path), module, prefix);
 }
 
 /// Where a CheckpointManager writes and how many files it keeps.

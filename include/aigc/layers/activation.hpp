@@ -2,8 +2,10 @@
 /// aigc: pointwise activation layers: ReLU, LeakyReLU, Sigmoid, Tanh.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/kernels/elementwise.hpp"
 
@@ -22,6 +24,25 @@ class ActivationLayer : public Module<T> {
     }
   }
 
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Activation";
+  /// Writes the activation and its slope to a model file's configuration.
+  void write_config(Config& c) const {
+    c.set_string("activation", activation_name(act_));
+    c.set_double("negative_slope", static_cast<double>(slope_));
+  }
+  /// The layer of a model file's configuration.
+  static std::unique_ptr<ActivationLayer> from_config(const Config& c) {
+    const Activation act = activation_from_name(c.get_string("activation"));
+    return std::make_unique<ActivationLayer>(act, c.get_double("negative_slope", 0.0, 1e6));
+  }
+  /// The input shape: the layer keeps it.
+  SampleShape output_shape() const override { return this->input_shape(); }
+  /// The activation computed.
+  Activation activation() const { return act_; }
+  /// The slope of LeakyReLU for negative inputs.
+  double negative_slope() const { return static_cast<double>(slope_); }
+
   const Tensor<T>& forward(const Tensor<T>& x) override {
     y_ = x;
     kernels::bias_activation_forward<T>(y_.data(), nullptr, y_.rows(), y_.cols(), act_, slope_);
@@ -29,7 +50,8 @@ class ActivationLayer : public Module<T> {
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
-    check_same_shape(dy, y_, [&] { return "activation '" + this->name() + "' backward (dY vs Y)"; });
+    check_same_shape(dy, y_,
+                     [&] { return "activation '" + this->name() + "' backward (dY vs Y)"; });
     dx_.resize(dy.rows(), dy.cols());
     kernels::activation_backward(dy.data(), y_.data(), dx_.data(), dy.size(), act_, slope_);
     return dx_;
@@ -46,6 +68,12 @@ template <class T>
 class ReLU : public ActivationLayer<T> {
  public:
   ReLU() : ActivationLayer<T>(Activation::relu) {}
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "ReLU";
+  /// A ReLU has no options.
+  void write_config(Config&) const {}
+  /// The layer of a model file's configuration (which holds nothing).
+  static std::unique_ptr<ReLU> from_config(const Config&) { return std::make_unique<ReLU>(); }
 };
 
 /// y = x for x > 0, else negative_slope * x.
@@ -55,6 +83,14 @@ class LeakyReLU : public ActivationLayer<T> {
   /// A LeakyReLU with the given slope (> 0) for negative inputs.
   explicit LeakyReLU(double negative_slope = 0.01)
       : ActivationLayer<T>(Activation::leaky_relu, negative_slope) {}
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "LeakyReLU";
+  /// Writes the slope to a model file's configuration.
+  void write_config(Config& c) const { c.set_double("negative_slope", this->negative_slope()); }
+  /// The layer of a model file's configuration.
+  static std::unique_ptr<LeakyReLU> from_config(const Config& c) {
+    return std::make_unique<LeakyReLU>(c.get_double("negative_slope", 0.0, 1e6));
+  }
 };
 
 /// y = 1 / (1 + exp(-x)).
@@ -62,6 +98,12 @@ template <class T>
 class Sigmoid : public ActivationLayer<T> {
  public:
   Sigmoid() : ActivationLayer<T>(Activation::sigmoid) {}
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Sigmoid";
+  /// A Sigmoid has no options.
+  void write_config(Config&) const {}
+  /// The layer of a model file's configuration (which holds nothing).
+  static std::unique_ptr<Sigmoid> from_config(const Config&) { return std::make_unique<Sigmoid>(); }
 };
 
 /// y = tanh(x).
@@ -69,6 +111,12 @@ template <class T>
 class Tanh : public ActivationLayer<T> {
  public:
   Tanh() : ActivationLayer<T>(Activation::tanh) {}
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Tanh";
+  /// A Tanh has no options.
+  void write_config(Config&) const {}
+  /// The layer of a model file's configuration (which holds nothing).
+  static std::unique_ptr<Tanh> from_config(const Config&) { return std::make_unique<Tanh>(); }
 };
 
 }  // namespace aigc

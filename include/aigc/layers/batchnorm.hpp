@@ -4,10 +4,12 @@
 /// (over the features of batch x F) and torch.nn.BatchNorm2d (over the channels of NCHW images).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "aigc/core/buffer.hpp"
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/kernels/batchnorm.hpp"
 
@@ -56,6 +58,8 @@ class BatchNorm : public Module<T> {
     return y_;
   }
 
+  /// The input shape: the layer keeps it.
+  SampleShape output_shape() const override { return this->input_shape(); }
   /// dgamma += sum dY xhat; dbeta += sum dY; train: dX = gamma invstd (dY - mean(dY) - xhat
   /// mean(dY xhat)); eval: dX = gamma invstd dY.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
@@ -99,8 +103,24 @@ class BatchNorm : public Module<T> {
   Buffer<T>& running_mean() { return running_mean_; }
   /// Running unbiased variance per channel (init 1), used in eval mode.
   Buffer<T>& running_var() { return running_var_; }
+  /// The options given at construction.
+  const BatchNormOptions& options() const { return options_; }
 
  protected:
+  /// Writes "<size_key>" = channels and the options to a model file's configuration.
+  void write_batchnorm_config(Config& c, const char* size_key) const {
+    c.set_int(size_key, channels_);
+    c.set_double("eps", options_.eps);
+    c.set_double("momentum", options_.momentum);
+    c.set_bool("affine", options_.affine);
+  }
+  /// The options of a model file's configuration.
+  static BatchNormOptions batchnorm_options(const Config& c) {
+    return {.eps = c.get_double("eps", 1e-300, 1.0),
+            .momentum = c.get_double("momentum", 0.0, 1.0),
+            .affine = c.get_bool("affine")};
+  }
+
   /// `kind` names the layer in errors; positions = 0 deduces H*W from the input.
   BatchNorm(std::string kind, Index channels, Index positions, BatchNormOptions options)
       : kind_(std::move(kind)), channels_(channels), positions_(positions), options_(options) {
@@ -157,6 +177,26 @@ class BatchNorm1d : public BatchNorm<T> {
   /// Normalises each of `num_features` features over the batch.
   explicit BatchNorm1d(Index num_features, BatchNormOptions options = {})
       : BatchNorm<T>("BatchNorm1d", num_features, 1, options) {}
+
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "BatchNorm1d";
+  /// Writes the size and options to a model file's configuration.
+  void write_config(Config& c) const { this->write_batchnorm_config(c, "num_features"); }
+  /// The layer of a model file's configuration.
+  static std::unique_ptr<BatchNorm1d> from_config(const Config& c) {
+    const Index n = c.get_int("num_features", 1, config_max_size);
+    c.check_elements(Config::product(4, n), "the statistics and the affine parameters");
+    return std::make_unique<BatchNorm1d>(n, BatchNorm<T>::batchnorm_options(c));
+  }
+  /// Checks that a sample holds num_features values.
+  void set_input_shape(const SampleShape& shape) override {
+    if (sample_size(shape) != this->channels()) {
+      throw ShapeError("BatchNorm1d '" + this->name() + "': input shape " +
+                       sample_shape_string(shape) + " does not hold " +
+                       std::to_string(this->channels()) + " features");
+    }
+    Module<T>::set_input_shape(shape);
+  }
 };
 
 /// torch.nn.BatchNorm2d over NCHW images (batch x C*H*W): one mean and variance per channel,
@@ -168,6 +208,28 @@ class BatchNorm2d : public BatchNorm<T> {
   /// Normalises each of `num_channels` channels over the batch and the positions.
   explicit BatchNorm2d(Index num_channels, BatchNormOptions options = {})
       : BatchNorm<T>("BatchNorm2d", num_channels, 0, options) {}
+
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "BatchNorm2d";
+  /// Writes the size and options to a model file's configuration.
+  void write_config(Config& c) const { this->write_batchnorm_config(c, "num_channels"); }
+  /// The layer of a model file's configuration.
+  static std::unique_ptr<BatchNorm2d> from_config(const Config& c) {
+    const Index n = c.get_int("num_channels", 1, config_max_size);
+    c.check_elements(Config::product(4, n), "the statistics and the affine parameters");
+    return std::make_unique<BatchNorm2d>(n, BatchNorm<T>::batchnorm_options(c));
+  }
+  /// Checks that a sample is {num_channels, H, W} (or a multiple of num_channels values).
+  void set_input_shape(const SampleShape& shape) override {
+    const Index n = sample_size(shape);
+    if (n == 0 || n % this->channels() != 0 ||
+        (shape.size() == 3 && shape[0] != this->channels())) {
+      throw ShapeError("BatchNorm2d '" + this->name() + "': input shape " +
+                       sample_shape_string(shape) + " is not {" + std::to_string(this->channels()) +
+                       ", H, W}");
+    }
+    Module<T>::set_input_shape(shape);
+  }
 };
 
 }  // namespace aigc

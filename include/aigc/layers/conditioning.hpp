@@ -3,9 +3,12 @@
 /// torch.nn.Embedding) appended to a vector input, or broadcast as constant channels to an image.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/conditioning.hpp"
@@ -61,6 +64,59 @@ class Conditioning : public Module<T> {
       one_hot_ = Tensor<T>::Identity(num_classes, num_classes);
     }
     set_name("");
+  }
+
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Conditioning";
+  /// Writes the sizes and the code to a model file's configuration.
+  void write_config(Config& c) const {
+    c.set_int("channels", channels_);
+    c.set_int("num_classes", classes_);
+    c.set_string("code", o_.code == LabelCode::embedding ? "embedding" : "one_hot");
+    c.set_int("embedding_dim", o_.embedding_dim);
+    c.set_int("height", o_.height);
+    c.set_int("width", o_.width);
+  }
+  /// The layer of a model file's configuration (its values are overwritten by the file's).
+  static std::unique_ptr<Conditioning> from_config(const Config& c) {
+    const Index channels = c.get_int("channels", 0, config_max_size);
+    const auto classes = static_cast<int>(c.get_int("num_classes", 1, 4096));
+    const std::string code = c.get_string("code");
+    if (code != "one_hot" && code != "embedding")
+      throw ArgumentError("option 'code' = '" + code + "' is neither 'one_hot' nor 'embedding'");
+    const ConditioningOptions o{
+        .code = code == "embedding" ? LabelCode::embedding : LabelCode::one_hot,
+        .embedding_dim = c.get_int("embedding_dim", 0, config_max_size),
+        .height = c.get_int("height", 1, config_max_size),
+        .width = c.get_int("width", 1, config_max_size)};
+    const std::uint64_t table = o.code == LabelCode::embedding
+                                    ? Config::product(classes, o.embedding_dim)
+                                    : Config::product(classes, classes);
+    if (o.code == LabelCode::embedding) c.check_elements(table, "the embedding table");
+    c.check_sample({channels + (o.code == LabelCode::embedding ? o.embedding_dim : classes),
+                    o.height, o.width},
+                   "the output");
+    Rng rng(0);
+    return std::make_unique<Conditioning>(channels, classes, rng, o);
+  }
+
+  /// Checks that a sample of `shape` holds the layer's input features.
+  void set_input_shape(const SampleShape& shape) override {
+    if (sample_size(shape) != in_features() ||
+        (shape.size() == 3 && (shape[1] != o_.height || shape[2] != o_.width))) {
+      throw ShapeError("Conditioning '" + this->name() + "': input shape " +
+                       sample_shape_string(shape) + " does not hold " + std::to_string(channels_) +
+                       " channels of " + std::to_string(o_.height) + " x " +
+                       std::to_string(o_.width));
+    }
+    Module<T>::set_input_shape(shape);
+  }
+  /// {C + code, H, W} for an image input ({features + code} for a vector).
+  SampleShape output_shape() const override {
+    const SampleShape& in = this->input_shape();
+    if (in.size() == 3 || (in.empty() && pixels() > 1))
+      return {channels_ + code_, o_.height, o_.width};
+    return {out_features()};
   }
 
   /// The labels of the next forward's rows, each in [0, num_classes).

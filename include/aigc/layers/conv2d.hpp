@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
@@ -24,24 +26,53 @@ struct Conv2dOptions {
   double negative_slope = 0.01;                  ///< for Activation::leaky_relu
 };
 
+namespace detail {
+
+/// The side of `channels` square images of `values` values in all, or 0 when there is none.
+inline Index square_side(Index values, Index channels) {
+  if (channels <= 0 || values <= 0 || values % channels != 0) return 0;
+  const Index pixels = values / channels;
+  const auto side = static_cast<Index>(std::llround(std::sqrt(static_cast<double>(pixels))));
+  return side * side == pixels ? side : 0;
+}
+
+}  // namespace detail
+
 /// Output height (or width) of a convolution: (in + 2 padding - kernel) / stride + 1.
 inline Index conv2d_output_size(Index in, Index kernel, Index stride, Index padding) {
   return (in + 2 * padding - kernel) / stride + 1;
 }
 
-/// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input size is fixed at
-/// construction (rows carry no shape). Weight: out_channels x in_channels*kernel*kernel.
+/// torch.nn.Conv2d with a square kernel, dilation 1, one group. The input height and width are
+/// given at construction or learnt from the input shape (rows carry no shape). Weight: out_channels
+/// x in_channels*kernel*kernel.
 template <class T>
 class Conv2d : public Module<T> {
  public:
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Conv2d";
+
   /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kernel^2, as
   /// torch.nn.Conv2d.
   Conv2d(Index in_channels, Index out_channels, Index kernel, Index in_height, Index in_width,
          Rng& rng, Conv2dOptions options = {})
-      : shape_{in_channels, in_height, in_width, kernel, options.stride, options.padding},
+      : Conv2d(in_channels, out_channels, kernel, rng, options) {
+    set_image_size(in_height, in_width);
+  }
+
+  /// A Conv2d whose input height and width are left open: they are taken from the first input
+  /// shape the layer is told (set_input_shape, e.g. by the Sequential it joins) or else from its
+  /// first input, taken as square. The weights are drawn here, as by the sized constructor.
+  Conv2d(Index in_channels, Index out_channels, Index kernel, Rng& rng, Conv2dOptions options = {})
+      : shape_{in_channels, 0, 0, kernel, options.stride, options.padding},
         out_(out_channels),
         options_(options) {
-    shape_.validate("Conv2d");
+    if (in_channels <= 0 || kernel <= 0 || options.stride <= 0 || options.padding < 0) {
+      throw ArgumentError("Conv2d: sizes must be positive (padding >= 0), got in_channels " +
+                          std::to_string(in_channels) + ", kernel " + std::to_string(kernel) +
+                          ", stride " + std::to_string(options.stride) + ", padding " +
+                          std::to_string(options.padding));
+    }
     if (out_channels <= 0) {
       throw ArgumentError("Conv2d: out_channels must be positive, got " +
                           std::to_string(out_channels));
@@ -60,8 +91,70 @@ class Conv2d : public Module<T> {
     set_name("");
   }
 
+  /// Writes the sizes and options to a model file's configuration.
+  void write_config(Config& c) const {
+    if (shape_.height == 0) {
+      throw ArgumentError("Conv2d '" + this->name() +
+                          "': its input height and width are not known yet (set its input shape "
+                          "or run it)");
+    }
+    c.set_int("in_channels", shape_.channels);
+    c.set_int("out_channels", out_);
+    c.set_int("kernel", shape_.kernel);
+    c.set_int("in_height", shape_.height);
+    c.set_int("in_width", shape_.width);
+    c.set_int("stride", options_.stride);
+    c.set_int("padding", options_.padding);
+    c.set_bool("bias", options_.bias);
+    c.set_string("activation", activation_name(options_.activation));
+    c.set_double("negative_slope", options_.negative_slope);
+  }
+  /// The layer of a model file's configuration (its values are overwritten by the file's).
+  static std::unique_ptr<Conv2d> from_config(const Config& c) {
+    const Index in = c.get_int("in_channels", 1, config_max_size);
+    const Index out = c.get_int("out_channels", 1, config_max_size);
+    const Index kernel = c.get_int("kernel", 1, 1024);
+    const Index h = c.get_int("in_height", 1, config_max_size);
+    const Index w = c.get_int("in_width", 1, config_max_size);
+    const Conv2dOptions o{.stride = c.get_int("stride", 1, 1024),
+                          .padding = c.get_int("padding", 0, 1024),
+                          .bias = c.get_bool("bias"),
+                          .activation = activation_from_name(c.get_string("activation")),
+                          .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
+    c.check_elements(Config::product(Config::product(in, kernel * kernel) + 1, out),
+                     "the weight and bias");
+    c.check_sample({in, h, w}, "the input image");
+    c.check_sample({out, h + 2 * o.padding, w + 2 * o.padding}, "the output image");
+    Rng rng(0);
+    return std::make_unique<Conv2d>(in, out, kernel, h, w, rng, o);
+  }
+
+  /// Takes the input height and width from `shape` ({C, H, W}, or {C*H*W} of a square image)
+  /// when open, or checks that a sample of `shape` holds the layer's C*H*W values.
+  void set_input_shape(const SampleShape& shape) override {
+    const Index C = shape_.channels, n = sample_size(shape);
+    if (shape_.height == 0) {
+      if (shape.size() == 3 && shape[0] == C) {
+        set_image_size(shape[1], shape[2]);
+      } else {
+        const Index side = detail::square_side(n, C);
+        if (side == 0) throw ShapeError(shape_message(shape));
+        set_image_size(side, side);
+      }
+    } else if (n != shape_.image_size() || (shape.size() == 3 && shape[0] != C)) {
+      throw ShapeError(shape_message(shape));
+    }
+    Module<T>::set_input_shape(shape);
+  }
+  /// {out_channels, out_height, out_width} (empty while the input size is open).
+  SampleShape output_shape() const override {
+    if (shape_.height == 0) return {};
+    return {out_, shape_.out_height(), shape_.out_width()};
+  }
+
   /// col = im2col(X); Y' = W col (out_channels x batch*OH*OW); Y = act(Y' + b) back in NCHW.
   const Tensor<T>& forward(const Tensor<T>& x) override {
+    if (shape_.height == 0) infer_square_input(x);
     check_cols(x, shape_.image_size(), [&] {
       return "Conv2d '" + this->name() + "' forward (input " + shape_.to_string() + ")";
     });
@@ -136,6 +229,31 @@ class Conv2d : public Module<T> {
   Param<T>& bias() { return bias_; }
 
  private:
+  void set_image_size(Index height, Index width) {
+    shape_.height = height;
+    shape_.width = width;
+    shape_.validate(this->name().empty() ? "Conv2d" : "Conv2d '" + this->name() + "'");
+  }
+
+  std::string shape_message(const SampleShape& shape) const {
+    const std::string c = std::to_string(shape_.channels);
+    return "Conv2d '" + this->name() + "': input shape " + sample_shape_string(shape) +
+           " does not fit the layer's " +
+           (shape_.height == 0
+                ? "{" + c + ", H, W}"
+                : sample_shape_string({shape_.channels, shape_.height, shape_.width}));
+  }
+
+  /// H = W = sqrt(cols / C) from the first input, when nobody told the layer its input shape.
+  void infer_square_input(const Tensor<T>& x) {
+    if (detail::square_side(x.cols(), shape_.channels) == 0) {
+      throw ShapeError("Conv2d '" + this->name() + "': input size unknown and the input " +
+                       shape_string(x) + " is not " + std::to_string(shape_.channels) +
+                       " square images; give the layer (or its Sequential) the input shape");
+    }
+    set_input_shape({x.cols()});
+  }
+
   kernels::ConvShape shape_;
   Index out_;
   Conv2dOptions options_;

@@ -5,14 +5,17 @@
 #pragma once
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/layers/conv2d.hpp"
 
 namespace aigc {
 
@@ -31,29 +34,35 @@ inline Index conv_transpose2d_output_size(Index in, Index kernel, Index stride, 
 }
 
 /// torch.nn.ConvTranspose2d with a square kernel, no output padding, dilation 1, one group. The
-/// input size is fixed at construction. Weight: in_channels x out_channels*kernel*kernel.
+/// input height and width are given at construction or learnt from the input shape. Weight:
+/// in_channels x out_channels*kernel*kernel.
 template <class T>
 class ConvTranspose2d : public Module<T> {
  public:
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "ConvTranspose2d";
+
   /// Weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in for this layer,
   /// weight.size(1) * kernel^2 = out_channels * kernel^2.
   ConvTranspose2d(Index in_channels, Index out_channels, Index kernel, Index in_height,
                   Index in_width, Rng& rng, ConvTranspose2dOptions options = {})
-      : in_(in_channels), in_height_(in_height), in_width_(in_width), options_(options) {
-    /// The geometry of the adjoint convolution: from the output image back to the input size.
-    out_shape_ = {out_channels,
-                  conv_transpose2d_output_size(in_height, kernel, options.stride, options.padding),
-                  conv_transpose2d_output_size(in_width, kernel, options.stride, options.padding),
-                  kernel,
-                  options.stride,
-                  options.padding};
-    if (in_channels <= 0 || in_height <= 0 || in_width <= 0 || out_channels <= 0 || kernel <= 0 ||
-        options.stride <= 0 || options.padding < 0 || out_shape_.height <= 0 ||
-        out_shape_.width <= 0) {
+      : ConvTranspose2d(in_channels, out_channels, kernel, rng, options) {
+    set_image_size(in_height, in_width);
+  }
+
+  /// A ConvTranspose2d whose input height and width are left open: they are taken from the first
+  /// input shape the layer is told (set_input_shape, e.g. by the Sequential it joins) or else
+  /// from its first input, taken as square. The weights are drawn here, as by the sized
+  /// constructor.
+  ConvTranspose2d(Index in_channels, Index out_channels, Index kernel, Rng& rng,
+                  ConvTranspose2dOptions options = {})
+      : in_(in_channels), in_height_(0), in_width_(0), options_(options) {
+    out_shape_ = {out_channels, 0, 0, kernel, options.stride, options.padding};
+    if (in_channels <= 0 || out_channels <= 0 || kernel <= 0 || options.stride <= 0 ||
+        options.padding < 0) {
       throw ArgumentError(
-          "ConvTranspose2d: sizes must be positive (padding >= 0, output >= 1), got in " +
-          std::to_string(in_channels) + " x " + std::to_string(in_height) + " x " +
-          std::to_string(in_width) + ", out_channels " + std::to_string(out_channels) +
+          "ConvTranspose2d: sizes must be positive (padding >= 0), got in_channels " +
+          std::to_string(in_channels) + ", out_channels " + std::to_string(out_channels) +
           ", kernel " + std::to_string(kernel) + ", stride " + std::to_string(options.stride) +
           ", padding " + std::to_string(options.padding));
     }
@@ -71,8 +80,78 @@ class ConvTranspose2d : public Module<T> {
     set_name("");
   }
 
+  /// Writes the sizes and options to a model file's configuration.
+  void write_config(Config& c) const {
+    if (in_height_ == 0) {
+      throw ArgumentError("ConvTranspose2d '" + this->name() +
+                          "': its input height and width are not known yet (set its input shape "
+                          "or run it)");
+    }
+    c.set_int("in_channels", in_);
+    c.set_int("out_channels", out_shape_.channels);
+    c.set_int("kernel", out_shape_.kernel);
+    c.set_int("in_height", in_height_);
+    c.set_int("in_width", in_width_);
+    c.set_int("stride", options_.stride);
+    c.set_int("padding", options_.padding);
+    c.set_bool("bias", options_.bias);
+    c.set_string("activation", activation_name(options_.activation));
+    c.set_double("negative_slope", options_.negative_slope);
+  }
+  /// The layer of a model file's configuration (its values are overwritten by the file's).
+  static std::unique_ptr<ConvTranspose2d> from_config(const Config& c) {
+    const Index in = c.get_int("in_channels", 1, config_max_size);
+    const Index out = c.get_int("out_channels", 1, config_max_size);
+    const Index kernel = c.get_int("kernel", 1, 1024);
+    const Index h = c.get_int("in_height", 1, config_max_size);
+    const Index w = c.get_int("in_width", 1, config_max_size);
+    const ConvTranspose2dOptions o{.stride = c.get_int("stride", 1, 1024),
+                                   .padding = c.get_int("padding", 0, 1024),
+                                   .bias = c.get_bool("bias"),
+                                   .activation = activation_from_name(c.get_string("activation")),
+                                   .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
+    c.check_elements(Config::product(Config::product(in, kernel * kernel) + 1, out),
+                     "the weight and bias");
+    c.check_sample({in, h, w}, "the input image");
+    c.check_sample({out, conv_transpose2d_output_size(h, kernel, o.stride, 0),
+                    conv_transpose2d_output_size(w, kernel, o.stride, 0)},
+                   "the output image");
+    Rng rng(0);
+    return std::make_unique<ConvTranspose2d>(in, out, kernel, h, w, rng, o);
+  }
+
+  /// Takes the input height and width from `shape` ({C, H, W}, or {C*H*W} of a square image)
+  /// when open, or checks that a sample of `shape` holds the layer's C*H*W values.
+  void set_input_shape(const SampleShape& shape) override {
+    const Index n = sample_size(shape);
+    const bool fits = in_height_ == 0
+                          ? (shape.size() == 3 && shape[0] == in_) || detail::square_side(n, in_)
+                          : n == in_features() && (shape.size() != 3 || shape[0] == in_);
+    if (!fits) {
+      const std::string want = in_height_ == 0 ? "{" + std::to_string(in_) + ", H, W}"
+                                               : sample_shape_string({in_, in_height_, in_width_});
+      throw ShapeError("ConvTranspose2d '" + this->name() + "': input shape " +
+                       sample_shape_string(shape) + " does not fit the layer's " + want);
+    }
+    if (in_height_ == 0) {
+      if (shape.size() == 3 && shape[0] == in_) {
+        set_image_size(shape[1], shape[2]);
+      } else {
+        const Index side = detail::square_side(n, in_);
+        set_image_size(side, side);
+      }
+    }
+    Module<T>::set_input_shape(shape);
+  }
+  /// {out_channels, out_height, out_width} (empty while the input size is open).
+  SampleShape output_shape() const override {
+    if (in_height_ == 0) return {};
+    return {out_shape_.channels, out_shape_.height, out_shape_.width};
+  }
+
   /// X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
   const Tensor<T>& forward(const Tensor<T>& x) override {
+    if (in_height_ == 0) infer_square_input(x);
     check_cols(x, in_features(), [&] {
       return "ConvTranspose2d '" + this->name() + "' forward (input " + std::to_string(in_) +
              " x " + std::to_string(in_height_) + " x " + std::to_string(in_width_) + ")";
@@ -154,6 +233,34 @@ class ConvTranspose2d : public Module<T> {
   Param<T>& bias() { return bias_; }
 
  private:
+  void set_image_size(Index height, Index width) {
+    const Index kernel = out_shape_.kernel, stride = options_.stride, padding = options_.padding;
+    const Index oh = conv_transpose2d_output_size(height, kernel, stride, padding);
+    const Index ow = conv_transpose2d_output_size(width, kernel, stride, padding);
+    if (height <= 0 || width <= 0 || oh <= 0 || ow <= 0) {
+      throw ArgumentError(
+          "ConvTranspose2d: sizes must be positive (padding >= 0, output >= 1), got in " +
+          std::to_string(in_) + " x " + std::to_string(height) + " x " + std::to_string(width) +
+          ", out_channels " + std::to_string(out_shape_.channels) + ", kernel " +
+          std::to_string(kernel) + ", stride " + std::to_string(stride) + ", padding " +
+          std::to_string(padding));
+    }
+    in_height_ = height;
+    in_width_ = width;
+    out_shape_.height = oh;
+    out_shape_.width = ow;
+  }
+
+  /// H = W = sqrt(cols / C) from the first input, when nobody told the layer its input shape.
+  void infer_square_input(const Tensor<T>& x) {
+    if (detail::square_side(x.cols(), in_) == 0) {
+      throw ShapeError("ConvTranspose2d '" + this->name() + "': input size unknown and the input " +
+                       shape_string(x) + " is not " + std::to_string(in_) +
+                       " square images; give the layer (or its Sequential) the input shape");
+    }
+    set_input_shape({x.cols()});
+  }
+
   Index in_, in_height_, in_width_;
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
@@ -25,28 +27,78 @@ struct DenseOptions {
 template <class T>
 class Dense : public Module<T> {
  public:
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Dense";
+
   /// Weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), as torch.nn.Linear.
   Dense(Index in_features, Index out_features, Rng& rng, DenseOptions options = {})
-      : in_(in_features), out_(out_features), options_(options) {
+      : out_(out_features), options_(options) {
     if (in_features <= 0 || out_features <= 0) {
       throw ArgumentError("Dense: sizes must be positive, got in=" + std::to_string(in_features) +
                           " out=" + std::to_string(out_features));
     }
-    if (options.activation == Activation::leaky_relu && !(options.negative_slope > 0.0)) {
-      throw ArgumentError("Dense: negative_slope must be > 0 for leaky_relu");
-    }
-    weight_ = Param<T>("weight", out_features, in_features);
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-    rng.fill_uniform(weight_.value, -bound, bound);
-    if (options.bias) {
-      bias_ = Param<T>("bias", 1, out_features);
-      rng.fill_uniform(bias_.value, -bound, bound);
-    }
+    check_options();
+    initialise(in_features, rng);
     set_name("");
   }
 
+  /// A Dense whose input size is left open: it is taken from the first input shape the layer is
+  /// told (set_input_shape, e.g. by the Sequential it joins) or else from its first input, and
+  /// the weights are drawn from `rng` then, exactly as the sized constructor draws them (so `rng`
+  /// must outlive that moment; a Sequential that knows its shape does it at once).
+  Dense(Index out_features, Rng& rng, DenseOptions options = {})
+      : out_(out_features), options_(options), pending_rng_(&rng) {
+    if (out_features <= 0) {
+      throw ArgumentError("Dense: out_features must be positive, got " +
+                          std::to_string(out_features));
+    }
+    check_options();
+    set_name("");
+  }
+
+  /// Writes the sizes and options to a model file's configuration.
+  void write_config(Config& c) const {
+    if (in_ == 0) {
+      throw ArgumentError("Dense '" + this->name() +
+                          "': its input size is not known yet (set its input shape or run it)");
+    }
+    c.set_int("in_features", in_);
+    c.set_int("out_features", out_);
+    c.set_bool("bias", options_.bias);
+    c.set_string("activation", activation_name(options_.activation));
+    c.set_double("negative_slope", options_.negative_slope);
+  }
+  /// The layer of a model file's configuration (its values are overwritten by the file's).
+  static std::unique_ptr<Dense> from_config(const Config& c) {
+    const Index in = c.get_int("in_features", 1, config_max_size);
+    const Index out = c.get_int("out_features", 1, config_max_size);
+    const DenseOptions o{.bias = c.get_bool("bias"),
+                         .activation = activation_from_name(c.get_string("activation")),
+                         .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
+    c.check_elements(Config::product(in + 1, out), "the weight and bias");
+    Rng rng(0);
+    return std::make_unique<Dense>(in, out, rng, o);
+  }
+
+  /// Takes the input size from `shape` (a size left open), or checks it against the layer's.
+  void set_input_shape(const SampleShape& shape) override {
+    const Index features = sample_size(shape);
+    if (in_ == 0 && features > 0) {
+      initialise(features, *pending_rng_);
+      pending_rng_ = nullptr;
+    } else if (features != in_) {
+      throw ShapeError("Dense '" + this->name() + "': input shape " + sample_shape_string(shape) +
+                       " has " + std::to_string(features) + " values, the layer takes " +
+                       std::to_string(in_));
+    }
+    Module<T>::set_input_shape(shape);
+  }
+  /// {out_features}.
+  SampleShape output_shape() const override { return {out_}; }
+
   /// Y = act(X W^T + b)
   const Tensor<T>& forward(const Tensor<T>& x) override {
+    if (in_ == 0) set_input_shape({x.cols()});
     check_cols(x, in_, [&] { return "Dense '" + this->name() + "' forward"; });
     x_in_ = &x;  // kept for backward's dW = dZ^T X: a pointer when x stays, else a copy
     if (!this->input_stable()) {
@@ -109,8 +161,27 @@ class Dense : public Module<T> {
   Param<T>& bias() { return bias_; }
 
  private:
-  Index in_, out_;
+  void check_options() const {
+    if (options_.activation == Activation::leaky_relu && !(options_.negative_slope > 0.0)) {
+      throw ArgumentError("Dense: negative_slope must be > 0 for leaky_relu");
+    }
+  }
+
+  /// W and b ~ U(-1/sqrt(in), 1/sqrt(in)), W first.
+  void initialise(Index in_features, Rng& rng) {
+    in_ = in_features;
+    weight_ = Param<T>(this->child_name("weight"), out_, in_features);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    rng.fill_uniform(weight_.value, -bound, bound);
+    if (options_.bias) {
+      bias_ = Param<T>(this->child_name("bias"), 1, out_);
+      rng.fill_uniform(bias_.value, -bound, bound);
+    }
+  }
+
+  Index in_ = 0, out_;
   DenseOptions options_;
+  Rng* pending_rng_ = nullptr;  ///< the generator of the weights, while the input size is open
   Param<T> weight_, bias_;
   Tensor<T> x_, y_, dz_, dx_, no_dx_;
   const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <string>
 
+#include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/dropout.hpp"
@@ -18,12 +21,28 @@ template <class T>
 class Dropout : public Module<T> {
  public:
   /// p in [0, 1); the masks come from the layer's own generator, seeded here.
-  explicit Dropout(double p = 0.5, std::uint64_t seed = 0) : p_(p), rng_(seed) {
+  explicit Dropout(double p = 0.5, std::uint64_t seed = 0) : p_(p), seed_(seed), rng_(seed) {
     if (!(p >= 0.0 && p < 1.0)) {
       throw ArgumentError("Dropout: p must be in [0, 1), got " + std::to_string(p));
     }
   }
 
+  /// The layer's type in model files.
+  static constexpr const char* type_name = "Dropout";
+  /// Writes p and the seed to a model file's configuration.
+  void write_config(Config& c) const {
+    c.set_double("p", p_);
+    c.set_int("seed", static_cast<std::int64_t>(seed_));
+  }
+  /// The layer of a model file's configuration.
+  static std::unique_ptr<Dropout> from_config(const Config& c) {
+    const auto seed = c.get_int("seed", std::numeric_limits<std::int64_t>::min(),
+                                std::numeric_limits<std::int64_t>::max());
+    return std::make_unique<Dropout>(c.get_double("p", 0.0, 1.0), static_cast<std::uint64_t>(seed));
+  }
+
+  /// The input shape: the layer keeps it.
+  SampleShape output_shape() const override { return this->input_shape(); }
   /// Train: Y = X * M with M[i] = 1/(1-p) or 0, a new mask per call; eval: Y = X.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     y_.resize(x.rows(), x.cols());
@@ -58,6 +77,7 @@ class Dropout : public Module<T> {
 
  private:
   double p_;
+  std::uint64_t seed_;
   Rng rng_;
   bool masked_ = false;
   Tensor<T> mask_, y_, dx_;

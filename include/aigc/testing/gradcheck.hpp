@@ -1,21 +1,29 @@
-// Finite-difference gradient checks (central differences, in double) for modules and losses.
+/// @file
+/// aigc: the finite-difference gradient checker, in double: a module's hand-written backward
+/// (dX and every parameter gradient) against central differences of L = sum(R .* m(x)).
 #pragma once
 
-#include <aigc/core/module.hpp>
-#include <aigc/core/rng.hpp>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <vector>
 
-namespace aigc::test {
+#include "aigc/core/module.hpp"
+#include "aigc/core/rng.hpp"
+#include "aigc/core/tensor.hpp"
 
-// ||a - n|| / max(||a|| + ||n||, tiny): the relative error of an analytic gradient a against the
-// numeric one n.
+namespace aigc {
+
+/// ||a - n|| / (||a|| + ||n||) (0 when both are 0): the relative error of an analytic gradient a
+/// against the numeric one n.
 inline double relative_error(const Tensor<double>& a, const Tensor<double>& n) {
   const double denom = a.norm() + n.norm();
   return denom < 1e-300 ? 0.0 : (a - n).norm() / denom;
 }
 
-// Numeric gradient of f at x by central differences (x is restored afterwards).
+/// The gradient of f at x by central differences, (f(x + h e_i) - f(x - h e_i)) / 2h for each
+/// element i of x; x is restored afterwards.
 inline Tensor<double> numeric_gradient(const std::function<double()>& f, Tensor<double>& x,
                                        double h = 1e-6) {
   Tensor<double> g(x.rows(), x.cols());
@@ -31,13 +39,17 @@ inline Tensor<double> numeric_gradient(const std::function<double()>& f, Tensor<
   return g;
 }
 
+/// The relative errors of a gradient check (relative_error of analytic against numeric).
 struct GradCheckResult {
-  double input_error = 0.0;
-  double max_param_error = 0.0;
+  double input_error = 0.0;      ///< of dX (0 when the module computes no dX)
+  double max_param_error = 0.0;  ///< the largest over the parameters
+  /// The larger of the two.
+  double worst() const { return std::max(input_error, max_param_error); }
 };
 
-// Checks dX and every parameter gradient of m at x against central differences of
-// L = sum(R .* m(x)) for a fixed random R.
+/// Checks dX and every parameter gradient of m at x against central differences of
+/// L = sum(R .* m(x)) for a fixed random R (drawn from `seed`), in double. A correct backward
+/// gives errors near 1e-9; aigc's layers pass with worst() < 1e-6.
 inline GradCheckResult check_module_gradients(Module<double>& m, Tensor<double> x,
                                               std::uint64_t seed = 7) {
   Rng rng(seed);
@@ -48,7 +60,7 @@ inline GradCheckResult check_module_gradients(Module<double>& m, Tensor<double> 
 
   m.zero_grad();
   m.forward(x);
-  const Tensor<double> dx = m.backward(r);
+  const Tensor<double> dx = m.backward(r);  // analytic gradients first, then numeric ones
   std::vector<Tensor<double>> grads;
   for (Param<double>* p : m.params()) grads.push_back(p->grad);
 
@@ -62,8 +74,8 @@ inline GradCheckResult check_module_gradients(Module<double>& m, Tensor<double> 
   return res;
 }
 
-// A random tensor with entries ~ N(0, 1) kept away from 0 by at least `gap` (so that ReLU-like
-// kinks are not straddled by the finite differences).
+/// A rows x cols input with entries ~ N(0, 1) (from `seed`) kept at least `gap` away from 0, so
+/// that the finite differences do not straddle the kink of a ReLU-like function.
 inline Tensor<double> random_input(Index rows, Index cols, std::uint64_t seed, double gap = 1e-3) {
   Rng rng(seed);
   Tensor<double> x(rows, cols);
@@ -74,4 +86,4 @@ inline Tensor<double> random_input(Index rows, Index cols, std::uint64_t seed, d
   return x;
 }
 
-}  // namespace aigc::test
+}  // namespace aigc

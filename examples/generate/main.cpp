@@ -1,0 +1,136 @@
+// Draws samples from an exported generator or decoder (a model file written by export_generator /
+// export_decoder, e.g. the example trainers' generator.aigc / decoder.aigc) with no code from the
+// program that trained it: a PNG grid, a folder of PNGs or an IDX file. z ~ N(0, I) from --seed
+// (optionally truncated), or slerp paths between random codes; for a conditional model the class
+// by index or name. The same z and model give the same bytes as the trainer's own grid.
+#include <CLI/CLI.hpp>
+#include <aigc/aigc.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+// n x latent codes ~ N(0, I) from rng; with bound > 0, each value beyond +-bound is drawn again.
+aigc::Tensor<float> draw_codes(aigc::Index n, aigc::Index latent, aigc::Rng& rng, double bound) {
+  aigc::Tensor<float> z(n, latent);
+  rng.fill_normal(z);
+  if (bound > 0) {
+    for (aigc::Index i = 0; i < z.size(); ++i) {
+      while (std::abs(z.data()[i]) > bound) z.data()[i] = static_cast<float>(rng.normal());
+    }
+  }
+  return z;
+}
+
+// "grid" for a .png file, "idx" for .idx / .idx.gz / -ubyte(.gz), else "folder".
+std::string format_of(const std::string& out) {
+  auto ends = [&](const std::string& tail) {
+    return out.size() >= tail.size() &&
+           out.compare(out.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends(".png")) return "grid";
+  if (ends(".idx") || ends(".idx.gz") || ends("-ubyte") || ends("-ubyte.gz")) return "idx";
+  return "folder";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Draw samples from an exported aigc generator or decoder (a model file)"};
+  std::string model, out = "samples.png", format = "auto", klass;
+  long n = 64, columns = 0, interpolate = 0;
+  std::uint64_t seed = 0;
+  double truncation = 0.0;
+  int threads = 0;
+  app.add_option("--model", model, "model file (export_generator / export_decoder)")->required();
+  app.add_option("--out", out, "output: a .png grid, a folder of PNGs, or an IDX file");
+  app.add_option("--format", format, "grid, folder or idx (auto: from --out's name)")
+      ->check(CLI::IsMember({"auto", "grid", "folder", "idx"}));
+  app.add_option("--n", n, "number of samples (with --interpolate: number of paths)")
+      ->check(CLI::Range(1L, 100000L));
+  app.add_option("--seed", seed, "seed of the codes z");
+  app.add_option("--class", klass,
+                 "class of a conditional model: index or name (default: "
+                 "classes in order, one grid row each)");
+  app.add_option("--truncation", truncation, "draw again every value of z beyond +-this (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--interpolate", interpolate,
+                 "slerp between two random codes in this many steps "
+                 "(one grid row per path)")
+      ->check(CLI::Range(2L, 1000L));
+  app.add_option("--columns", columns, "grid columns (0: 8, or the interpolation steps)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    aigc::set_num_threads(threads);
+    auto g = aigc::GenerativeModel<float>::load(model);
+    const aigc::GenerativeModelInfo& info = g.info();
+    const aigc::Index C = info.image_shape[0], H = info.image_shape[1], W = info.image_shape[2];
+    if (!klass.empty() && !g.conditional()) {
+      throw aigc::ArgumentError("--class '" + klass + "': " + model +
+                                " is not a conditional model");
+    }
+
+    aigc::Rng rng(seed);
+    aigc::Tensor<float> z;
+    if (interpolate > 0) {
+      const aigc::Tensor<float> from = draw_codes(n, info.latent, rng, truncation);
+      const aigc::Tensor<float> to = draw_codes(n, info.latent, rng, truncation);
+      z = aigc::interpolate_rows(from, to, interpolate, aigc::Interpolation::spherical);
+    } else {
+      z = draw_codes(n, info.latent, rng, truncation);
+    }
+    std::vector<int> labels;
+    if (g.conditional()) {
+      labels.resize(static_cast<std::size_t>(z.rows()));
+      const int fixed = klass.empty() ? -1 : g.class_index(klass);
+      for (std::size_t i = 0; i < labels.size(); ++i) {  // as the trainers' grids: row i of n
+        labels[i] = fixed >= 0 ? fixed
+                               : static_cast<int>(static_cast<long>(i) * info.num_classes /
+                                                  static_cast<long>(labels.size()));
+      }
+    }
+    const aigc::Tensor<float> images = g.generate(z, g.conditional() ? &labels : nullptr);
+    const aigc::PixelScale scale = info.pixel_scale();
+
+    const std::string kind = format == "auto" ? format_of(out) : format;
+    if (kind == "grid") {
+      const aigc::Index cols = columns > 0 ? columns : (interpolate > 0 ? interpolate : 8);
+      aigc::write_png_grid(out, images, C, H, W, cols, scale);
+    } else if (kind == "idx") {
+      if (C != 1) {
+        throw aigc::ArgumentError("--out " + out +
+                                  ": IDX files hold grey images, the model draws " +
+                                  std::to_string(C) + " channels");
+      }
+      aigc::write_idx_images(out, images, H, W, scale);
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(out, ec);
+      if (ec || !std::filesystem::is_directory(out))
+        throw aigc::FileError(out + ": cannot create the output folder");
+      for (aigc::Index i = 0; i < images.rows(); ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%06ld.png", static_cast<long>(i));
+        aigc::write_png((std::filesystem::path(out) / name).string(),
+                        aigc::make_grid(aigc::Tensor<float>(images.row(i)), C, H, W, 1, scale, 0));
+      }
+    }
+    std::printf(
+        "%s: %ld samples of %ldx%ldx%ld (%s, latent %ld%s) -> %s (%s)\n", model.c_str(),
+        static_cast<long>(images.rows()), static_cast<long>(C), static_cast<long>(H),
+        static_cast<long>(W), info.kind.c_str(), static_cast<long>(info.latent),
+        g.conditional() ? (", " + std::to_string(info.num_classes) + " classes").c_str() : "",
+        out.c_str(), kind.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "generate: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

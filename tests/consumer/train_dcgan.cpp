@@ -1,0 +1,68 @@
+// A user's training program: a small DCGAN with BatchNorm trained a few steps by GanTrainer on
+// random images; it exports the generator (generator.aigc) and writes the images the trainer
+// draws for fixed codes (trainer-samples.f32 and .png), for aigc_consumer_sample to reproduce.
+#include <aigc/aigc.hpp>
+#include <cstdio>
+
+int main() {
+  try {
+    const aigc::Index latent = 8;
+    aigc::Rng rng(1);
+    // G: z -> 4x4 -> 8x8 -> 16x16; the chain infers every height and width.
+    aigc::Sequential<float> g({latent});
+    g.set_name("generator");
+    using TOpt = aigc::ConvTranspose2dOptions;
+    g.emplace<aigc::Reshape<float>>("reshape", std::vector<aigc::Index>{latent, 1, 1});
+    g.emplace<aigc::ConvTranspose2d<float>>("conv1", latent, 16, 4, rng, TOpt{.bias = false});
+    g.emplace<aigc::BatchNorm2d<float>>("bn1", 16);
+    g.emplace<aigc::ReLU<float>>("relu1");
+    g.emplace<aigc::ConvTranspose2d<float>>("conv2", 16, 8, 4, rng,
+                                            TOpt{.stride = 2, .padding = 1, .bias = false});
+    g.emplace<aigc::BatchNorm2d<float>>("bn2", 8);
+    g.emplace<aigc::ReLU<float>>("relu2");
+    g.emplace<aigc::ConvTranspose2d<float>>(
+        "conv3", 8, 1, 4, rng,
+        TOpt{.stride = 2, .padding = 1, .activation = aigc::Activation::tanh});
+    // D: 16x16 -> 8x8 -> 4x4 -> one logit.
+    aigc::Sequential<float> d({1, 16, 16});
+    d.set_name("discriminator");
+    using Opt = aigc::Conv2dOptions;
+    d.emplace<aigc::Conv2d<float>>("conv1", 1, 8, 4, rng,
+                                   Opt{.stride = 2,
+                                       .padding = 1,
+                                       .activation = aigc::Activation::leaky_relu,
+                                       .negative_slope = 0.2});
+    d.emplace<aigc::Conv2d<float>>("conv2", 8, 16, 4, rng,
+                                   Opt{.stride = 2, .padding = 1, .bias = false});
+    d.emplace<aigc::BatchNorm2d<float>>("bn2", 16);
+    d.emplace<aigc::LeakyReLU<float>>("lrelu2", 0.2);
+    d.emplace<aigc::Conv2d<float>>("conv3", 16, 1, 4, rng);
+
+    aigc::GanTrainer<float> trainer(g, d, {.latent = latent, .fixed_samples = 4, .seed = 1});
+    aigc::Tensor<float> real(8, 16 * 16);
+    for (int step = 0; step < 4; ++step) {
+      rng.fill_uniform(real, -1, 1);
+      trainer.step(real);
+    }
+    aigc::export_generator("generator.aigc", g, latent, {1, 16, 16});
+
+    aigc::Tensor<float> z(6, latent);
+    aigc::Rng(123).fill_normal(z);
+    const aigc::Tensor<float> images = trainer.generate(z);
+    std::FILE* f = std::fopen("trainer-samples.f32", "wb");
+    if (!f ||
+        std::fwrite(images.data(), sizeof(float), images.size(), f) !=
+            static_cast<std::size_t>(images.size()) ||
+        std::fclose(f) != 0) {
+      std::fprintf(stderr, "cannot write trainer-samples.f32\n");
+      return 1;
+    }
+    aigc::write_png_grid("trainer-samples.png", images, 1, 16, 16, 3, aigc::PixelScale::symmetric);
+    std::printf("trained 4 steps, exported generator.aigc, wrote %ld samples\n",
+                static_cast<long>(images.rows()));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train_dcgan: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
