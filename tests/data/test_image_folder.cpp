@@ -128,6 +128,25 @@ TEST_CASE("prepare_image: Resize + CenterCrop as torchvision, alpha onto the bac
   CHECK(out[1] < 128);
   CHECK(out[2] > 128);
   CHECK(out[2] < 255);
+  // PIL's bilinear reduction 4 -> 2 of 0 100 200 255: taps 3/7 3/7 1/7 and 1/7 3/7 3/7.
+  img.width = 4;
+  img.height = 4;
+  img.channels = 1;
+  img.pixels.clear();
+  for (int y = 0; y < 4; ++y) img.pixels.insert(img.pixels.end(), {0, 100, 200, 255});
+  o.image_size = 2;
+  prepare_image(img, o, out.data(), "pil");
+  CHECK(std::vector<std::uint8_t>(out.begin(), out.begin() + 4) ==
+        std::vector<std::uint8_t>{71, 209, 71, 209});
+  // A 1 x 100000 strip: only the crop's window of the 64 x 6400000 resize is computed.
+  img.width = 1;
+  img.height = 100000;
+  img.pixels.assign(100000, 33);
+  o.image_size = 64;
+  o.channels = 1;
+  std::vector<std::uint8_t> strip(64 * 64);
+  prepare_image(img, o, strip.data(), "strip");
+  CHECK(std::all_of(strip.begin(), strip.end(), [](std::uint8_t v) { return v == 33; }));
   // Alpha: transparent becomes the background, half-transparent blends.
   DecodedImage left;
   left.width = 1;

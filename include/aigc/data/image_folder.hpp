@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -18,24 +19,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#endif
-#ifndef AIGC_NO_STB_IMPLEMENTATION
-#define STB_IMAGE_RESIZE_STATIC
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-#endif
-#include <stb/stb_image_resize.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "aigc/data/byte_dataset.hpp"
 #include "aigc/data/image_decode.hpp"
@@ -101,12 +84,108 @@ inline Index center_crop_offset(Index from, Index to) {
   return k % 2 == 0 ? k : k + 1;
 }
 
+/// PIL's bilinear resampling taps (Resample.c, precompute_coeffs) for outputs [begin, begin + n)
+/// of a resize from `in` to `out` samples: the triangle filter stretched by the reduction factor
+/// (anti-aliased), taps clipped to the input and renormalised, weights in fixed point (22 bits).
+struct ResampleTaps {
+  std::vector<Index> first;           ///< first input sample of each output
+  std::vector<Index> count;           ///< taps of each output
+  std::vector<std::int32_t> weights;  ///< `width` weights per output
+  Index width = 0;                    ///< the most taps of any output
+};
+
+inline constexpr int resample_bits = 22;
+
+inline ResampleTaps resample_taps(Index in, Index out, Index begin, Index n) {
+  const double scale = static_cast<double>(in) / static_cast<double>(out);
+  const double filterscale = std::max(scale, 1.0);
+  const double support = filterscale;  // the triangle's support, 1, stretched
+  ResampleTaps t;
+  t.width = static_cast<Index>(std::ceil(support)) * 2 + 1;
+  t.first.resize(static_cast<std::size_t>(n));
+  t.count.resize(static_cast<std::size_t>(n));
+  t.weights.assign(static_cast<std::size_t>(n * t.width), 0);
+  std::vector<double> k(static_cast<std::size_t>(t.width));
+  for (Index i = 0; i < n; ++i) {
+    const double center = (static_cast<double>(begin + i) + 0.5) * scale;
+    const Index lo = std::max<Index>(static_cast<Index>(center - support + 0.5), 0);
+    const Index hi = std::min<Index>(static_cast<Index>(center + support + 0.5), in);
+    const Index taps = std::min(hi - lo, t.width);
+    double total = 0.0;
+    for (Index x = 0; x < taps; ++x) {
+      const double d = std::abs((static_cast<double>(x + lo) - center + 0.5) / filterscale);
+      k[static_cast<std::size_t>(x)] = d < 1.0 ? 1.0 - d : 0.0;
+      total += k[static_cast<std::size_t>(x)];
+    }
+    t.first[static_cast<std::size_t>(i)] = lo;
+    t.count[static_cast<std::size_t>(i)] = std::max<Index>(taps, 0);
+    for (Index x = 0; x < taps; ++x) {
+      const double v = total > 0.0 ? k[static_cast<std::size_t>(x)] / total : 0.0;
+      const double fixed = v * static_cast<double>(1 << resample_bits);
+      t.weights[static_cast<std::size_t>(i * t.width + x)] =
+          static_cast<std::int32_t>(fixed < 0.0 ? fixed - 0.5 : fixed + 0.5);
+    }
+  }
+  return t;
+}
+
+inline std::uint8_t resample_clip(std::int64_t acc) {
+  const std::int64_t v = acc >> resample_bits;
+  return static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/// The s x s window at (left, top) of `in` (w x h, c interleaved bytes) resized to rw x rh, as
+/// PIL's Image.resize(BILINEAR) computes it: a horizontal pass over the rows the vertical pass
+/// reads (bytes in between), then the vertical pass; an axis whose size is kept is copied.
+inline void resize_window(const std::uint8_t* in, Index w, Index h, int c, Index rw, Index rh,
+                          Index left, Index top, Index s, std::uint8_t* out) {
+  const ResampleTaps tx = resample_taps(w, rw, left, s);
+  const ResampleTaps ty = resample_taps(h, rh, top, s);
+  const Index y0 = rh == h ? top : ty.first.front();
+  const Index y1 = rh == h ? top + s : ty.first.back() + ty.count.back();
+  // Horizontal: rows [y0, y1) of the input, s columns of the output.
+  std::vector<std::uint8_t> mid(static_cast<std::size_t>((y1 - y0) * s * c));
+  for (Index y = y0; y < y1; ++y) {
+    const std::uint8_t* row = in + y * w * c;
+    std::uint8_t* m = mid.data() + (y - y0) * s * c;
+    for (Index j = 0; j < s; ++j) {
+      for (int ch = 0; ch < c; ++ch) {
+        if (rw == w) {
+          m[j * c + ch] = row[(left + j) * c + ch];
+          continue;
+        }
+        std::int64_t acc = std::int64_t{1} << (resample_bits - 1);
+        const std::int32_t* k = tx.weights.data() + j * tx.width;
+        const Index x0 = tx.first[static_cast<std::size_t>(j)];
+        for (Index t = 0; t < tx.count[static_cast<std::size_t>(j)]; ++t)
+          acc += std::int64_t{k[t]} * row[(x0 + t) * c + ch];
+        m[j * c + ch] = resample_clip(acc);
+      }
+    }
+  }
+  // Vertical: s rows of the output from the rows of mid.
+  for (Index i = 0; i < s; ++i) {
+    for (Index j = 0; j < s * c; ++j) {
+      if (rh == h) {
+        out[i * s * c + j] = mid[static_cast<std::size_t>(i * s * c + j)];
+        continue;
+      }
+      std::int64_t acc = std::int64_t{1} << (resample_bits - 1);
+      const std::int32_t* k = ty.weights.data() + i * ty.width;
+      const Index r0 = ty.first[static_cast<std::size_t>(i)] - y0;
+      for (Index t = 0; t < ty.count[static_cast<std::size_t>(i)]; ++t)
+        acc += std::int64_t{k[t]} * mid[static_cast<std::size_t>((r0 + t) * s * c + j)];
+      out[i * s * c + j] = resample_clip(acc);
+    }
+  }
+}
+
 }  // namespace detail
 
 /// Brings a decoded image to options.channels x size x size bytes, planar (NCHW), at `out`:
 /// alpha composited onto the background, grey <-> RGB converted, the shorter side resized to
-/// `size` (anti-aliased triangle filter, torchvision's int(size * long / short) for the longer
-/// side), then the centre size x size cut out. `name` prefixes errors.
+/// `size` (torchvision's int(size * long / short) for the longer side) with PIL's anti-aliased
+/// bilinear filter, then the centre size x size cut out. `name` prefixes errors.
 inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, std::uint8_t* out,
                           const std::string& name) {
   const int c_out = o.channels;
@@ -139,7 +218,7 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
             (rgb[c] * a + bg_rgb[static_cast<std::size_t>(c)] * (255 - a) + 127) / 255);
     }
   }
-  // 2. Resize(s) + CenterCrop(s) in one resampling of the crop's window.
+  // 2. Resize(s) + CenterCrop(s): only the crop's window of the resized image is computed.
   const Index w = img.width, h = img.height;
   const bool wide = w > h;
   const Index rw = wide ? static_cast<Index>(static_cast<double>(s) * static_cast<double>(w) /
@@ -150,23 +229,7 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
                                              static_cast<double>(w));
   const Index left = detail::center_crop_offset(rw, s), top = detail::center_crop_offset(rh, s);
   std::vector<std::uint8_t> crop(static_cast<std::size_t>(s * s * c_out));
-  if (rw == w && rh == h) {
-    for (Index y = 0; y < s; ++y) {
-      std::copy_n(src.data() + static_cast<std::size_t>(((top + y) * w + left) * c_out),
-                  static_cast<std::size_t>(s * c_out),
-                  crop.data() + static_cast<std::size_t>(y * s * c_out));
-    }
-  } else {
-    const int ok = stbir_resize_region(
-        src.data(), static_cast<int>(w), static_cast<int>(h), 0, crop.data(), static_cast<int>(s),
-        static_cast<int>(s), 0, STBIR_TYPE_UINT8, c_out, STBIR_ALPHA_CHANNEL_NONE, 0,
-        STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE, STBIR_FILTER_TRIANGLE,
-        STBIR_COLORSPACE_LINEAR, nullptr, static_cast<float>(static_cast<double>(left) / rw),
-        static_cast<float>(static_cast<double>(top) / rh),
-        static_cast<float>(static_cast<double>(left + s) / rw),
-        static_cast<float>(static_cast<double>(top + s) / rh));
-    if (!ok) throw FileError(name + ": cannot resize the image (out of memory)");
-  }
+  detail::resize_window(src.data(), w, h, c_out, rw, rh, left, top, s, crop.data());
   // 3. interleaved to planar.
   for (int c = 0; c < c_out; ++c) {
     for (Index i = 0; i < s * s; ++i)
