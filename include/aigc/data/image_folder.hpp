@@ -144,38 +144,42 @@ inline void resize_window(const std::uint8_t* in, Index w, Index h, int c, Index
   const Index y0 = rh == h ? top : ty.first.front();
   const Index y1 = rh == h ? top + s : ty.first.back() + ty.count.back();
   // Horizontal: rows [y0, y1) of the input, s columns of the output.
-  std::vector<std::uint8_t> mid(static_cast<std::size_t>((y1 - y0) * s * c));
-  for (Index y = y0; y < y1; ++y) {
-    const std::uint8_t* row = in + y * w * c;
-    std::uint8_t* m = mid.data() + (y - y0) * s * c;
-    for (Index j = 0; j < s; ++j) {
-      for (int ch = 0; ch < c; ++ch) {
-        if (rw == w) {
-          m[j * c + ch] = row[(left + j) * c + ch];
-          continue;
-        }
-        std::int64_t acc = std::int64_t{1} << (resample_bits - 1);
+  std::vector<std::uint8_t> mid;
+  const std::uint8_t* rows = in + (y0 * w + left) * c;  // the window itself when rw == w
+  Index stride = w * c;
+  if (rw != w) {
+    mid.resize(static_cast<std::size_t>((y1 - y0) * s * c));
+    for (Index y = y0; y < y1; ++y) {
+      const std::uint8_t* row = in + y * w * c;
+      std::uint8_t* m = mid.data() + (y - y0) * s * c;
+      for (Index j = 0; j < s; ++j) {
         const std::int32_t* k = tx.weights.data() + j * tx.width;
-        const Index x0 = tx.first[static_cast<std::size_t>(j)];
-        for (Index t = 0; t < tx.count[static_cast<std::size_t>(j)]; ++t)
-          acc += std::int64_t{k[t]} * row[(x0 + t) * c + ch];
-        m[j * c + ch] = resample_clip(acc);
+        const std::uint8_t* px = row + tx.first[static_cast<std::size_t>(j)] * c;
+        const Index taps = tx.count[static_cast<std::size_t>(j)];
+        for (int ch = 0; ch < c; ++ch) {
+          std::int64_t acc = std::int64_t{1} << (resample_bits - 1);
+          for (Index t = 0; t < taps; ++t) acc += std::int64_t{k[t]} * px[t * c + ch];
+          m[j * c + ch] = resample_clip(acc);
+        }
       }
     }
+    rows = mid.data();
+    stride = s * c;
   }
-  // Vertical: s rows of the output from the rows of mid.
+  // Vertical: s rows of the output from those rows.
   for (Index i = 0; i < s; ++i) {
+    std::uint8_t* o = out + i * s * c;
+    if (rh == h) {
+      std::copy_n(rows + i * stride, s * c, o);
+      continue;
+    }
+    const std::int32_t* k = ty.weights.data() + i * ty.width;
+    const std::uint8_t* r0 = rows + (ty.first[static_cast<std::size_t>(i)] - y0) * stride;
+    const Index taps = ty.count[static_cast<std::size_t>(i)];
     for (Index j = 0; j < s * c; ++j) {
-      if (rh == h) {
-        out[i * s * c + j] = mid[static_cast<std::size_t>(i * s * c + j)];
-        continue;
-      }
       std::int64_t acc = std::int64_t{1} << (resample_bits - 1);
-      const std::int32_t* k = ty.weights.data() + i * ty.width;
-      const Index r0 = ty.first[static_cast<std::size_t>(i)] - y0;
-      for (Index t = 0; t < ty.count[static_cast<std::size_t>(i)]; ++t)
-        acc += std::int64_t{k[t]} * mid[static_cast<std::size_t>((r0 + t) * s * c + j)];
-      out[i * s * c + j] = resample_clip(acc);
+      for (Index t = 0; t < taps; ++t) acc += std::int64_t{k[t]} * r0[t * stride + j];
+      o[j] = resample_clip(acc);
     }
   }
 }
@@ -203,20 +207,25 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
   };
   const std::array<unsigned, 3> bg_rgb{o.background[0], o.background[1], o.background[2]};
   const unsigned bg_grey = luma(bg_rgb[0], bg_rgb[1], bg_rgb[2]);
-  std::vector<std::uint8_t> src(n * static_cast<std::size_t>(c_out));
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t* p = img.pixels.data() + i * static_cast<std::size_t>(c_in);
-    unsigned rgb[3] = {p[0], colour_in ? p[1] : p[0], colour_in ? p[2] : p[0]};
-    const unsigned a = alpha ? p[c_in - 1] : 255u;
-    std::uint8_t* q = src.data() + i * static_cast<std::size_t>(c_out);
-    if (c_out == 1) {
-      const unsigned v = colour_in ? luma(rgb[0], rgb[1], rgb[2]) : rgb[0];
-      q[0] = static_cast<std::uint8_t>((v * a + bg_grey * (255 - a) + 127) / 255);
-    } else {
-      for (int c = 0; c < 3; ++c)
-        q[c] = static_cast<std::uint8_t>(
-            (rgb[c] * a + bg_rgb[static_cast<std::size_t>(c)] * (255 - a) + 127) / 255);
+  std::vector<std::uint8_t> converted;
+  const std::uint8_t* src = img.pixels.data();  // the file's own pixels when they need nothing
+  if (c_in != c_out) {
+    converted.resize(n * static_cast<std::size_t>(c_out));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t* p = img.pixels.data() + i * static_cast<std::size_t>(c_in);
+      const unsigned rgb[3] = {p[0], colour_in ? p[1] : p[0], colour_in ? p[2] : p[0]};
+      const unsigned a = alpha ? p[c_in - 1] : 255u;
+      std::uint8_t* q = converted.data() + i * static_cast<std::size_t>(c_out);
+      if (c_out == 1) {
+        const unsigned v = colour_in ? luma(rgb[0], rgb[1], rgb[2]) : rgb[0];
+        q[0] = static_cast<std::uint8_t>((v * a + bg_grey * (255 - a) + 127) / 255);
+      } else {
+        for (int c = 0; c < 3; ++c)
+          q[c] = static_cast<std::uint8_t>(
+              (rgb[c] * a + bg_rgb[static_cast<std::size_t>(c)] * (255 - a) + 127) / 255);
+      }
     }
+    src = converted.data();
   }
   // 2. Resize(s) + CenterCrop(s): only the crop's window of the resized image is computed.
   const Index w = img.width, h = img.height;
@@ -229,7 +238,7 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
                                              static_cast<double>(w));
   const Index left = detail::center_crop_offset(rw, s), top = detail::center_crop_offset(rh, s);
   std::vector<std::uint8_t> crop(static_cast<std::size_t>(s * s * c_out));
-  detail::resize_window(src.data(), w, h, c_out, rw, rh, left, top, s, crop.data());
+  detail::resize_window(src, w, h, c_out, rw, rh, left, top, s, crop.data());
   // 3. interleaved to planar.
   for (int c = 0; c < c_out; ++c) {
     for (Index i = 0; i < s * s; ++i)
