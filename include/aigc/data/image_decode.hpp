@@ -101,7 +101,7 @@ struct PngHeader {
 };
 
 /// Reads the header (size and layout as stored); false on error.
-inline bool png_read_header(png_structp png, png_infop info, PngHeader* h) {
+inline bool read_png_header(png_structp png, png_infop info, PngHeader* h) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_read_fn(png, png_get_error_ptr(png), aigc_png_read);
   png_set_user_limits(png, 0x7FFFFFFF, 0x7FFFFFFF);  // the pixel limit is checked by the caller
@@ -113,7 +113,7 @@ inline bool png_read_header(png_structp png, png_infop info, PngHeader* h) {
 }
 
 /// Sets the transformations to 8-bit grey, grey + alpha, RGB or RGBA; false on error.
-inline bool png_set_transforms(png_structp png, png_infop info, PngHeader* h) {
+inline bool set_png_transforms(png_structp png, png_infop info, PngHeader* h) {
   if (setjmp(png_jmpbuf(png))) return false;
   const int depth = png_get_bit_depth(png, info);
   const int type = png_get_color_type(png, info);
@@ -129,7 +129,7 @@ inline bool png_set_transforms(png_structp png, png_infop info, PngHeader* h) {
 }
 
 /// Reads every row into rows[0 .. height); false on error.
-inline bool png_read_rows(png_structp png, png_bytepp rows) {
+inline bool read_png_rows(png_structp png, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);
   png_read_end(png, nullptr);
@@ -188,7 +188,7 @@ struct JpegHeader {
 };
 
 /// Reads the header and starts decompression to grey, RGB or CMYK; false on error.
-inline bool jpeg_start(jpeg_decompress_struct* cinfo, JpegError* err, const std::uint8_t* data,
+inline bool start_jpeg(jpeg_decompress_struct* cinfo, JpegError* err, const std::uint8_t* data,
                        std::size_t size, JpegHeader* h) {
   if (setjmp(err->jump)) return false;
   jpeg_create_decompress(cinfo);
@@ -202,7 +202,7 @@ inline bool jpeg_start(jpeg_decompress_struct* cinfo, JpegError* err, const std:
 }
 
 /// Decompresses into rows (whose sizes the caller took from the header); false on error.
-inline bool jpeg_decode_rows(jpeg_decompress_struct* cinfo, JpegError* err, std::uint8_t* out,
+inline bool decode_jpeg_rows(jpeg_decompress_struct* cinfo, JpegError* err, std::uint8_t* out,
                              std::size_t row_bytes, int* components) {
   if (setjmp(err->jump)) return false;
   const J_COLOR_SPACE in = cinfo->jpeg_color_space;
@@ -248,7 +248,7 @@ inline DecodedImage decode_png(const std::uint8_t* data, std::size_t size, const
   if (r.png) r.info = png_create_info_struct(r.png);
   if (!r.png || !r.info) throw FileError(name + ": cannot start the PNG decoder (out of memory)");
   detail::PngHeader h{};
-  if (!detail::png_read_header(r.png, r.info, &h)) {
+  if (!detail::read_png_header(r.png, r.info, &h)) {
     throw FileError(name + ": not a readable PNG header (" + std::string(src.message) + ")");
   }
   detail::check_image_size(name, "PNG", h.width, h.height, limits);
@@ -260,7 +260,7 @@ inline DecodedImage decode_png(const std::uint8_t* data, std::size_t size, const
                     std::to_string(h.height) + " pixels, more than a file of " +
                     std::to_string(size) + " bytes can hold (truncated or corrupt)");
   }
-  if (!detail::png_set_transforms(r.png, r.info, &h)) {
+  if (!detail::set_png_transforms(r.png, r.info, &h)) {
     throw FileError(name + ": unsupported PNG (" + std::string(src.message) + ")");
   }
   if (h.channels < 1 || h.channels > 4 ||
@@ -275,7 +275,7 @@ inline DecodedImage decode_png(const std::uint8_t* data, std::size_t size, const
   img.pixels.resize(static_cast<std::size_t>(h.row_bytes) * h.height);
   std::vector<png_bytep> rows(h.height);
   for (png_uint_32 y = 0; y < h.height; ++y) rows[y] = img.pixels.data() + y * h.row_bytes;
-  if (!detail::png_read_rows(r.png, rows.data())) {
+  if (!detail::read_png_rows(r.png, rows.data())) {
     throw FileError(name + ": corrupt PNG image data (" + std::string(src.message) + ")");
   }
   return img;
@@ -292,7 +292,7 @@ inline DecodedImage decode_jpeg(const std::uint8_t* data, std::size_t size, cons
   err.mgr.emit_message = detail::aigc_jpeg_message;
   r.created = true;  // jpeg_create_decompress runs first in jpeg_start; destroy is safe after it
   detail::JpegHeader h{};
-  if (!detail::jpeg_start(&r.cinfo, &err, data, size, &h)) {
+  if (!detail::start_jpeg(&r.cinfo, &err, data, size, &h)) {
     throw FileError(name + ": not a readable JPEG header (" + std::string(err.message) + ")");
   }
   detail::check_image_size(name, "JPEG", h.width, h.height, limits);
@@ -305,7 +305,7 @@ inline DecodedImage decode_jpeg(const std::uint8_t* data, std::size_t size, cons
   const std::size_t row_bytes = std::size_t{h.width} * components;
   std::vector<std::uint8_t> raw(row_bytes * h.height);
   int got = 0;
-  if (!detail::jpeg_decode_rows(&r.cinfo, &err, raw.data(), row_bytes, &got) || got != components) {
+  if (!detail::decode_jpeg_rows(&r.cinfo, &err, raw.data(), row_bytes, &got) || got != components) {
     throw FileError(name + ": corrupt JPEG data (" + std::string(err.message) + ")");
   }
   DecodedImage img;

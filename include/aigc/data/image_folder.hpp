@@ -399,7 +399,7 @@ struct ImageCacheHeader {
   std::uint64_t pixel_crc;
 };
 
-inline std::uint32_t crc32_of(const std::uint8_t* p, std::size_t n) {
+inline std::uint32_t image_cache_crc(const std::uint8_t* p, std::size_t n) {
   uLong crc = crc32(0L, Z_NULL, 0);
   while (n > 0) {
     const auto chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
@@ -473,7 +473,7 @@ inline std::string load_image_cache(const std::string& path, const ImageFolderLi
   }
   std::vector<std::uint8_t> meta(static_cast<std::size_t>(h.meta_bytes));
   if (std::fread(meta.data(), 1, meta.size(), f.get()) != meta.size() ||
-      crc32_of(meta.data(), meta.size()) != h.meta_crc) {
+      image_cache_crc(meta.data(), meta.size()) != h.meta_crc) {
     return "the cache's metadata fails its CRC";
   }
   MetaReader m{meta.data(), meta.size()};
@@ -514,7 +514,7 @@ inline std::string load_image_cache(const std::string& path, const ImageFolderLi
   advise_huge_pages(c.pixels.data(), static_cast<std::size_t>(h.pixel_bytes));
   c.pixels.resize(static_cast<std::size_t>(h.pixel_bytes));
   if (std::fread(c.pixels.data(), 1, c.pixels.size(), f.get()) != c.pixels.size() ||
-      crc32_of(c.pixels.data(), c.pixels.size()) != h.pixel_crc) {
+      image_cache_crc(c.pixels.data(), c.pixels.size()) != h.pixel_crc) {
     return "the cache's pixels fail their CRC";
   }
   c.scale = d.scale;
@@ -551,8 +551,8 @@ inline void write_image_cache(const std::string& path, const ImageFolderListing&
   h.key = l.key;
   h.meta_bytes = m.bytes.size();
   h.pixel_bytes = d.pixels.size();
-  h.meta_crc = crc32_of(m.bytes.data(), m.bytes.size());
-  h.pixel_crc = crc32_of(d.pixels.data(), d.pixels.size());
+  h.meta_crc = image_cache_crc(m.bytes.data(), m.bytes.size());
+  h.pixel_crc = image_cache_crc(d.pixels.data(), d.pixels.size());
   const std::string tmp = path + ".tmp";
   {
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
