@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(idx checkpoint)
+[ ${#targets[@]} -eq 0 ] && targets=(idx checkpoint image)
 cxx="${AIGC_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}"
 dir="${AIGC_FUZZ_BUILD:-build/fuzz}"
 cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -2,8 +2,8 @@
 # Installs the Debian packages aigc needs that are not installed yet (apt-get update once).
 # Usage: scripts/install-deps.sh [extra packages...]
 set -euo pipefail
-packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libstb-dev zlib1g-dev libcli11-dev
-          dataset-fashion-mnist "$@")
+packages=(cmake g++ make libeigen3-dev libxsimd-dev catch2 libstb-dev zlib1g-dev libpng-dev
+          libjpeg62-turbo-dev libcli11-dev dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$p" 2> /dev/null || true)"

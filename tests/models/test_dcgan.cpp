@@ -55,3 +55,54 @@ TEST_CASE("DCGAN: the G step leaves D's gradients (conv, BatchNorm) as the D ste
   CHECK(g_with > 0.0);
   CHECK(g_without == 0.0);
 }
+
+TEST_CASE("DCGAN of PyTorch's example: 64x64 and 32x32 shapes, layers and a training step",
+          "[dcgan]") {
+  Rng rng(1);
+  auto g = make_dcgan_generator<float>(100, 3, 64, rng);
+  auto d = make_dcgan_discriminator<float>(3, 64, rng);
+  // PyTorch's netG at 64: five transposed convolutions 100 -> 512 -> 256 -> 128 -> 64 -> 3, no
+  // bias; netD: 3 -> 64 -> 128 -> 256 -> 512 -> 1.
+  std::vector<std::string> g_weights, d_weights;
+  Index g_count = 0, d_count = 0;
+  for (Param<float>* p : g->params()) {
+    g_count += p->value.size();
+    if (p->name.find(".conv") != std::string::npos) g_weights.push_back(p->name);
+    CHECK((p->name.find("bias") == std::string::npos || p->name.find(".bn") != std::string::npos));
+  }
+  for (Param<float>* p : d->params()) {
+    d_count += p->value.size();
+    if (p->name.find(".conv") != std::string::npos) d_weights.push_back(p->name);
+  }
+  CHECK(g_weights.size() == 5);
+  CHECK(d_weights.size() == 5);
+  // PyTorch's parameter counts for nz 100, ngf = ndf = 64, nc 3.
+  CHECK(g_count == 3576704);
+  CHECK(d_count == 2765568);
+  Tensor<float> z(2, 100);
+  rng.fill_normal(z);
+  const Tensor<float>& x = g->forward(z);
+  CHECK(x.cols() == 3 * 64 * 64);
+  CHECK(x.cwiseAbs().maxCoeff() <= 1.0f);
+  CHECK(d->forward(x).cols() == 1);
+  CHECK(
+      make_dcgan_generator<float>(16, 1, 32, rng, 8)->forward(Tensor<float>::Zero(2, 16)).cols() ==
+      32 * 32);
+  REQUIRE_THROWS_WITH(make_dcgan_generator<float>(100, 3, 48, rng),
+                      Catch::Contains("image size must be 16, 32, 64 or 128, got 48"));
+  REQUIRE_THROWS_WITH(make_dcgan_discriminator<float>(3, 28, rng),
+                      Catch::Contains("make_dcgan_discriminator: image size must be"));
+  // A training step at 3x32x32 (narrow, to stay quick) moves both networks.
+  auto g32 = make_dcgan_generator<float>(8, 3, 32, rng, 8);
+  auto d32 = make_dcgan_discriminator<float>(3, 32, rng, 8);
+  GanTrainer<float> trainer(*g32, *d32, {.latent = 8, .fixed_samples = 4});
+  const Tensor<float> g_before = g32->params().front()->value;
+  const Tensor<float> d_before = d32->params().front()->value;
+  Tensor<float> real(4, 3 * 32 * 32);
+  rng.fill_uniform(real, -1.0, 1.0);
+  const auto s = trainer.step(real);
+  CHECK(std::isfinite(s.d_loss));
+  CHECK(std::isfinite(s.g_loss));
+  CHECK(g32->params().front()->value != g_before);
+  CHECK(d32->params().front()->value != d_before);
+}

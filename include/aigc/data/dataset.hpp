@@ -74,7 +74,8 @@ Dataset<T> read_idx_images(const std::string& path, PixelScale scale = PixelScal
   const T mul = scale == PixelScale::unit ? T(1) / T(255) : T(2) / T(255);
   const T add = scale == PixelScale::unit ? T(0) : T(-1);
   T* out = d.images.data();
-  for (std::size_t i = 0; i < a.values.size(); ++i) out[i] = static_cast<T>(a.values[i]) * mul + add;
+  for (std::size_t i = 0; i < a.values.size(); ++i)
+    out[i] = static_cast<T>(a.values[i]) * mul + add;
   return d;
 }
 
@@ -85,7 +86,8 @@ inline std::vector<int> read_idx_labels(const std::string& path, int max_classes
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] >= max_classes) {
       throw FileError(path + ": label " + std::to_string(labels[i]) + " at index " +
-                      std::to_string(i) + " is out of range [0, " + std::to_string(max_classes) + ")");
+                      std::to_string(i) + " is out of range [0, " + std::to_string(max_classes) +
+                      ")");
     }
   }
   return labels;
@@ -98,8 +100,8 @@ Dataset<T> read_idx_dataset(const std::string& images_path, const std::string& l
   Dataset<T> d = read_idx_images<T>(images_path, scale);
   d.labels = read_idx_labels(labels_path, max_classes);
   if (static_cast<Index>(d.labels.size()) != d.size()) {
-    throw FileError(labels_path + ": holds " + std::to_string(d.labels.size()) +
-                    " labels but " + images_path + " holds " + std::to_string(d.size()) + " images");
+    throw FileError(labels_path + ": holds " + std::to_string(d.labels.size()) + " labels but " +
+                    images_path + " holds " + std::to_string(d.size()) + " images");
   }
   int top = -1;
   for (int l : d.labels) top = l > top ? l : top;
@@ -119,7 +121,8 @@ enum class Split {
 /// Loads the train or test split of an MNIST-format folder ({train,t10k}-{images-idx3,
 /// labels-idx1}-ubyte, each raw or .gz).
 template <class T>
-Dataset<T> load_mnist_format(const std::string& dir, Split split, PixelScale scale = PixelScale::unit) {
+Dataset<T> load_mnist_format(const std::string& dir, Split split,
+                             PixelScale scale = PixelScale::unit) {
   namespace fs = std::filesystem;
   const std::string prefix = split == Split::train ? "train" : "t10k";
   auto find = [&](const std::string& stem) {
@@ -131,7 +134,8 @@ Dataset<T> load_mnist_format(const std::string& dir, Split split, PixelScale sca
       if (fs::is_regular_file(p, ec)) return p.string();
     }
     throw FileError("data directory '" + dir + "': neither " + base.string() + ".gz nor " +
-                    base.string() + " exists (install Debian's dataset-fashion-mnist or pass --data)");
+                    base.string() +
+                    " exists (install Debian's dataset-fashion-mnist or pass --data)");
   };
   const std::string images = find(prefix + "-images-idx3-ubyte");
   const std::string labels = find(prefix + "-labels-idx1-ubyte");

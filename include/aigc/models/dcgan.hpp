@@ -1,8 +1,10 @@
 /// @file
-/// aigc: the DCGAN of issue 4 for 28 x 28 grey images (Fashion-MNIST), trained by GanTrainer.
+/// aigc: DCGANs trained by GanTrainer: one for 28 x 28 grey images (Fashion-MNIST), and PyTorch's
+/// example (pytorch/examples dcgan/main.py) for channels x size x size images, size 16 to 128.
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "aigc/core/rng.hpp"
 #include "aigc/layers/activation.hpp"
@@ -82,6 +84,88 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng) {
   d->template emplace<BatchNorm2d<T>>("bn3", 256);
   d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
   d->template emplace<Conv2d<T>>("conv4", 256, 1, 3, 3, 3, rng,
+                                 Opt{.stride = 1, .padding = 0, .bias = false});
+  dcgan_init(*d, rng);
+  return d;
+}
+
+namespace detail {
+/// Doubling stages of PyTorch's DCGAN from 4 x 4 to size x size: log2(size / 4); size must be a
+/// power of two in [16, 128].
+inline int dcgan_stages(Index image_size, const char* builder) {
+  for (int k = 2; k <= 5; ++k) {
+    if (image_size == (Index{4} << k)) return k;
+  }
+  throw ArgumentError(std::string(builder) + ": image size must be 16, 32, 64 or 128, got " +
+                      std::to_string(image_size));
+}
+}  // namespace detail
+
+/// PyTorch's DCGAN generator: z (latent x 1 x 1) -> ConvT features*2^k k4 s1 p0 (4x4), BN, ReLU
+/// -> k times ConvT k4 s2 p1 (each doubling the size, halving the channels, down to `features`),
+/// BN, ReLU -> ConvT `channels` k4 s2 p1 (size x size), tanh; k = log2(size / 8). At 64 x 64:
+/// 100 -> 512 (4) -> 256 (8) -> 128 (16) -> 64 (32) -> channels (64), five transposed
+/// convolutions. No convolution has a bias, as in the example.
+template <class T>
+std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Index channels, Index image_size,
+                                                    Rng& rng, Index features = 64) {
+  const int stages = detail::dcgan_stages(image_size, "make_dcgan_generator");
+  if (latent <= 0 || channels <= 0 || features <= 0) {
+    throw ArgumentError("make_dcgan_generator: latent, channels and features must be positive");
+  }
+  auto g = std::make_unique<Sequential<T>>();
+  g->set_name("generator");
+  using Opt = ConvTranspose2dOptions;
+  Index width = features << (stages - 1), size = 1, in = latent;
+  for (int i = 1; i <= stages; ++i) {
+    const std::string n = std::to_string(i);
+    const Opt opt = i == 1 ? Opt{.stride = 1, .padding = 0, .bias = false}
+                           : Opt{.stride = 2, .padding = 1, .bias = false};
+    g->template emplace<ConvTranspose2d<T>>("conv" + n, in, width, 4, size, size, rng, opt);
+    g->template emplace<BatchNorm2d<T>>("bn" + n, width);
+    g->template emplace<ReLU<T>>("relu" + n);
+    size = i == 1 ? 4 : 2 * size;
+    in = width;
+    width /= 2;
+  }
+  g->template emplace<ConvTranspose2d<T>>(
+      "conv" + std::to_string(stages + 1), in, channels, 4, size, size, rng,
+      Opt{.stride = 2, .padding = 1, .bias = false, .activation = Activation::tanh});
+  dcgan_init(*g, rng);
+  return g;
+}
+
+/// PyTorch's DCGAN discriminator, the generator mirrored: channels x size x size -> Conv
+/// `features` k4 s2 p1, LeakyReLU(0.2) -> Conv k4 s2 p1 (doubling the channels), BN, LeakyReLU,
+/// until 4 x 4 -> Conv 1 k4 s1 p0: one logit (the example's sigmoid is in the loss).
+template <class T>
+std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Index channels, Index image_size, Rng& rng,
+                                                        Index features = 64) {
+  const int stages = detail::dcgan_stages(image_size, "make_dcgan_discriminator");
+  if (channels <= 0 || features <= 0) {
+    throw ArgumentError("make_dcgan_discriminator: channels and features must be positive");
+  }
+  auto d = std::make_unique<Sequential<T>>();
+  d->set_name("discriminator");
+  using Opt = Conv2dOptions;
+  const Opt leaky{.stride = 2,
+                  .padding = 1,
+                  .bias = false,
+                  .activation = Activation::leaky_relu,
+                  .negative_slope = 0.2};
+  d->template emplace<Conv2d<T>>("conv1", channels, features, 4, image_size, image_size, rng,
+                                 leaky);
+  Index size = image_size / 2, width = features;
+  for (int i = 2; i <= stages; ++i) {
+    const std::string n = std::to_string(i);
+    d->template emplace<Conv2d<T>>("conv" + n, width, 2 * width, 4, size, size, rng,
+                                   Opt{.stride = 2, .padding = 1, .bias = false});
+    d->template emplace<BatchNorm2d<T>>("bn" + n, 2 * width);
+    d->template emplace<LeakyReLU<T>>("lrelu" + n, 0.2);
+    size /= 2;
+    width *= 2;
+  }
+  d->template emplace<Conv2d<T>>("conv" + std::to_string(stages + 1), width, 1, 4, size, size, rng,
                                  Opt{.stride = 1, .padding = 0, .bias = false});
   dcgan_init(*d, rng);
   return d;
