@@ -33,6 +33,7 @@
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/kernels/image_rows.hpp"
 #include "aigc/kernels/losses.hpp"
 #include "aigc/kernels/partition.hpp"
 #include "aigc/kernels/scratch.hpp"
