@@ -1,4 +1,4 @@
-// The DCGAN of issue 4 at batch 64: forward+backward of each layer, of the generator and
+// The 28x28 DCGAN at batch 64: forward+backward of each layer, of the generator and
 // discriminator stacks (Sequential), and of a whole GAN step without the optimiser (D forward
 // and backward on a real and a fake batch, G forward, D forward/backward into G, G backward),
 // at 1 and 2 threads, in ms and GFLOP/s (the GEMM flops of the convolutions: forward 2*M*N*K,

@@ -1,10 +1,10 @@
 // Seconds per training epoch of the default VAE (examples/vae: 784-400-20, batch 128, Adam 1e-3,
 // seed 0) on Fashion-MNIST for each thread count, epochs interleaved across the thread counts so
 // that load from other processes hits them alike; then the generator's throughput. Then seconds
-// per epoch (938 steps of batch 64) of the GANs of issue 4 (examples/gan, examples/dcgan), timed
-// over a few rounds of some steps each (interleaved across the thread counts) and scaled to 938
-// steps, beside PyTorch's figures from the issue.
-// Usage: bench_train [--epochs N] [--threads 1,2] [--data DIR] [--models vae,gan,dcgan]
+// per epoch (938 steps of batch 64) of the MLP GAN and the 28x28 DCGAN (examples/gan,
+// examples/dcgan), timed over a few rounds of some steps each (interleaved across the thread
+// counts) and scaled to 938 steps, beside PyTorch's figures from the issue. Usage: bench_train
+// [--epochs N] [--threads 1,2] [--data DIR] [--models vae,gan,dcgan]
 //                    [--gan-steps N] [--dcgan-steps N] [--rounds N]
 #include <aigc/aigc.hpp>
 #include <algorithm>
@@ -102,7 +102,7 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
     std::fflush(stdout);
   }
   std::printf(
-      "\n| %s | threads | epoch (s, median) | best (s) | PyTorch 2 threads (s, issue 4) | "
+      "\n| %s | threads | epoch (s, median) | best (s) | PyTorch 2 threads (s, measured earlier) | "
       "speed vs PyTorch | target (s) |\n|---|---|---|---|---|---|---|\n",
       name);
   for (GanRun& r : runs) {

@@ -6,6 +6,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Train the conditional MLP GAN; writes a 10x10 grid (one row per class) per epoch"};
   example::TrainerFlags f(app, "cgan", 20, 64, "D steps");
   example::GanFlags gan(app, 64);
+  f.add_export(app, "generator.aigc");
   CLI11_PARSE(app, argc, argv);
 
   return example::run("cgan", [&] {
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
         aigc::make_mlp_generator<float>(options.latent, train.features(), init, classes);
     auto discriminator = aigc::make_mlp_discriminator<float>(train.features(), init, classes);
     aigc::CganTrainer<float> trainer(*generator, *discriminator, options);
-    aigc::BatchLoader<float> loader(train, f.loader());
+    aigc::BatchLoader<float> loader = f.make_loader(train);
     std::printf("aigc cGAN (%s): %ld images of %d classes from %s, %d thread(s)\n",
                 gan.objective.c_str(), static_cast<long>(train.size()), classes, f.data.c_str(),
                 aigc::num_threads());
@@ -30,16 +31,19 @@ int main(int argc, char** argv) {
     for (aigc::Index i = 0; i < class_z.rows(); ++i) class_z.row(i) = z.row(i / classes);
     std::vector<int> class_labels(static_cast<std::size_t>(10 * classes));
     for (std::size_t i = 0; i < class_labels.size(); ++i) class_labels[i] = int(i) % classes;
-    const auto h = train.height, w = train.width;
+    const auto c = train.channels, h = train.height, w = train.width;
     f.fit.on_epoch_end = [&](aigc::FitEpoch& e) {
-      example::epoch_grids(e, aigc::make_grid(trainer.sample_fixed(), 1, h, w, 10, sym));
+      example::epoch_grids(e, aigc::make_grid(trainer.sample_fixed(), c, h, w, 10, sym));
       e.image("classes",
-              aigc::make_grid(trainer.generate(class_z, class_labels), 1, h, w, classes, sym));
+              aigc::make_grid(trainer.generate(class_z, class_labels), c, h, w, classes, sym));
     };
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
     example::write_samples(f, run, train, options.latent, classes, sym,
                            [&](const aigc::Tensor<float>& zs, const std::vector<int>& labels) {
                              return trainer.generate(zs, labels);
                            });
+    f.write_export([&](const std::string& path, const std::vector<std::string>& names) {
+      aigc::export_generator(path, *generator, options.latent, {c, h, w}, names);
+    });
   });
 }

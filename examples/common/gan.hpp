@@ -43,18 +43,18 @@ inline std::function<void(aigc::FitEpoch&)> gan_pictures(aigc::GanTrainer<float>
   aigc::Rng fixed(seed + 2);
   const aigc::Tensor<float> path =
       aigc::latent_interpolation_grid<float>(8, 10, trainer.options().latent, fixed);
-  return [&trainer, path, h = data.height, w = data.width](aigc::FitEpoch& e) {
+  return [&trainer, path, c = data.channels, h = data.height, w = data.width](aigc::FitEpoch& e) {
     const auto sym = aigc::PixelScale::symmetric;
-    epoch_grids(e, aigc::make_grid(trainer.sample_fixed(), 1, h, w, 8, sym));
-    e.image("interpolation", aigc::make_grid(trainer.generate(path), 1, h, w, 10, sym));
+    epoch_grids(e, aigc::make_grid(trainer.sample_fixed(), c, h, w, 8, sym));
+    e.image("interpolation", aigc::make_grid(trainer.generate(path), c, h, w, 10, sym));
   };
 }
 
 // Trains an unconditional GAN on `train` with fit (the pictures of gan_pictures each epoch), then
 // writes the samples file.
 inline void fit_gan(TrainerFlags& f, const std::string& title, aigc::GanTrainer<float>& trainer,
-                    const aigc::Dataset<float>& train) {
-  aigc::BatchLoader<float> loader(train, f.loader());
+                    aigc::Module<float>& generator, const aigc::Dataset<float>& train) {
+  aigc::BatchLoader<float> loader = f.make_loader(train);
   std::printf("aigc %s (%s): %ld images from %s, %d thread(s)\n", title.c_str(),
               aigc::to_string(trainer.options().objective), static_cast<long>(train.size()),
               f.data.c_str(), aigc::num_threads());
@@ -63,6 +63,10 @@ inline void fit_gan(TrainerFlags& f, const std::string& title, aigc::GanTrainer<
   write_samples(
       f, run, train, trainer.options().latent, 0, aigc::PixelScale::symmetric,
       [&](const aigc::Tensor<float>& z, const std::vector<int>&) { return trainer.generate(z); });
+  f.write_export([&](const std::string& path, const std::vector<std::string>&) {
+    aigc::export_generator(path, generator, trainer.options().latent,
+                           {train.channels, train.height, train.width});
+  });
 }
 
 }  // namespace example

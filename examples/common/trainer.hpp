@@ -1,7 +1,8 @@
 // What the example trainers share around their call to aigc::fit: the common flags (data, output,
-// epochs, batch size, seed, threads, checkpoints, resume, samples file, --verify), checked with
-// messages that name the flag and quote the value; loading the data; the samples file for
-// examples/evaluate; and the error report.
+// epochs, batch size, seed, threads, checkpoints, resume, samples file, --verify, image folders,
+// augmentation, export), checked with messages that name the flag and quote the value; loading the
+// data (an IDX folder, or an image folder read as bytes with a held-out tenth); the samples file
+// for examples/evaluate; the exported model; and the error report.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,7 +12,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,11 @@ struct TrainerFlags {
   int threads = 0;
   std::string verify;
   aigc::StateDict checkpoint;  // the --verify file, read
+  long image_size = 64, augment = 0;
+  int channels = 3;
+  std::string cache, export_path;
+  std::unique_ptr<aigc::HoldoutSplit> folder;  // an image folder's bytes, once read
+  std::vector<std::string> class_names;        // an image folder's classes
 
   // The flags of example `name` (output folder out/<name>, checkpoints <name>-<step>.aigc),
   // with its default epochs and batch size; `steps` names what the trainer counts.
@@ -83,7 +91,19 @@ struct TrainerFlags {
     fit.name = name;
     fit.out = "out/" + name;
     fit.epochs = epochs;
-    app.add_option("--data", data, "folder of MNIST-format IDX files (raw or .gz)");
+    app.add_option("--data", data,
+                   "folder of MNIST-format IDX files (raw or .gz), or of PNG/JPEG images (class "
+                   "subfolders: labels; a seeded tenth held out as the test set)");
+    add_count(app, "--image-size", image_size,
+              "image folders: images resized and centre-cropped "
+              "to this size");
+    add_count(app, "--channels", channels, "image folders: 1 (grey) or 3 (colour)")
+        ->check(CLI::IsMember({1, 3}));
+    add_count(app, "--augment", augment,
+              "random horizontal flips and shifts by up to N pixels (0: off)", true);
+    app.add_option(
+        "--cache", cache,
+        "image folders: folder of the decoded-images cache (default: <out>/image-cache)");
     app.add_option("--out", fit.out, "output folder");
     add_count(app, "--epochs", fit.epochs, "epochs to train (in all, counting resumed ones)");
     add_count(app, "--batch-size", batch, "mini-batch size");
@@ -105,11 +125,62 @@ struct TrainerFlags {
                    "load a checkpoint into this model (names, shapes, CRC) and exit");
   }
 
+  // --export: where the generator or decoder goes (default <out>/<file>).
+  void add_export(CLI::App& app, const std::string& file) {
+    export_file = file;
+    app.add_option("--export", export_path,
+                   "model file of the trained " + file.substr(0, file.find('.')) +
+                       " for aigc-generate (default: <out>/" + file + ")");
+  }
+
   // A split of --data (none with --verify, which needs no data); sets the thread count first.
+  // An image folder is read once (decoded on all threads, cached) and split 90/10, seeded.
   aigc::Dataset<float> load(aigc::Split split, aigc::PixelScale scale = aigc::PixelScale::unit) {
     aigc::set_num_threads(threads);
     if (!verify.empty()) return {};
-    return aigc::load_mnist_format<float>(data, split, scale);
+    if (!image_folder()) return aigc::load_mnist_format<float>(data, split, scale);
+    if (!folder) {
+      aigc::ImageFolderOptions o;
+      o.channels = channels;
+      o.image_size = image_size;
+      o.scale = scale;
+      o.cache_dir = cache.empty() ? fit.out + "/image-cache" : cache;
+      aigc::ImageFolderReport report;
+      const aigc::ByteDataset all = aigc::read_image_folder(data, o, &report);
+      std::printf("%s: %ld images (%d classes) of %dx%ldx%ld in %.2f s%s\n", data.c_str(),
+                  static_cast<long>(all.size()), all.num_classes, channels, image_size, image_size,
+                  report.seconds, report.from_cache ? " from the cache" : "");
+      class_names = all.class_names;
+      folder = std::make_unique<aigc::HoldoutSplit>(aigc::split_holdout(all, 0.1, seed));
+    }
+    return aigc::to_dataset<float>(split == aigc::Split::train ? folder->train : folder->test);
+  }
+
+  // Whether --data is an image folder (no IDX training images in it).
+  bool image_folder() const {
+    namespace fs = std::filesystem;
+    const fs::path d(data);
+    return !fs::exists(d / "train-images-idx3-ubyte.gz") &&
+           !fs::exists(d / "train-images-idx3-ubyte") && fs::is_directory(d);
+  }
+
+  // The training loader over `train` (this flags' split of --data): over the image folder's bytes
+  // when it is one, converted batch by batch; shuffled, seeded, augmented as --augment says.
+  aigc::BatchLoader<float> make_loader(const aigc::Dataset<float>& train) const {
+    if (folder && folder->train.size() == train.size()) {
+      return aigc::BatchLoader<float>(folder->train, loader());
+    }
+    return aigc::BatchLoader<float>(train, loader());
+  }
+
+  // Writes the trained generator or decoder to --export, with the sampling metadata.
+  template <class Export>
+  void write_export(Export export_model) const {
+    const std::string path = export_path.empty() ? fit.out + "/" + export_file : export_path;
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    export_model(path, class_names);
+    std::printf("wrote %s (sample it with aigc-generate --model %s)\n", path.c_str(), path.c_str());
   }
 
   // The image size: the data's, or with --verify the columns of the checkpoint's `weight`.
@@ -131,10 +202,16 @@ struct TrainerFlags {
     return true;
   }
 
-  // The loader of the training split: shuffled, seeded.
+  // The loader of the training split: shuffled, seeded, augmented as --augment says.
   aigc::LoaderOptions loader() const {
-    return {.batch_size = batch, .shuffle = true, .seed = seed};
+    return {.batch_size = batch,
+            .shuffle = true,
+            .seed = seed,
+            .augment = {.flip = augment > 0, .translate = augment}};
   }
+
+ private:
+  std::string export_file;
 };
 
 // The epoch's grid as samples_epoch_<epoch>.png and <latest>.png.
@@ -153,6 +230,10 @@ template <class Generate>
 void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    const aigc::Dataset<float>& data, long latent, int classes,
                    aigc::PixelScale scale, Generate generate) {
+  if (data.channels != 1) {  // IDX image files hold one channel
+    std::printf("wrote %s\n", run.summary(f.fit.out).c_str());
+    return;
+  }
   aigc::Rng sampler(f.seed + 3);
   aigc::Tensor<float> all(f.fid_samples, data.features()), z;
   std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;

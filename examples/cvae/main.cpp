@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   example::add_number(app, "--kl-weight", kl_weight,
                       "beta of BCE + beta KL: > 1 keeps the class out of z, so the label sets it",
                       true);
+  f.add_export(app, "decoder.aigc");
   CLI11_PARSE(app, argc, argv);
 
   return example::run("cvae", [&] {
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
     aigc::CvaeTrainer<float> trainer(
         *encoder, *decoder,
         {.latent = latent, .adam = {.lr = lr}, .seed = f.seed, .kl_weight = kl_weight});
-    aigc::BatchLoader<float> loader(train, f.loader());
+    aigc::BatchLoader<float> loader = f.make_loader(train);
     std::printf("aigc CVAE: %ld train / %ld test images of %d classes from %s, %d thread(s)\n",
                 static_cast<long>(train.size()), static_cast<long>(test.size()), classes,
                 f.data.c_str(), aigc::num_threads());
@@ -48,20 +49,23 @@ int main(int argc, char** argv) {
     const aigc::Index shown = std::min<aigc::Index>(32, test.size());  // test sets may be small
     const aigc::Tensor<float> originals = test.images.topRows(shown);
     const std::vector<int> original_labels(test.labels.begin(), test.labels.begin() + shown);
-    const auto h = train.height, w = train.width;
+    const auto c = train.channels, h = train.height, w = train.width;
     f.fit.epoch_metrics = {{"test_loss", [&] { return trainer.evaluate(test); }}};
     f.fit.on_epoch_end = [&](aigc::FitEpoch& e) {
-      example::epoch_grids(e, aigc::make_grid(trainer.decode(z, labels), 1, h, w, 10), "classes");
-      e.image("interpolation", aigc::make_grid(trainer.decode(path, labels), 1, h, w, 10));
+      example::epoch_grids(e, aigc::make_grid(trainer.decode(z, labels), c, h, w, 10), "classes");
+      e.image("interpolation", aigc::make_grid(trainer.decode(path, labels), c, h, w, 10));
       e.image("reconstructions",
               aigc::make_grid(aigc::reconstruction_rows(
                                   originals, trainer.reconstruct(originals, original_labels), 8),
-                              1, h, w, 8));
+                              c, h, w, 8));
     };
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
     example::write_samples(f, run, train, latent, classes, aigc::PixelScale::unit,
                            [&](const aigc::Tensor<float>& zs, const std::vector<int>& asked) {
                              return trainer.decode(zs, asked);
                            });
+    f.write_export([&](const std::string& path, const std::vector<std::string>& names) {
+      aigc::export_decoder(path, *decoder, latent, {c, h, w}, names);
+    });
   });
 }

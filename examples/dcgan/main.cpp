@@ -1,12 +1,14 @@
 // The DCGAN on Fashion-MNIST by default (models/dcgan.hpp): G z(100) -> ConvT to 4x4, 7x7, 14x14
 // with BatchNorm and ReLU, then 28x28 tanh; D Conv to 14x14, 7x7, 3x3 with BatchNorm and
 // LeakyReLU(0.2), then one logit. Adam 2e-4 betas (0.5, 0.999), batch 64, images in [-1, 1].
+// On an image folder, PyTorch's DCGAN for --channels x --image-size x --image-size (16 to 128).
 #include "common/gan.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the DCGAN; writes a grid of the fixed noise batch's samples per epoch"};
   example::TrainerFlags f(app, "dcgan", 5, 64, "D steps");
   example::GanFlags gan(app, 100);
+  f.add_export(app, "generator.aigc");
   CLI11_PARSE(app, argc, argv);
 
   return example::run("dcgan", [&] {
@@ -14,9 +16,14 @@ int main(int argc, char** argv) {
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     aigc::Rng init(f.seed);
     const aigc::GanOptions options = gan(f.seed);
-    auto generator = aigc::make_dcgan_generator<float>(options.latent, init);
-    auto discriminator = aigc::make_dcgan_discriminator<float>(init);
+    const bool mnist = train.channels == 1 && train.height == 28 && train.width == 28;
+    auto generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init)
+                           : aigc::make_dcgan_generator<float>(options.latent, train.channels,
+                                                               train.height, init);
+    auto discriminator =
+        mnist ? aigc::make_dcgan_discriminator<float>(init)
+              : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init);
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
-    example::fit_gan(f, "DCGAN", trainer, train);
+    example::fit_gan(f, "DCGAN", trainer, *generator, train);
   });
 }

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   example::TrainerFlags f(app, "gan", 20, 64, "D steps");
   example::GanFlags gan(app, 64);
   f.add_verify(app);
+  f.add_export(app, "generator.aigc");
   CLI11_PARSE(app, argc, argv);
 
   return example::run("gan", [&] {
@@ -20,6 +21,6 @@ int main(int argc, char** argv) {
     auto discriminator = aigc::make_mlp_discriminator<float>(features, init);
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
     if (f.verified(trainer)) return;
-    example::fit_gan(f, "MLP GAN", trainer, train);
+    example::fit_gan(f, "MLP GAN", trainer, *generator, train);
   });
 }

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
       test_acc = net.accuracy(test.images, test.labels);
       const double train_acc = static_cast<double>(right) / static_cast<double>(seen);
       std::printf(
-          "epoch %2d  lr %.2e  train loss %.4f  train accuracy %.4f  test accuracy %.4f  (%.1f s)\n",
+          "epoch %2d  lr %.2e  train loss %.4f  train accuracy %.4f  test accuracy %.4f  (%.1f "
+          "s)\n",
           epoch, adam.options().lr, loss_sum / seen, train_acc, test_acc, progress.seconds());
       std::fflush(stdout);
       csv.row({double(epoch), loss_sum / seen, train_acc, test_acc, progress.seconds()});

@@ -82,11 +82,13 @@ TEST_CASE("IDX reader rejects bad files with a message naming the file", "[idx]"
     write_file(path, bytes, gz);
     INFO(name);
     REQUIRE_THROWS_AS(read_idx_images<float>(path), FileError);
-    REQUIRE_THROWS_WITH(read_idx_images<float>(path), Catch::Contains(path) && Catch::Contains(why));
+    REQUIRE_THROWS_WITH(read_idx_images<float>(path),
+                        Catch::Contains(path) && Catch::Contains(why));
   };
   for (bool gz : {false, true}) {
     const std::string s = gz ? ".gz" : "";
-    expect_error("truncated" + s, std::vector<std::uint8_t>(good.begin(), good.end() - 3), gz, "truncated");
+    expect_error("truncated" + s, std::vector<std::uint8_t>(good.begin(), good.end() - 3), gz,
+                 "truncated");
     expect_error("header-only" + s, std::vector<std::uint8_t>(good.begin(), good.begin() + 6), gz,
                  "truncated");
     auto bad_magic = good;
@@ -117,7 +119,8 @@ TEST_CASE("IDX reader rejects corrupt gzip and missing files", "[idx]") {
   REQUIRE_THROWS_AS(read_idx_images<float>(path), FileError);
   REQUIRE_THROWS_WITH(read_idx_images<float>(path), Catch::Contains(path));
   const std::string missing = dir / "nope";
-  REQUIRE_THROWS_WITH(read_idx_images<float>(missing), Catch::Contains(missing) && Catch::Contains("cannot open"));
+  REQUIRE_THROWS_WITH(read_idx_images<float>(missing),
+                      Catch::Contains(missing) && Catch::Contains("cannot open"));
 }
 
 TEST_CASE("Labels that disagree with their images, or are out of range, are rejected", "[idx]") {
@@ -125,8 +128,9 @@ TEST_CASE("Labels that disagree with their images, or are out of range, are reje
   const std::string img = dir / "img", lab = dir / "lab", lab11 = dir / "lab11";
   write_file(img, idx_bytes(3, {3, 2, 2}, pixels(12)), false);
   write_file(lab, idx_bytes(1, {4}, {1, 2, 3, 4}), false);
-  REQUIRE_THROWS_WITH(read_idx_dataset<float>(img, lab),
-                      Catch::Contains(lab) && Catch::Contains("4 labels") && Catch::Contains("3 images"));
+  REQUIRE_THROWS_WITH(read_idx_dataset<float>(img, lab), Catch::Contains(lab) &&
+                                                             Catch::Contains("4 labels") &&
+                                                             Catch::Contains("3 images"));
   write_file(lab11, idx_bytes(1, {3}, {1, 11, 3}), false);
   REQUIRE_THROWS_WITH(read_idx_dataset<float>(img, lab11, PixelScale::unit, 10),
                       Catch::Contains(lab11) && Catch::Contains("label 11"));

@@ -274,6 +274,21 @@ TEST_CASE("read_image_folder: a folder without read permission is named", "[imag
   fs::permissions(root.path / "a" / "locked", fs::perms::owner_all);
 }
 
+TEST_CASE("read_image_folder creates a cache folder that does not exist yet", "[image_folder]") {
+  namespace fs = std::filesystem;
+  test::TempDir root("image-cache-new");
+  folder_test_make_classes(root);
+  test::TempDir cache("image-cache-new-dir");
+  ImageFolderOptions o;
+  o.image_size = 4;
+  o.cache_dir = (cache.path / "not" / "yet").string();
+  ImageFolderReport rep;
+  read_image_folder(root.path.string(), o, &rep);
+  CHECK(fs::exists(rep.cache_file));
+  read_image_folder(root.path.string(), o, &rep);
+  CHECK(rep.from_cache);
+}
+
 TEST_CASE("read_image_folder: the cache is used while valid, rebuilt when not", "[image_folder]") {
   namespace fs = std::filesystem;
   test::TempDir root("image-cache");
@@ -339,10 +354,11 @@ TEST_CASE("read_image_folder: the cache is used while valid, rebuilt when not", 
   CHECK(rep.cache_note == "not an aigc image cache");
   read_image_folder(root.path.string(), o, &rep);
   CHECK(rep.from_cache);
-  // An unwritable cache folder is an error naming it.
-  o.cache_dir = (cache.path / "no" / "such").string();
+  // A cache folder that cannot be created (under a regular file) is an error naming it.
+  test::write_bytes(cache.path / "a-file", {'x'});
+  o.cache_dir = (cache.path / "a-file" / "cache").string();
   REQUIRE_THROWS_WITH(read_image_folder(root.path.string(), o),
-                      Catch::Contains("cannot write the image cache"));
+                      Catch::Contains("cannot create the image cache's folder"));
 }
 
 TEST_CASE("split_holdout holds out a seeded fraction per class", "[image_folder]") {

@@ -29,9 +29,9 @@ TEST_CASE("Conv VAE: 3x64x64 shapes, latent 128, and a training step", "[conv_va
   Tensor<float> batch(8, 256);
   for (Index i = 0; i < batch.rows(); ++i)
     for (Index j = 0; j < 256; ++j) batch(i, j) = (j / 16 + i) % 4 < 2 ? 0.9f : 0.1f;
-  const double first = trainer.step(batch).first;
+  const double first = trainer.step(batch).loss;
   double last = first;
-  for (int i = 0; i < 20; ++i) last = trainer.step(batch).first;
+  for (int i = 0; i < 20; ++i) last = trainer.step(batch).loss;
   CHECK(std::isfinite(last));
   CHECK(last < first);
 }

@@ -84,12 +84,11 @@ TEST_CASE("An exported cGAN generator samples a class by index or name", "[expor
   Rng rng(3);
   auto g = make_mlp_generator<float>(6, 16, rng, 3);
   auto d = make_mlp_discriminator<float>(16, rng, 3);
-  GanTrainer<float> trainer(*g, *d, conditioning_layer(*g), conditioning_layer(*d),
-                            {.latent = 6, .fixed_samples = 6});
+  CganTrainer<float> trainer(*g, *d, {.latent = 6, .fixed_samples = 6});
   Tensor<float> real(4, 16);
   rng.fill_uniform(real, -1, 1);
   const std::vector<int> real_labels = {0, 1, 2, 1};
-  trainer.step(real, &real_labels);
+  trainer.step(real, real_labels);
   export_generator(dir / "cgan.aigc", *g, 6, {1, 4, 4}, {"cat", "dog", "owl"});
 
   auto model = GenerativeModel<float>::load(dir / "cgan.aigc");
@@ -97,7 +96,7 @@ TEST_CASE("An exported cGAN generator samples a class by index or name", "[expor
   CHECK(model.info().num_classes == 3);
   const std::vector<int> owls(6, model.class_index("owl"));
   CHECK(export_same_bits(model.generate(trainer.fixed_noise(), &owls),
-                         trainer.generate(trainer.fixed_noise(), &owls)));
+                         trainer.generate(trainer.fixed_noise(), owls)));
   CHECK(export_same_bits(model.generate(trainer.fixed_noise(), &trainer.fixed_labels()),
                          trainer.sample_fixed()));
   // An unconditional export of a conditional generator would lose its classes: the layers say 3.

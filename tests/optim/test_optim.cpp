@@ -44,7 +44,8 @@ TEST_CASE("Adam matches torch.optim.Adam on hand-computed steps", "[optim]") {
   p.grad << -1.0;
   adam.step();
   const double m = 0.08, v = 0.004996;
-  const double expected = p1 - 0.1 / (1 - 0.81) * m / (std::sqrt(v) / std::sqrt(1 - 0.998001) + 1e-8);
+  const double expected =
+      p1 - 0.1 / (1 - 0.81) * m / (std::sqrt(v) / std::sqrt(1 - 0.998001) + 1e-8);
   CHECK(p.value(0, 0) == Approx(expected).epsilon(1e-12));
   CHECK(adam.steps() == 2);
 }

@@ -12,7 +12,8 @@
 
 namespace aigc::test {
 
-inline std::vector<std::uint8_t> idx_bytes(std::uint8_t ndims, const std::vector<std::uint32_t>& dims,
+inline std::vector<std::uint8_t> idx_bytes(std::uint8_t ndims,
+                                           const std::vector<std::uint32_t>& dims,
                                            const std::vector<std::uint8_t>& data) {
   std::vector<std::uint8_t> b = {0, 0, 0x08, ndims};
   for (std::uint32_t d : dims) {
@@ -32,7 +33,8 @@ inline void write_file(const std::string& path, const std::vector<std::uint8_t>&
     gzclose(f);
   } else {
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
   }
 }
 

@@ -555,6 +555,12 @@ inline void write_image_cache(const std::string& path, const ImageFolderListing&
   h.pixel_crc = image_cache_crc(d.pixels.data(), d.pixels.size());
   const std::string tmp = path + ".tmp";
   {
+    std::error_code ec;
+    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    if (!folder.empty() && !std::filesystem::create_directories(folder, ec) && ec) {
+      throw FileError(folder.string() + ": cannot create the image cache's folder (" +
+                      ec.message() + ")");
+    }
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
     if (!f) throw FileError(tmp + ": cannot write the image cache (" + std::strerror(errno) + ")");
     const bool ok = std::fwrite(&h, sizeof h, 1, f.get()) == 1 &&

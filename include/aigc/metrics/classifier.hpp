@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "aigc/core/error.hpp"
 #include "aigc/core/buffer.hpp"
+#include "aigc/core/error.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/layers/activation.hpp"
 #include "aigc/layers/batchnorm.hpp"
@@ -127,10 +127,9 @@ void load_weights(const std::string& path, const std::vector<Param<T>*>& params,
     throw FileError(path + ": unsupported weights version " + std::to_string(version));
   const std::uint32_t count = detail::get_u32(b, at, path);
   if (count != tensors.size()) {
-    throw FileError(path + ": holds " + std::to_string(count) +
-                    " tensors, the model has " + std::to_string(tensors.size()) + " (" +
-                    std::to_string(params.size()) + " parameters, " +
-                    std::to_string(buffers.size()) + " buffers)");
+    throw FileError(path + ": holds " + std::to_string(count) + " tensors, the model has " +
+                    std::to_string(tensors.size()) + " (" + std::to_string(params.size()) +
+                    " parameters, " + std::to_string(buffers.size()) + " buffers)");
   }
   const std::size_t limit = b.size() - 4;
   for (const auto& [wanted, value] : tensors) {

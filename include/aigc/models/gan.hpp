@@ -1,6 +1,6 @@
 /// @file
 /// aigc: the GAN training loop over any generator and discriminator (and its conditional variant,
-/// the cGAN), and the builders of the MLP GAN of issue 4.
+/// the cGAN), and the builders of the MLP GAN.
 #pragma once
 
 #include <array>
@@ -18,6 +18,7 @@
 #include "aigc/kernels/update.hpp"
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
+#include "aigc/layers/module_tree.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/gan.hpp"
 #include "aigc/models/step_value.hpp"
@@ -257,6 +258,8 @@ class GanTrainer {
         sample_rng_(options.seed ^ 0x5A3B1E5EEDULL),
         opt_g_(generator.params(), options.adam_g),
         opt_d_(discriminator.params(), options.adam_d) {
+    check_unique_names(generator);  // two tensors of one name would share one checkpoint entry
+    check_unique_names(discriminator);
     g_.set_needs_input_grad(false);
     d_.set_needs_input_grad(false);
     fixed_z_.resize(o_.fixed_samples, o_.latent);

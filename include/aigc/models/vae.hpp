@@ -15,6 +15,7 @@
 #include "aigc/data/loader.hpp"
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
+#include "aigc/layers/module_tree.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/bce.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
@@ -258,6 +259,8 @@ class VaeTrainer {
         eval_rng_(options.seed ^ 0xE7A15EEDULL),
         opt_(all_params(encoder, decoder), options.adam),
         labelled_(std::move(encoder_labels)) {
+    check_unique_names(encoder);  // two tensors of one name would share one checkpoint entry
+    check_unique_names(decoder);
     const std::size_t in_encoder = labelled_.size();
     labelled_.insert(labelled_.end(), decoder_labels.begin(), decoder_labels.end());
     if (!labelled_.empty() && (in_encoder == 0 || in_encoder == labelled_.size())) {

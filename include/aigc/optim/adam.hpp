@@ -29,7 +29,8 @@ class Adam : public Optimizer<T> {
       : Optimizer<T>(std::move(params)), o_(options) {
     if (!(options.lr > 0.0) || !std::isfinite(options.lr))
       throw ArgumentError("Adam: lr must be finite and > 0, got " + std::to_string(options.lr));
-    if (!(options.beta1 >= 0.0 && options.beta1 < 1.0) || !(options.beta2 >= 0.0 && options.beta2 < 1.0)) {
+    if (!(options.beta1 >= 0.0 && options.beta1 < 1.0) ||
+        !(options.beta2 >= 0.0 && options.beta2 < 1.0)) {
       throw ArgumentError("Adam: betas must be in [0, 1), got (" + std::to_string(options.beta1) +
                           ", " + std::to_string(options.beta2) + ")");
     }

@@ -23,7 +23,8 @@ template <class T>
 class Sgd : public Optimizer<T> {
  public:
   /// An optimiser of `params` (which must outlive it).
-  Sgd(std::vector<Param<T>*> params, SgdOptions options) : Optimizer<T>(std::move(params)), o_(options) {
+  Sgd(std::vector<Param<T>*> params, SgdOptions options)
+      : Optimizer<T>(std::move(params)), o_(options) {
     if (!(options.lr > 0.0) || !std::isfinite(options.lr))
       throw ArgumentError("Sgd: lr must be finite and > 0, got " + std::to_string(options.lr));
     if (options.momentum < 0.0) throw ArgumentError("Sgd: momentum must be >= 0");
