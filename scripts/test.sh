@@ -1,49 +1,67 @@
 #!/usr/bin/env bash
-# Builds and runs the test suite twice: with -march=native and without (portable x86-64),
-# both with -Wall -Wextra -Wpedantic -Werror. The example trainers (and the tests that run them)
-# and the consumer-project tests (packaging) are built once, in the native variant: they exercise
-# the flags, files and build system, while the portable variant exists for the library's code
-# paths without AVX, which the unit tests cover. With AIGC_SANITIZE_STAGE=1, then a third time
-# under AddressSanitizer and UndefinedBehaviorSanitizer (portable; every unit test but the
-# allocation tests, whose malloc replacement ASan cannot share a process with; the examples'
-# tests but the DCGAN's resume run; no consumer builds), and each libFuzzer target briefly
-# (AIGC_FUZZ_SECONDS, default 30; 0 skips them). That stage is opt-in: its build alone took 12 and
-# 21 minutes in two runs on 2 cores, beyond this suite's 10-minute budget (docs/robustness.md).
+# The test suite, in four stages, each timed:
+#   format    clang-format --dry-run -Werror over include/, examples/, tests/, benchmarks/
+#   native    -march=native, -O2: the unit tests, the example trainers and their tests (bad inputs,
+#             resume, the docs' code), the consumer projects built against the installed package
+#   portable  no -march (the x86-64 baseline, the code paths without AVX), -O2, under
+#             AddressSanitizer + UndefinedBehaviorSanitizer: every unit test but the allocation
+#             tests (their malloc replacement cannot share a process with ASan's), and the
+#             examples' bad-input and resume tests (but the DCGAN's resume run, which the DCGAN
+#             resume unit test covers); one thread per test, two tests at a time
+#   fuzz      each libFuzzer target for AIGC_FUZZ_SECONDS (default 30; 0 skips the stage)
+# All with -Wall -Wextra -Wpedantic -Werror. AIGC_SANITIZE_STAGE=0 builds the portable stage
+# without the sanitizers and skips the fuzz stage (a quicker local run); CI runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh protobuf-compiler  # protoc: the event-file test decodes records with it
+# protoc: the event-file test decodes records with it; ninja: builds; clang: the fuzz targets.
+scripts/install-deps.sh protobuf-compiler ninja-build clang-format clang-14 libclang-rt-14-dev
 jobs="$(nproc)"
-for variant in native portable; do
-  native=ON
-  [ "$variant" = portable ] && native=OFF
-  dir="build/test-$variant"
-  echo "== aigc tests ($variant) =="
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=$native \
-        -DAIGC_TEST_CONSUMERS=$native -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=$native > /dev/null
+started=$SECONDS
+stage_start=$SECONDS
+stage_name=""
+times=()
+stage() {  # stage <name>: ends the current stage (recording its time) and starts the next
+  if [ -n "$stage_name" ]; then times+=("$stage_name $((SECONDS - stage_start)) s"); fi
+  stage_name="$1"
+  stage_start=$SECONDS
+  [ -n "$1" ] && echo "== $1 =="
+  return 0
+}
+report() {
+  stage ""
+  echo "== stage times: ${times[*]/%/,} total $((SECONDS - started)) s =="
+}
+trap report EXIT
+
+stage format
+scripts/check_format.sh
+
+build_and_test() {  # build_and_test <dir> <cmake options...>: configure, build, run ctest
+  local dir="$1"
+  shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_TESTS=ON "$@" > /dev/null
   cmake --build "$dir" -j"$jobs"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs"
-done
+}
 
-if [ "${AIGC_SANITIZE_STAGE:-0}" != 1 ]; then
-  echo "== sanitizer and fuzz stage skipped (AIGC_SANITIZE_STAGE=1 runs it) =="
+stage native
+build_and_test build/test-native -DAIGC_NATIVE=ON -DAIGC_TEST_CONSUMERS=ON -DAIGC_BUILD_EXAMPLES=ON
+
+sanitize="${AIGC_SANITIZE_STAGE:-1}"
+if [ "$sanitize" = 0 ]; then
+  stage portable
+  build_and_test build/test-portable -DAIGC_NATIVE=OFF -DAIGC_TEST_CONSUMERS=OFF \
+    -DAIGC_BUILD_EXAMPLES=OFF
   exit 0
 fi
 
-scripts/install-deps.sh clang-14 libclang-rt-14-dev  # the libFuzzer targets
-echo "== aigc tests (ASan+UBSan) =="
-dir="build/test-sanitize"
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON \
-      -DAIGC_TEST_CONSUMERS=OFF -DAIGC_BUILD_TESTS=ON -DAIGC_BUILD_EXAMPLES=ON > /dev/null
-cmake --build "$dir" -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+stage "portable (ASan + UBSan)"
+OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  build_and_test build/test-sanitize -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON \
+  -DAIGC_TEST_CONSUMERS=OFF -DAIGC_BUILD_EXAMPLES=ON
 
 fuzz_seconds="${AIGC_FUZZ_SECONDS:-30}"
 if [ "$fuzz_seconds" -gt 0 ]; then
-  if command -v clang++-14 > /dev/null || command -v clang++ > /dev/null; then
-    echo "== fuzzing, ${fuzz_seconds} s per target =="
-    scripts/fuzz.sh "$fuzz_seconds"
-  else
-    echo "== fuzzing skipped: no clang++ (install clang-14 libclang-rt-14-dev) =="
-  fi
+  stage "fuzz (${fuzz_seconds} s per target)"
+  scripts/fuzz.sh "$fuzz_seconds"
 fi
