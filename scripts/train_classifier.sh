@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Retrains the FID classifier (include/aigc/metrics/classifier.hpp) on Fashion-MNIST with a fixed
+# Retrains the FID classifier (include/aigc/models/classifier.hpp) on Fashion-MNIST with a fixed
 # seed and writes data/classifier-fmnist.bin (weights after every epoch) and
 # out/classifier/metrics.csv. Same seed and thread count: the same weights.
 # Extra arguments go to the trainer, e.g. scripts/train_classifier.sh --epochs 4.

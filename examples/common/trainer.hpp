@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
-#include <aigc/io/idx_writer.hpp>
+#include <aigc/data/idx_writer.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/io/image_folder.hpp>
-#include <aigc/metrics/classifier.hpp>
+#include <aigc/models/classifier.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -1,7 +1,7 @@
 // Trains the Fashion-MNIST classifier whose features define aigc's FID and writes its weights.
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
-#include <aigc/metrics/classifier.hpp>
+#include <aigc/models/classifier.hpp>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

@@ -1,6 +1,6 @@
 #include <aigc/data/dataset.hpp>
-#include <aigc/metrics/classifier.hpp>
 #include <aigc/metrics/frechet.hpp>
+#include <aigc/models/classifier.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 

@@ -1,0 +1,7 @@
+/// @file
+/// aigc's optim room: SGD, Adam. Includes every header of include/aigc/optim/.
+#pragma once
+
+#include "aigc/optim/adam.hpp"
+#include "aigc/optim/optimizer.hpp"
+#include "aigc/optim/sgd.hpp"
