@@ -4,14 +4,18 @@
 // D on a real batch and on G(z) for fresh z, D updated; then G's loss on the same fake batch
 // through the updated D, G updated. Seconds per epoch (938 steps) are timed over a few rounds of
 // some steps each and scaled to 938, as bench_train does for aigc.
-// Usage: torch_gan [--threads T] [--models gan,dcgan] [--gan-steps N] [--dcgan-steps N]
-//                  [--rounds N] [--data DIR]
+// With --models dcgan64: PyTorch's 64x64 DCGAN on random colour data, seconds per step at batch
+// 128 and generator images per second (eval mode, batch 256).
+// Usage: torch_gan [--threads T] [--models gan,dcgan,dcgan64] [--gan-steps N] [--dcgan-steps N]
+//                  [--dcgan64-steps N] [--sample-batches N] [--rounds N] [--data DIR]
 #include <torch/torch.h>
 
 #include <aigc/data/dataset.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,6 +63,24 @@ nn::Sequential dcgan_discriminator() {
                         nn::LeakyReLU(leaky), conv(256, 1, 3, 1, 0), nn::Flatten());
 }
 
+// PyTorch's DCGAN example at 64x64 (dcgan/main.py: nz 100, ngf = ndf = 64, no biases).
+nn::Sequential dcgan64_generator() {
+  return nn::Sequential(
+      nn::Unflatten(nn::UnflattenOptions(1, {100, 1, 1})), deconv(100, 512, 4, 1, 0),
+      nn::BatchNorm2d(512), nn::ReLU(), deconv(512, 256, 4, 2, 1), nn::BatchNorm2d(256), nn::ReLU(),
+      deconv(256, 128, 4, 2, 1), nn::BatchNorm2d(128), nn::ReLU(), deconv(128, 64, 4, 2, 1),
+      nn::BatchNorm2d(64), nn::ReLU(), deconv(64, 3, 4, 2, 1), nn::Tanh(), nn::Flatten());
+}
+
+nn::Sequential dcgan64_discriminator() {
+  const auto leaky = nn::LeakyReLUOptions().negative_slope(0.2);
+  return nn::Sequential(nn::Unflatten(nn::UnflattenOptions(1, {3, 64, 64})), conv(3, 64, 4, 2, 1),
+                        nn::LeakyReLU(leaky), conv(64, 128, 4, 2, 1), nn::BatchNorm2d(128),
+                        nn::LeakyReLU(leaky), conv(128, 256, 4, 2, 1), nn::BatchNorm2d(256),
+                        nn::LeakyReLU(leaky), conv(256, 512, 4, 2, 1), nn::BatchNorm2d(512),
+                        nn::LeakyReLU(leaky), conv(512, 1, 4, 1, 0), nn::Flatten());
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -67,32 +89,76 @@ double median(std::vector<double> v) {
 
 // Seconds per epoch of 938 steps, median of `rounds` rounds of `steps` timed steps (after one
 // untimed step).
-double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
-             const torch::Tensor& images, int steps, int rounds) {
-  torch::optim::Adam opt_g(g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
-  torch::optim::Adam opt_d(d->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
-  const int64_t batch = 64, n = images.size(0);
-  int64_t at = 0;
-  auto step = [&] {
-    if (at + batch > n) at = 0;
-    const torch::Tensor real = images.slice(0, at, at + batch);
-    at += batch;
+// One D step and one G step at batch `batch` as step() returns it (real batches taken in turn).
+std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t latent,
+                               const torch::Tensor& images, int64_t batch) {
+  auto opt_g = std::make_shared<torch::optim::Adam>(
+      g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  auto opt_d = std::make_shared<torch::optim::Adam>(
+      d->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+  auto at = std::make_shared<int64_t>(0);
+  return [=]() mutable {
+    const int64_t n = images.size(0);
+    if (*at + batch > n) *at = 0;
+    const torch::Tensor real = images.slice(0, *at, *at + batch);
+    *at += batch;
     const torch::Tensor fake = g->forward(torch::randn({batch, latent}));
-    opt_d.zero_grad();
+    opt_d->zero_grad();
     const torch::Tensor real_logits = d->forward(real);
     const torch::Tensor fake_logits = d->forward(fake.detach());
     const torch::Tensor d_loss =
         torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
         torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
     d_loss.backward();
-    opt_d.step();
-    opt_g.zero_grad();
+    opt_d->step();
+    opt_g->zero_grad();
     const torch::Tensor logits = d->forward(fake);
     const torch::Tensor g_loss =
         torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
     g_loss.backward();
-    opt_g.step();
+    opt_g->step();
   };
+}
+
+// The 64x64 DCGAN on random colour data: seconds per training step at batch 128 and generator
+// images per second (eval mode, no autograd, batch 256), medians of `rounds` rounds.
+void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
+  constexpr int64_t latent = 100, batch = 128, sample_batch = 256;
+  nn::Sequential g = dcgan64_generator(), d = dcgan64_discriminator();
+  const torch::Tensor images = torch::rand({batch, 3 * 64 * 64}).mul(2).sub(1);
+  const torch::Tensor z = torch::randn({sample_batch, latent});
+  auto step = gan_step(g, d, latent, images, batch);
+  auto sample = [&] {
+    torch::NoGradGuard no_grad;
+    g->eval();
+    const torch::Tensor x = g->forward(z);
+    g->train();
+    return x;
+  };
+  step();
+  sample();
+  std::vector<double> step_s, images_per_s;
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                     steps);
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < sample_batches; ++i) sample();
+    images_per_s.push_back(
+        static_cast<double>(sample_batch * sample_batches) /
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::printf("DCGAN 64x64 round %d: %.3f s per step, %.0f images/s\n", r + 1, step_s.back(),
+                images_per_s.back());
+    std::fflush(stdout);
+  }
+  std::printf("DCGAN64_RESULT torch threads=%d step_s=%.4f images_per_s=%.1f\n", threads,
+              median(step_s), median(images_per_s));
+}
+
+double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
+             const torch::Tensor& images, int steps, int rounds) {
+  auto step = gan_step(g, d, latent, images, 64);
   g->train();
   d->train();
   step();
@@ -112,7 +178,8 @@ double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t laten
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2, gan_steps = 200, dcgan_steps = 20, rounds = 3;
+  int threads = 2, gan_steps = 200, dcgan_steps = 20, rounds = 3, dcgan64_steps = 2;
+  int sample_batches = 2;
   std::string models = "gan,dcgan", data = aigc::default_fashion_mnist_dir();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
@@ -124,6 +191,10 @@ int main(int argc, char** argv) {
       gan_steps = std::stoi(value);
     } else if (flag == "--dcgan-steps") {
       dcgan_steps = std::stoi(value);
+    } else if (flag == "--dcgan64-steps") {
+      dcgan64_steps = std::stoi(value);
+    } else if (flag == "--sample-batches") {
+      sample_batches = std::stoi(value);
     } else if (flag == "--rounds") {
       rounds = std::stoi(value);
     } else if (flag == "--data") {
@@ -139,6 +210,15 @@ int main(int argc, char** argv) {
   }
   torch::set_num_threads(threads);
   torch::manual_seed(0);
+  const auto wanted = [&](const std::string& m) {
+    return ("," + models + ",").find("," + m + ",") != std::string::npos;
+  };
+  if (wanted("dcgan64")) {
+    std::printf("PyTorch %s DCGAN 3x64x64, batch 128, %d thread(s)\n", TORCH_VERSION,
+                torch::get_num_threads());
+    bench_dcgan64(threads, dcgan64_steps, rounds, sample_batches);
+    if (models == "dcgan64") return 0;
+  }
   const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
   // Images in [-1, 1], as the examples train on.
   const torch::Tensor images = torch::from_blob(const_cast<float*>(train.images.data()),
@@ -146,9 +226,6 @@ int main(int argc, char** argv) {
                                    .mul(2)
                                    .sub(1);
   std::printf("PyTorch %s GANs, batch 64, %d thread(s)\n", TORCH_VERSION, torch::get_num_threads());
-  const auto wanted = [&](const std::string& m) {
-    return ("," + models + ",").find("," + m + ",") != std::string::npos;
-  };
   if (wanted("gan")) {
     const double s =
         bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds);

@@ -94,6 +94,65 @@ T* padded_plane(Index size) {
   return aigc::kernels::scratch(2).get<T>(static_cast<std::size_t>(size));
 }
 
+/// dst[l] += src[l] for l < n: one tap's term of col2im's sums.
+template <class T, class A>
+void add_row(T* dst, const T* src, Index n) {
+  using S = Simd<T, A>;
+  constexpr std::true_type full;
+  Index l = 0;
+  for (; l + S::W <= n; l += S::W) {
+    S::store(dst + l, S::load(dst + l, S::W, full) + S::load(src + l, S::W, full), S::W, full);
+  }
+  for (; l < n; ++l) dst[l] += src[l];  // the tail, and the short rows of small images
+}
+
+/// row[2 l] (+)= even[l], row[2 l + 1] (+)= odd[l] for the `width` values of row (a scalar
+/// loop: xsimd 8.1's zip_lo/zip_hi interleave within 128-bit lanes only).
+template <class T>
+void interleave_row(const T* even, const T* odd, Index width, T* row, bool accumulate) {
+  const Index pairs = width / 2;
+  if (accumulate) {
+    for (Index l = 0; l < pairs; ++l) {
+      row[2 * l] += even[l];
+      row[2 * l + 1] += odd[l];
+    }
+  } else {
+    for (Index l = 0; l < pairs; ++l) {
+      row[2 * l] = even[l];
+      row[2 * l + 1] = odd[l];
+    }
+  }
+  if (width % 2) row[width - 1] = accumulate ? row[width - 1] + even[pairs] : even[pairs];
+}
+
+/// One plane of col2im for kernel 4, stride 2, padding 1, gathered row by row instead of
+/// scattered: image row h sums the col rows of the taps i with 2 oh + i - 1 = h; its even
+/// columns 2 l the taps j = 1 (col column l) and j = 3 (l - 1), its odd columns 2 l + 1 the taps
+/// j = 0 (l + 1) and j = 2 (l). Each value sums its terms from zero in the (i, j) order of the
+/// general loop, so the results are bitwise the same. col: the plane's tap (0, 0) row at the
+/// plane's image; halves: room for width + 1 values.
+template <class T, class A>
+void col2im_plane_k4s2p1(const T* col, Index ld, const ConvShape& s, T* plane, bool accumulate,
+                         T* halves) {
+  const Index H = s.height, Wd = s.width, OH = s.out_height(), OW = s.out_width();
+  const Index ne = (Wd + 1) / 2, no = Wd / 2;
+  T* even = halves;
+  T* odd = halves + ne;
+  for (Index h = 0; h < H; ++h) {
+    std::fill(halves, halves + ne + no, T(0));
+    for (Index i = (h + 1) % 2; i < 4; i += 2) {
+      const Index oh2 = h + 1 - i;  // 2 oh
+      if (oh2 < 0 || oh2 / 2 >= OH) continue;
+      const T* r = col + i * 4 * ld + oh2 / 2 * OW;  // tap (i, 0)
+      add_row<T, A>(even, r + ld, std::min(ne, OW));
+      add_row<T, A>(even + 1, r + 3 * ld, std::min(ne, OW + 1) - 1);
+      add_row<T, A>(odd, r + 1, std::min(no, OW - 1));
+      add_row<T, A>(odd, r + 2 * ld, std::min(no, OW));
+    }
+    interleave_row(even, odd, Wd, plane + h * Wd, accumulate);
+  }
+}
+
 }  // namespace detail
 
 /// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
@@ -145,6 +204,21 @@ void col2im(const T* col, Index batch, const ConvShape& s, T* x, bool accumulate
   const Index pad = s.padding, Hp = H + 2 * pad, Wp = Wd + 2 * pad, P = OH * OW;
   const Index ld = batch * P, C = s.channels, plane_size = H * Wd;
   const Index grain = std::max<Index>(1, 2 * detail::cheap_grain / (K * K * P));
+  if (K == 4 && s.stride == 2 && pad == 1) {  // DCGAN's up- and down-sampling layers
+    aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+      T* halves = detail::padded_plane<T>(Wd + 1);
+      for (Index p = p0; p < p1; ++p) {
+        const Index n = p / C, c = p % C;
+        T* plane = x + p * plane_size;
+        detail::col2im_plane_k4s2p1<T, A>(col + c * K * K * ld + n * P, ld, s, plane, accumulate,
+                                          halves);
+        if (bias || act != Activation::identity) {
+          detail::offset_activation<T, A>(plane, plane_size, bias ? bias[c] : T(0), act, slope);
+        }
+      }
+    });
+    return;
+  }
   detail::with_stride(s.stride, [&](auto stride_tag) {
     constexpr Index fixed = decltype(stride_tag)::value;
     const Index stride = fixed ? fixed : s.stride;

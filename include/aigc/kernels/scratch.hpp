@@ -39,9 +39,9 @@ class AlignedBuffer {
   std::size_t bytes_ = 0;
 };
 
-/// The scratch buffers a kernel's part may use (slots 0 .. 3).
+/// The scratch buffers a kernel's part may use (slots 0 .. 4).
 struct ScratchSet {
-  AlignedBuffer slots[4];
+  AlignedBuffer slots[5];
 };
 
 /// The scratch set of the work running on this thread: while the thread runs part p of a pooled

@@ -13,6 +13,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 
 namespace aigc {
@@ -173,7 +174,7 @@ class Conv2d : public Module<T> {
   }
 
   /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ' (unless
-  /// needs_param_grads() is off); dX = col2im(W^T dZ').
+  /// needs_param_grads() is off); dX = col2im(W^T dZ'), a few images at a time.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Conv2d '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), P = shape_.out_positions(), cols = batch * P;
@@ -195,11 +196,8 @@ class Conv2d : public Module<T> {
     }
     weight_t_.resize(patch, out_);  // W^T as a plain operand (see kernels::transpose)
     kernels::transpose(weight_.value.data(), out_, patch, weight_t_.data());
-    dcol_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, out_, T(1), weight_t_.data(),
-                  out_, dzcm_.data(), cols, T(0), dcol_.data(), cols);
     dx_.resize(batch, shape_.image_size());
-    kernels::col2im(dcol_.data(), batch, shape_, dx_.data());
+    kernels::gemm_col2im(weight_t_.data(), out_, dzcm_.data(), batch, shape_, dx_.data());
     return dx_;
   }
 
@@ -258,7 +256,7 @@ class Conv2d : public Module<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dcol_, dx_, no_dx_;
+  Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
 };
 
 }  // namespace aigc

@@ -14,6 +14,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/layers/conv2d.hpp"
 
@@ -149,7 +150,7 @@ class ConvTranspose2d : public Module<T> {
     return {out_shape_.channels, out_shape_.height, out_shape_.width};
   }
 
-  /// X' = X channel-major (in x batch*H*W); col = W^T X'; Y = act(col2im(col) + b).
+  /// X' = X channel-major (in x batch*H*W); Y = act(col2im(W^T X') + b), a few images at a time.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     if (in_height_ == 0) infer_square_input(x);
     check_cols(x, in_features(), [&] {
@@ -158,17 +159,21 @@ class ConvTranspose2d : public Module<T> {
     });
     const Index batch = x.rows(), P = in_height_ * in_width_, cols = batch * P;
     const Index patch = out_shape_.patch_size();
-    xcm_.resize(in_, cols);
-    kernels::to_channel_major(x.data(), batch, in_, P, xcm_.data());
     weight_t_.resize(patch, in_);  // W^T as a plain operand (see kernels::transpose)
     kernels::transpose(weight_.value.data(), in_, patch, weight_t_.data());
-    col_.resize(patch, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, in_, T(1), weight_t_.data(),
-                  in_, xcm_.data(), cols, T(0), col_.data(), cols);
     y_.resize(batch, out_features());
-    kernels::col2im(col_.data(), batch, out_shape_, y_.data(), false,
-                    options_.bias ? bias_.value.data() : nullptr, options_.activation,
-                    static_cast<T>(options_.negative_slope));
+    const T* bias = options_.bias ? bias_.value.data() : nullptr;
+    const auto slope = static_cast<T>(options_.negative_slope);
+    xcm_kept_ = this->training();
+    if (!xcm_kept_) {  // eval mode: X' is not kept for a backward
+      kernels::gemm_col2im_images(weight_t_.data(), in_, x.data(), batch, out_shape_, y_.data(),
+                                  bias, options_.activation, slope);
+      return y_;
+    }
+    xcm_.resize(in_, cols);
+    kernels::to_channel_major(x.data(), batch, in_, P, xcm_.data());
+    kernels::gemm_col2im(weight_t_.data(), in_, xcm_.data(), batch, out_shape_, y_.data(), bias,
+                         options_.activation, slope);
     return y_;
   }
 
@@ -194,6 +199,11 @@ class ConvTranspose2d : public Module<T> {
     dcol_.resize(patch, cols);
     kernels::im2col(dz, batch, out_shape_, dcol_.data());
     if (param_grads) {
+      if (!xcm_kept_) {
+        throw ArgumentError("ConvTranspose2d '" + this->name() +
+                            "' backward: the last forward ran in eval mode, which keeps no input "
+                            "for the weight gradient; run forward in training mode");
+      }
       kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
                     cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
     }
@@ -265,7 +275,8 @@ class ConvTranspose2d : public Module<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
-  Tensor<T> xcm_, weight_t_, col_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
+  bool xcm_kept_ = false;  ///< whether xcm_ holds the last forward's input
+  Tensor<T> xcm_, weight_t_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };
 
 }  // namespace aigc

@@ -1,0 +1,88 @@
+/// @file
+/// aigc: the GEMM followed by col2im (a transposed convolution's forward, a convolution's dX),
+/// a few images at a time so that the columns the GEMM writes are still in cache when col2im
+/// reads them, instead of a whole batch's columns making a trip through memory.
+#pragma once
+
+#include <algorithm>
+#include <utility>
+
+#include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/im2col.hpp"
+#include "aigc/kernels/partition.hpp"
+#include "aigc/kernels/scratch.hpp"
+
+namespace aigc::kernels {
+
+namespace detail {
+
+/// Images per chunk of gemm_col2im: columns of about 2 MB (a core's L2), but at least 256 GEMM
+/// columns (the micro-kernel's tiles stay full), then evened out so that every thread gets as
+/// many chunks.
+inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Index value_bytes) {
+  const Index per_image = std::max<Index>(1, patch * positions * value_bytes);
+  const Index by_cache = (Index{2} << 20) / per_image;
+  const Index by_width = (256 + positions - 1) / positions;
+  const Index chunk = std::clamp<Index>(std::max(by_cache, by_width), 1, std::max<Index>(1, batch));
+  const Index threads = num_threads(), chunks = (batch + chunk - 1) / chunk;
+  const Index rounds = (chunks + threads - 1) / threads;
+  return std::max<Index>(1, (batch + rounds * threads - 1) / (rounds * threads));
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// gemm_col2im over chunks of images; operand(n0, n) gives B's columns of images [n0, n0 + n)
+/// as a pointer and a leading dimension.
+template <class T, class A, class Operand>
+void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T* x, const T* bias,
+                        Activation act, T slope, Operand&& operand) {
+  const Index patch = s.patch_size(), P = s.out_positions();
+  const Index chunk = col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
+  const Index chunks = (batch + chunk - 1) / chunk;
+  aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
+    T* col = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(patch * chunk * P));
+    for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
+      const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
+      const auto [b, ldb] = operand(n0, n);
+      gemm<T, A>(Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col, n * P);
+      col2im<T, A>(col, n, s, x + n0 * s.image_size(), false, bias, act, slope);
+    }
+  });
+}
+
+}  // namespace detail
+
+/// x = act(col2im(A B) + bias) (bias may be null), A patch x K with patch = s.patch_size(), B
+/// K x batch*P with P = s.out_positions() (both row-major, contiguous), x batch x s.image_size():
+/// gemm then col2im, computed chunk of images by chunk of images, each chunk's columns in the
+/// running part's scratch. Each image's values are bitwise those of the whole batch's gemm then
+/// col2im (the GEMM's result does not depend on how its columns are split), for any thread count.
+template <class T, class A = simd_arch>
+void gemm_col2im(const T* a, Index K, const T* b, Index batch, const ConvShape& s, T* x,
+                 const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0)) {
+  const Index ldb = batch * s.out_positions();
+  detail::gemm_col2im_chunks<T, A>(a, K, batch, s, x, bias, act, slope, [&](Index n0, Index) {
+    return std::pair<const T*, Index>(b + n0 * s.out_positions(), ldb);
+  });
+}
+
+/// gemm_col2im with B given as images, batch x K*P (B's columns are images' pixels, its rows
+/// their K channels): each chunk of images is moved to the channel-major layout in the running
+/// part's scratch (an image alone is read in place), with bitwise the same results.
+template <class T, class A = simd_arch>
+void gemm_col2im_images(const T* a, Index K, const T* images, Index batch, const ConvShape& s, T* x,
+                        const T* bias = nullptr, Activation act = Activation::identity,
+                        T slope = T(0)) {
+  const Index P = s.out_positions();
+  detail::gemm_col2im_chunks<T, A>(a, K, batch, s, x, bias, act, slope, [&](Index n0, Index n) {
+    const T* first = images + n0 * K * P;
+    if (n == 1) return std::pair<const T*, Index>(first, P);
+    T* cm = aigc::kernels::scratch(4).get<T>(static_cast<std::size_t>(K * n * P));
+    to_channel_major(first, n, K, P, cm);
+    return std::pair<const T*, Index>(cm, n * P);
+  });
+}
+
+}  // namespace aigc::kernels
