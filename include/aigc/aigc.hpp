@@ -1,5 +1,6 @@
 /// @file
-/// aigc: the umbrella header. Includes every public header of the library.
+/// aigc: the umbrella header. Includes every public header of the library but those of export/,
+/// which need a dependency of their own (aigc/export/onnx.hpp: the target aigc::onnx).
 #pragma once
 
 #include "aigc/core/activation.hpp"

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-TEST_CASE("aigc.hpp includes every public header", "[umbrella]") {
+TEST_CASE("aigc.hpp includes every public header but export/'s", "[umbrella]") {
   namespace fs = std::filesystem;
   const fs::path include = fs::path(AIGC_TEST_DATA_DIR) / ".." / ".." / "include";
   std::ifstream in(include / "aigc" / "aigc.hpp");
@@ -18,7 +18,8 @@ TEST_CASE("aigc.hpp includes every public header", "[umbrella]") {
   for (const auto& entry : fs::recursive_directory_iterator(include / "aigc")) {
     if (!entry.is_regular_file() || entry.path().extension() != ".hpp") continue;
     const std::string name = fs::relative(entry.path(), include).generic_string();
-    if (name == "aigc/aigc.hpp") continue;
+    // export/'s headers need a target of their own (aigc::onnx), which aigc::aigc does not link.
+    if (name == "aigc/aigc.hpp" || name.rfind("aigc/export/", 0) == 0) continue;
     ++headers;
     if (umbrella.str().find("#include \"" + name + "\"") == std::string::npos)
       missing.push_back(name);
