@@ -8,7 +8,8 @@
 #      training-mode batches), exported and run by aigc and by ONNX Runtime on the same codes and
 #      labels at batch 1 and 64: a table of the max absolute / relative differences (tolerance
 #      1e-4) and of both sampling times;
-#   2. unless AIGC_CHECK_CGAN=0: the cGAN example trained for AIGC_CGAN_EPOCHS (default 1) epochs
+#   2. unless AIGC_CHECK_CGAN=0: the cGAN example trained for AIGC_CGAN_EPOCHS (default 5: after
+#      one epoch its samples do not follow the labels yet, and both accuracies are chance) epochs
 #      on Fashion-MNIST (or the model file AIGC_CGAN_MODEL, when set), 1000 samples (100 per class)
 #      drawn by aigc and by ONNX Runtime, each set scored by aigc-evaluate's classifier against
 #      the requested classes.
@@ -46,7 +47,7 @@ if [ "${AIGC_CHECK_CGAN:-1}" != 0 ]; then
   rm -rf "$out"
   model="${AIGC_CGAN_MODEL:-}"
   if [ -z "$model" ]; then
-    "$build/examples/cgan" --epochs "${AIGC_CGAN_EPOCHS:-1}" --out "$out" --fid-samples 10 \
+    "$build/examples/cgan" --epochs "${AIGC_CGAN_EPOCHS:-5}" --out "$out" --fid-samples 10 \
       > "$work/cgan.log"
     tail -n 3 "$work/cgan.log"
     model="$out/generator.aigc"
