@@ -276,51 +276,44 @@ OnnxValue export_dense(Dense<T>& d, const OnnxValue& in, OnnxGraph& graph) {
                           d.options().negative_slope, name);
 }
 
-/// The attributes of a square convolution: kernel_shape, strides, pads.
-inline void convolution_attributes(onnx::NodeProto& n, Index kernel, Index stride, Index padding) {
-  OnnxGraph::attribute(n, "kernel_shape", std::vector<std::int64_t>{kernel, kernel});
-  OnnxGraph::attribute(n, "strides", std::vector<std::int64_t>{stride, stride});
-  OnnxGraph::attribute(n, "pads", std::vector<std::int64_t>{padding, padding, padding, padding});
+/// A Conv (Conv2d) or ConvTranspose (ConvTranspose2d) node of layer c, whose weight has the dims
+/// `weight` (PyTorch's layouts, which ONNX shares), then its fused activation.
+template <class Layer>
+OnnxValue export_convolution(Layer& c, const char* op, const char* type, Index kernel,
+                             const std::vector<std::int64_t>& weight, const OnnxValue& in,
+                             OnnxGraph& graph) {
+  const std::string& name = c.name();
+  if (c.in_height() == 0) {
+    throw ArgumentError("export_onnx: " + std::string(type) + " '" + name +
+                        "': its image size is not known yet");
+  }
+  const OnnxValue x = graph.reshape(in, {c.in_channels(), c.in_height(), c.in_width()}, name);
+  std::vector<std::string> inputs{
+      x.name, graph.initializer(name + ".weight", weight, c.weight().value.data())};
+  if (c.options().bias)
+    inputs.push_back(graph.initializer(name + ".bias", {c.out_channels()}, c.bias().value.data()));
+  onnx::NodeProto& conv = graph.node(op, inputs, name);
+  const Index stride = c.options().stride, padding = c.options().padding;
+  OnnxGraph::attribute(conv, "kernel_shape", std::vector<std::int64_t>{kernel, kernel});
+  OnnxGraph::attribute(conv, "strides", std::vector<std::int64_t>{stride, stride});
+  OnnxGraph::attribute(conv, "pads", std::vector<std::int64_t>{padding, padding, padding, padding});
+  return graph.activation(
+      {OnnxGraph::output(conv), {c.out_channels(), c.out_height(), c.out_width()}},
+      c.options().activation, c.options().negative_slope, name);
 }
 
 template <class T>
 OnnxValue export_conv2d(Conv2d<T>& c, const OnnxValue& in, OnnxGraph& graph) {
-  const std::string& name = c.name();
-  if (c.in_height() == 0)
-    throw ArgumentError("export_onnx: Conv2d '" + name + "': its image size is not known yet");
-  const OnnxValue x = graph.reshape(in, {c.in_channels(), c.in_height(), c.in_width()}, name);
   const Index k = c.shape().kernel;
-  std::vector<std::string> inputs{
-      x.name, graph.initializer(name + ".weight", {c.out_channels(), c.in_channels(), k, k},
-                                c.weight().value.data())};
-  if (c.options().bias)
-    inputs.push_back(graph.initializer(name + ".bias", {c.out_channels()}, c.bias().value.data()));
-  onnx::NodeProto& conv = graph.node("Conv", inputs, name);
-  convolution_attributes(conv, k, c.options().stride, c.options().padding);
-  return graph.activation(
-      {OnnxGraph::output(conv), {c.out_channels(), c.out_height(), c.out_width()}},
-      c.options().activation, c.options().negative_slope, name);
+  return export_convolution(c, "Conv", "Conv2d", k, {c.out_channels(), c.in_channels(), k, k}, in,
+                            graph);
 }
 
 template <class T>
 OnnxValue export_conv_transpose2d(ConvTranspose2d<T>& c, const OnnxValue& in, OnnxGraph& graph) {
-  const std::string& name = c.name();
-  if (c.in_height() == 0) {
-    throw ArgumentError("export_onnx: ConvTranspose2d '" + name +
-                        "': its image size is not known yet");
-  }
-  const OnnxValue x = graph.reshape(in, {c.in_channels(), c.in_height(), c.in_width()}, name);
   const Index k = c.kernel();
-  std::vector<std::string> inputs{
-      x.name, graph.initializer(name + ".weight", {c.in_channels(), c.out_channels(), k, k},
-                                c.weight().value.data())};
-  if (c.options().bias)
-    inputs.push_back(graph.initializer(name + ".bias", {c.out_channels()}, c.bias().value.data()));
-  onnx::NodeProto& conv = graph.node("ConvTranspose", inputs, name);
-  convolution_attributes(conv, k, c.options().stride, c.options().padding);
-  return graph.activation(
-      {OnnxGraph::output(conv), {c.out_channels(), c.out_height(), c.out_width()}},
-      c.options().activation, c.options().negative_slope, name);
+  return export_convolution(c, "ConvTranspose", "ConvTranspose2d", k,
+                            {c.in_channels(), c.out_channels(), k, k}, in, graph);
 }
 
 /// Inference form: (x - running_mean) / sqrt(running_var + eps) * gamma + beta per channel.
