@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite, in four stages, each timed:
 #   format    clang-format --dry-run -Werror over include/, examples/, tests/, benchmarks/
-#   native    -march=native, -O2: the unit tests, the example trainers and their tests (bad inputs,
-#             resume, the docs' code), the consumer projects built against the installed package
+#   native    -march=native, -O2: the unit tests (with the ONNX export's, test_onnx), the example
+#             trainers and their tests (bad inputs, resume, the docs' code), the consumer projects
+#             built against the installed package (one of them exports ONNX through aigc::onnx)
 #   portable  no -march (the x86-64 baseline, the code paths without AVX), -O2, under
 #             AddressSanitizer + UndefinedBehaviorSanitizer: every unit test but the allocation
 #             tests (their malloc replacement cannot share a process with ASan's), and the
@@ -13,8 +14,10 @@
 # without the sanitizers and skips the fuzz stage (a quicker local run); CI runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# protoc: the event-file test decodes records with it; ninja: builds; clang: the fuzz targets.
-scripts/install-deps.sh protobuf-compiler ninja-build clang-format clang-14 libclang-rt-14-dev
+# protoc: the event-file test decodes records with it; ninja: builds; clang: the fuzz targets;
+# ONNX and protobuf: aigc::onnx, the ONNX export and its tests (test_onnx).
+scripts/install-deps.sh protobuf-compiler ninja-build clang-format clang-14 libclang-rt-14-dev \
+  libonnx-dev libprotobuf-dev
 jobs="$(nproc)"
 started=$SECONDS
 stage_start=$SECONDS

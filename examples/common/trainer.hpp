@@ -8,6 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/data/idx_writer.hpp>
+#ifdef AIGC_WITH_ONNX
+#include <aigc/export/onnx.hpp>
+#endif
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -173,7 +176,8 @@ struct TrainerFlags {
     return aigc::BatchLoader<float>(train, loader());
   }
 
-  // Writes the trained generator or decoder to --export, with the sampling metadata.
+  // Writes the trained generator or decoder to --export, with the sampling metadata, and (built
+  // with aigc::onnx) the same model as ONNX beside it: <name>.onnx.
   template <class Export>
   void write_export(Export export_model) const {
     const std::string path = export_path.empty() ? fit.out + "/" + export_file : export_path;
@@ -181,6 +185,12 @@ struct TrainerFlags {
     if (!parent.empty()) std::filesystem::create_directories(parent);
     export_model(path, class_names);
     std::printf("wrote %s (sample it with aigc-generate --model %s)\n", path.c_str(), path.c_str());
+#ifdef AIGC_WITH_ONNX
+    const std::string onnx = std::filesystem::path(path).replace_extension(".onnx").string();
+    auto model = aigc::GenerativeModel<float>::load(path);
+    aigc::export_onnx(onnx, model);
+    std::printf("wrote %s (ONNX, opset %ld)\n", onnx.c_str(), static_cast<long>(aigc::onnx_opset));
+#endif
   }
 
   // The image size: the data's, or with --verify the columns of the checkpoint's `weight`.

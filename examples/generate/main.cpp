@@ -2,9 +2,13 @@
 // export_decoder, e.g. the example trainers' generator.aigc / decoder.aigc) with no code from the
 // program that trained it: a PNG grid, a folder of PNGs or an IDX file. z ~ N(0, I) from --seed
 // (optionally truncated), or slerp paths between random codes; for a conditional model the class
-// by index or name. The same z and model give the same bytes as the trainer's own grid.
+// by index or name. The same z and model give the same bytes as the trainer's own grid. With
+// --export-onnx it writes the model as an ONNX file instead (built with aigc::onnx).
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
+#ifdef AIGC_WITH_ONNX
+#include <aigc/export/onnx.hpp>
+#endif
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -40,7 +44,7 @@ std::string format_of(const std::string& out) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Draw samples from an exported aigc generator or decoder (a model file)"};
-  std::string model, out = "samples.png", format = "auto", klass;
+  std::string model, out = "samples.png", format = "auto", klass, onnx;
   long n = 64, columns = 0, interpolate = 0;
   std::uint64_t seed = 0;
   double truncation = 0.0;
@@ -65,11 +69,24 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--export-onnx", onnx,
+                 "write the model as this ONNX file (inputs z, label; output image) and exit");
   CLI11_PARSE(app, argc, argv);
 
   try {
     aigc::set_num_threads(threads);
     auto g = aigc::GenerativeModel<float>::load(model);
+    if (!onnx.empty()) {
+#ifdef AIGC_WITH_ONNX
+      aigc::export_onnx(onnx, g);
+      std::printf("%s -> %s (ONNX, opset %ld)\n", model.c_str(), onnx.c_str(),
+                  static_cast<long>(aigc::onnx_opset));
+      return 0;
+#else
+      throw aigc::ArgumentError("--export-onnx " + onnx +
+                                ": this build has no ONNX export (build aigc with libonnx-dev)");
+#endif
+    }
     const aigc::GenerativeModelInfo& info = g.info();
     const aigc::Index C = info.image_shape[0], H = info.image_shape[1], W = info.image_shape[2];
     if (!klass.empty() && !g.conditional()) {

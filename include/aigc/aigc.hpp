@@ -1,7 +1,9 @@
 /// @file
-/// aigc: the umbrella header. Includes every public header of the library, room by room; a
-/// program that needs one room includes that room's header (`<aigc/layers.hpp>`) or single
-/// headers (`<aigc/layers/dense.hpp>`) and parses less.
+/// aigc: the umbrella header. Includes every public header of the library, room by room, but those
+/// of export/, which need a dependency of their own (aigc/export/onnx.hpp: the target aigc::onnx).
+/// A program that needs one room includes that room's header (`<aigc/layers.hpp>`) or single
+/// headers
+/// (`<aigc/layers/dense.hpp>`) and parses less.
 #pragma once
 
 #include "aigc/core.hpp"

@@ -1,6 +1,6 @@
-# Runs the consumer programs in the build folder DIR: the VAE program, then (with PAIR=ON) the
-# DCGAN trainer that exports its generator and the sampler that loads it, whose samples must
-# equal the trainer's byte for byte. Usage: cmake -DDIR=... [-DPAIR=ON] -P run.cmake
+# Runs the consumer programs in the build folder DIR: the VAE program, the ONNX export's when it
+# was built, then (with PAIR=ON) the DCGAN trainer that exports its generator and the sampler that
+# loads it, whose samples must equal the trainer's byte for byte. Usage: cmake -DDIR=... [-DPAIR=ON] -P run.cmake
 function(run program)
   execute_process(COMMAND "${DIR}/${program}" WORKING_DIRECTORY "${DIR}" RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
@@ -8,6 +8,9 @@ function(run program)
   endif()
 endfunction()
 run(aigc_consumer)
+if(EXISTS "${DIR}/aigc_consumer_onnx")
+  run(aigc_consumer_onnx)
+endif()
 if(PAIR)
   file(REMOVE "${DIR}/generator.aigc" "${DIR}/sampler-samples.f32" "${DIR}/sampler-samples.png")
   run(aigc_consumer_dcgan)

@@ -23,7 +23,7 @@ bool includes(const std::string& text, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("each room header includes every header of its room; aigc.hpp includes every room",
+TEST_CASE("each room header includes every header of its room; aigc.hpp every room but export",
           "[umbrella]") {
   namespace fs = std::filesystem;
   const fs::path include = fs::path(AIGC_TEST_DATA_DIR) / ".." / ".." / "include";
@@ -43,7 +43,9 @@ TEST_CASE("each room header includes every header of its room; aigc.hpp includes
         rooms[room] = "";
       } else {
         rooms[room] = read_text(room_header);
-        if (!includes(umbrella, "aigc/" + room + ".hpp"))
+        // export/ needs a dependency of its own (aigc::onnx): its room header stays out of
+        // aigc.hpp.
+        if (room != "export" && !includes(umbrella, "aigc/" + room + ".hpp"))
           missing.push_back("aigc/" + room + ".hpp (not in aigc.hpp)");
       }
     }

@@ -183,6 +183,10 @@ class Conditioning : public Module<T> {
   Index code_size() const { return code_; }
   /// Number of classes.
   int num_classes() const { return classes_; }
+  /// Features of a vector input, or channels of an image input.
+  Index channels() const { return channels_; }
+  /// The options given at construction.
+  const ConditioningOptions& options() const { return o_; }
   /// The labels set for the next forward.
   const std::vector<int>& labels() const { return labels_; }
   /// The embedding table, num_classes x embedding_dim (empty for one-hot codes).

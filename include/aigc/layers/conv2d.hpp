@@ -222,6 +222,8 @@ class Conv2d : public Module<T> {
   Index out_features() const { return out_ * shape_.out_positions(); }  ///< of an output row
   /// The geometry of the convolution (input size, kernel, stride, padding).
   const kernels::ConvShape& shape() const { return shape_; }
+  /// The options given at construction.
+  const Conv2dOptions& options() const { return options_; }
   Param<T>& weight() { return weight_; }  ///< The weight (see the class comment for its layout).
   /// The bias, one per output channel (unused when the layer has none).
   Param<T>& bias() { return bias_; }

@@ -238,6 +238,9 @@ class ConvTranspose2d : public Module<T> {
   Index out_width() const { return out_shape_.width; }        ///< Width of an output image.
   Index in_features() const { return in_ * in_height_ * in_width_; }  ///< C*H*W of an input row
   Index out_features() const { return out_shape_.image_size(); }      ///< of an output row
+  Index kernel() const { return out_shape_.kernel; }  ///< Side of the square kernel.
+  /// The options given at construction.
+  const ConvTranspose2dOptions& options() const { return options_; }
   Param<T>& weight() { return weight_; }  ///< The weight (see the class comment for its layout).
   /// The bias, one per output channel (unused when the layer has none).
   Param<T>& bias() { return bias_; }

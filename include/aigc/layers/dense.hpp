@@ -155,6 +155,8 @@ class Dense : public Module<T> {
   Index in_features() const { return in_; }
   /// Output features per sample.
   Index out_features() const { return out_; }
+  /// The options given at construction.
+  const DenseOptions& options() const { return options_; }
   /// W, out_features x in_features.
   Param<T>& weight() { return weight_; }
   /// b, 1 x out_features (empty without bias).
