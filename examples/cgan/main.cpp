@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
                              return trainer.generate(zs, labels);
                            });
     f.write_export([&](const std::string& path, const std::vector<std::string>& names) {
-      aigc::export_generator(path, *generator, options.latent, {c, h, w}, names);
+      trainer.with_sampling_weights([&] {
+        aigc::export_generator(path, *generator, options.latent, {c, h, w}, names);
+      });
     });
   });
 }

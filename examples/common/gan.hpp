@@ -64,8 +64,10 @@ inline void fit_gan(TrainerFlags& f, const std::string& title, aigc::GanTrainer<
       f, run, train, trainer.options().latent, 0, aigc::PixelScale::symmetric,
       [&](const aigc::Tensor<float>& z, const std::vector<int>&) { return trainer.generate(z); });
   f.write_export([&](const std::string& path, const std::vector<std::string>&) {
-    aigc::export_generator(path, generator, trainer.options().latent,
-                           {train.channels, train.height, train.width});
+    trainer.with_sampling_weights([&] {  // the moving average with --ema
+      aigc::export_generator(path, generator, trainer.options().latent,
+                             {train.channels, train.height, train.width});
+    });
   });
 }
 

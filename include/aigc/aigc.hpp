@@ -69,6 +69,7 @@
 #include "aigc/models/step_value.hpp"
 #include "aigc/models/vae.hpp"
 #include "aigc/optim/adam.hpp"
+#include "aigc/optim/ema.hpp"
 #include "aigc/optim/optimizer.hpp"
 #include "aigc/optim/sgd.hpp"
 #include "aigc/testing/gradcheck.hpp"

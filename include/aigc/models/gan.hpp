@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "aigc/losses/gan.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
+#include "aigc/optim/ema.hpp"
 
 namespace aigc {
 
@@ -73,6 +75,10 @@ struct GanOptions {
   AdamOptions adam_d = gan_adam_defaults();  ///< D's optimiser
   Index fixed_samples = 64;  ///< size of the fixed noise batch behind the per-epoch grids
   std::uint64_t seed = 0;    ///< seed of the noise, the fake labels and the fixed batch
+  /// An exponential moving average of G's parameters and buffers, updated after every G step;
+  /// sample(), generate(), sample_fixed() and with_sampling_weights() use it (off: G itself).
+  bool ema = false;
+  EmaOptions ema_options{};  ///< its decay (0.999) and warm-up
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -184,7 +190,8 @@ class GanTrainer {
 
   /// The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
   /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the modules' own
-  /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/...").
+  /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/..."),
+  /// and with the ema option G's moving averages ("ema/...").
   void save_state(StateDict& s) {
     save_params(s, opt_g_.params());
     save_params(s, opt_d_.params());
@@ -195,6 +202,7 @@ class GanTrainer {
     save_rngs(s, rngs());
     s.put_int("gan/d_step_count", d_count_);
     s.put_int("gan/latent", o_.latent);
+    if (ema_) ema_->save_state(s, "ema/");
   }
 
   /// Restores what save_state saved; every name and shape must match this model.
@@ -219,7 +227,19 @@ class GanTrainer {
                       std::to_string(count));
     }
     d_count_ = count;
+    if (ema_) ema_->load_state(s, "ema/");
   }
+
+  /// Runs f() with the weights that sample() uses in G: the moving averages when the ema option
+  /// is on (swapped in for the call, and back even when f throws), G's own weights else; e.g. to
+  /// export the averaged generator.
+  template <class F>
+  decltype(auto) with_sampling_weights(F&& f) {
+    if (ema_) return ema_->with_average(std::forward<F>(f));
+    return f();
+  }
+  /// The moving average of G (null unless the ema option is on).
+  ExponentialMovingAverage<T>* ema() { return ema_ ? &*ema_ : nullptr; }
 
   /// Whether this is a cGAN (G and D conditioned on class labels).
   bool conditional() const { return !g_labels_.empty(); }
@@ -262,6 +282,7 @@ class GanTrainer {
     check_unique_names(discriminator);
     g_.set_needs_input_grad(false);
     d_.set_needs_input_grad(false);
+    if (o_.ema) ema_.emplace(generator, o_.ema_options);
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
     fixed.fill_normal(fixed_z_);
@@ -313,10 +334,12 @@ class GanTrainer {
   Tensor<T> forward_g(const Tensor<T>& z, const std::vector<int>* labels) {
     check_cols(z, o_.latent, "GanTrainer::generate (z)");
     set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
-    g_.set_training(false);
-    Tensor<T> out = g_.forward(z);
-    g_.set_training(true);
-    return out;
+    return with_sampling_weights([&] {
+      g_.set_training(false);
+      Tensor<T> out = g_.forward(z);
+      g_.set_training(true);
+      return out;
+    });
   }
 
   std::vector<Buffer<T>*> buffers() {
@@ -437,6 +460,7 @@ class GanTrainer {
     g_.backward(dfake);
     check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
     opt_g_.step();
+    if (ema_) ema_->update();
   }
 
   Module<T>& g_;
@@ -445,6 +469,7 @@ class GanTrainer {
   GanOptions o_;
   Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
+  std::optional<ExponentialMovingAverage<T>> ema_;
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
