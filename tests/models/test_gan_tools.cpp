@@ -107,3 +107,21 @@ TEST_CASE("GAN tools: EMA samples from the average and resumes bit for bit", "[g
   // A checkpoint without the averages is refused by a trainer with EMA.
   REQUIRE_THROWS_WITH(with.trainer->load_state(plain.state()), Catch::Contains("ema/"));
 }
+
+TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for bit",
+          "[gan][spectral_norm][resume]") {
+  check_resume(
+      [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.spectral_norm_d = true; });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.spectral_norm_d = o.spectral_norm_g = true;
+    o.ema = true;
+  });
+  ToolRun run(
+      [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.spectral_norm_g = true; });
+  CHECK(run.g->buffers().size() == 6 + 2 * 4);  // BatchNorm's 3 x 2, u and v of 4 convolutions
+  CHECK(run.d->buffers().size() == 4);
+  StateDict s = run.state();
+  CHECK(s.contains("buffer/generator.conv1.weight_u"));
+  run.trainer->train_epoch(*run.loader);
+  CHECK(spectral_norm_layers<float>(*run.g).size() == 4);
+}

@@ -21,6 +21,7 @@
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/module_tree.hpp"
 #include "aigc/layers/sequential.hpp"
+#include "aigc/layers/spectral_norm.hpp"
 #include "aigc/losses/gan.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
@@ -79,6 +80,11 @@ struct GanOptions {
   /// sample(), generate(), sample_fixed() and with_sampling_weights() use it (off: G itself).
   bool ema = false;
   EmaOptions ema_options{};  ///< its decay (0.999) and warm-up
+  /// Spectral normalisation of every Dense, Conv2d and ConvTranspose2d of D (of G), applied by
+  /// the trainer's constructor; layers normalised beforehand (apply_spectral_norm) count too.
+  /// Every step starts with one power iteration of each normalised layer of G and D.
+  bool spectral_norm_d = false;
+  bool spectral_norm_g = false;  ///< see spectral_norm_d
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -282,6 +288,11 @@ class GanTrainer {
     check_unique_names(discriminator);
     g_.set_needs_input_grad(false);
     d_.set_needs_input_grad(false);
+    if (o_.spectral_norm_d) apply_spectral_norm(discriminator);
+    if (o_.spectral_norm_g) apply_spectral_norm(generator);
+    spectral_norm_ = spectral_norm_layers(generator);
+    for (SpectralNormalizable<T>* l : spectral_norm_layers(discriminator))
+      spectral_norm_.push_back(l);
     if (o_.ema) ema_.emplace(generator, o_.ema_options);
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
@@ -310,6 +321,7 @@ class GanTrainer {
  private:
   GanStepStats train_step(const Tensor<T>& real, const std::vector<int>* labels) {
     GanStepStats s;
+    for (SpectralNormalizable<T>* l : spectral_norm_) l->spectral_norm_power_iteration();
     d_step(real, labels, s);
     if (++d_count_ % o_.d_steps == 0) {
       g_step(s);
@@ -470,6 +482,7 @@ class GanTrainer {
   Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
   std::optional<ExponentialMovingAverage<T>> ema_;
+  std::vector<SpectralNormalizable<T>*> spectral_norm_;  ///< G's and D's normalised layers
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
