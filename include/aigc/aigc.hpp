@@ -71,6 +71,7 @@
 #include "aigc/optim/adam.hpp"
 #include "aigc/optim/ema.hpp"
 #include "aigc/optim/optimizer.hpp"
+#include "aigc/optim/schedule.hpp"
 #include "aigc/optim/sgd.hpp"
 #include "aigc/testing/gradcheck.hpp"
 #include "aigc/training/checkpoints.hpp"

@@ -125,3 +125,19 @@ TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for b
   run.trainer->train_epoch(*run.loader);
   CHECK(spectral_norm_layers<float>(*run.g).size() == 4);
 }
+
+TEST_CASE("GAN tools: separate G and D schedules are followed and resume bit for bit",
+          "[gan][schedule][resume]") {
+  const Setup cosine = [](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.adam_g.lr = 4e-4;
+    o.schedule_g = {.decay = LrDecay::cosine, .warmup_steps = 2, .total_steps = 12};
+    o.schedule_d = {.decay = LrDecay::linear, .total_steps = 12, .final_factor = 0.5};
+  };
+  check_resume(cosine);
+  ToolRun run(cosine);
+  CHECK(run.trainer->generator_optimizer().current_lr() == Approx(2e-4));
+  for (int e = 0; e < 2; ++e) run.trainer->train_epoch(*run.loader);
+  CHECK(run.trainer->generator_optimizer().current_lr() ==
+        Approx(4e-4 * 0.5 * (1 + std::cos(3.14159265358979 * 0.4))));
+  CHECK(run.trainer->discriminator_optimizer().current_lr() == Approx(2e-4 * 0.75));
+}

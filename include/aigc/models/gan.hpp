@@ -74,6 +74,8 @@ struct GanOptions {
   double clip = 0.01;  ///< wasserstein: D's weights clipped to [-clip, clip] per D step
   AdamOptions adam_g = gan_adam_defaults();  ///< G's optimiser
   AdamOptions adam_d = gan_adam_defaults();  ///< D's optimiser
+  LrSchedule schedule_g{};                   ///< G's learning-rate schedule (constant)
+  LrSchedule schedule_d{};                   ///< D's learning-rate schedule (constant)
   Index fixed_samples = 64;  ///< size of the fixed noise batch behind the per-epoch grids
   std::uint64_t seed = 0;    ///< seed of the noise, the fake labels and the fixed batch
   /// An exponential moving average of G's parameters and buffers, updated after every G step;
@@ -288,6 +290,8 @@ class GanTrainer {
     check_unique_names(discriminator);
     g_.set_needs_input_grad(false);
     d_.set_needs_input_grad(false);
+    opt_g_.set_schedule(o_.schedule_g);
+    opt_d_.set_schedule(o_.schedule_d);
     if (o_.spectral_norm_d) apply_spectral_norm(discriminator);
     if (o_.spectral_norm_g) apply_spectral_norm(generator);
     spectral_norm_ = spectral_norm_layers(generator);
