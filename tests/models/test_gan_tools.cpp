@@ -141,3 +141,26 @@ TEST_CASE("GAN tools: separate G and D schedules are followed and resume bit for
         Approx(4e-4 * 0.5 * (1 + std::cos(3.14159265358979 * 0.4))));
   CHECK(run.trainer->discriminator_optimizer().current_lr() == Approx(2e-4 * 0.75));
 }
+
+TEST_CASE("GAN tools: DiffAugment and ADA train and resume bit for bit",
+          "[gan][diff_augment][resume]") {
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.diffaugment = true; });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ada = true;
+    o.ada_interval = 2;
+    o.ada_kimg = 0.1;  // 16 images per adjustment: p moves by 0.16
+  });
+  ToolRun ada([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ada = true;
+    o.ada_interval = 1;
+    o.ada_kimg = 0.08;  // 8 images: p moves by 0.1 a step
+  });
+  REQUIRE(ada.trainer->augment() != nullptr);
+  CHECK(ada.trainer->augment()->probability() == 0.0);
+  for (int e = 0; e < 2; ++e) ada.trainer->train_epoch(*ada.loader);
+  const double p = ada.trainer->augment()->probability();
+  CHECK(p >= 0.0);
+  CHECK(p <= 0.6 + 1e-9);
+  CHECK(std::abs(p * 10 - std::round(p * 10)) < 1e-9);  // whole steps of 0.1
+  CHECK(ada.state().contains("augment/ada"));
+}

@@ -19,6 +19,7 @@
 #include "aigc/kernels/update.hpp"
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
+#include "aigc/layers/diff_augment.hpp"
 #include "aigc/layers/module_tree.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/layers/spectral_norm.hpp"
@@ -87,6 +88,20 @@ struct GanOptions {
   /// Every step starts with one power iteration of each normalised layer of G and D.
   bool spectral_norm_d = false;
   bool spectral_norm_g = false;  ///< see spectral_norm_d
+  /// DiffAugment (colour, translation, cutout) of the real and the fake images before D, in the
+  /// D step and the G step (G's gradient flows back through it).
+  bool diffaugment = false;
+  DiffAugmentOptions augment{};  ///< which transforms DiffAugment applies
+  /// ADA's adaptive probability: each transform applies with probability p, from 0, adjusted
+  /// every ada_interval D steps by sign(r_t - ada_target) * images / (ada_kimg * 1000), with
+  /// r_t = E[sign(D(real))] over those steps. Without diffaugment too, ADA uses its transforms.
+  bool ada = false;
+  double ada_target = 0.6;  ///< the target of r_t
+  int ada_interval = 4;     ///< D steps between adjustments
+  double ada_kimg = 100.0;  ///< thousands of images for p to move from 0 to 1
+  /// The {C, H, W} of the images augmented; empty: G's output shape when it is {C, H, W}, else
+  /// {1, s, s} for a square grey image of s * s values.
+  SampleShape image_shape{};
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -211,6 +226,11 @@ class GanTrainer {
     s.put_int("gan/d_step_count", d_count_);
     s.put_int("gan/latent", o_.latent);
     if (ema_) ema_->save_state(s, "ema/");
+    if (augment_) {
+      save_rng(s, "rng/augment", augment_->rng());
+      const double ada[3] = {augment_->probability(), ada_sum_, ada_count_};
+      s.put_array("augment/ada", ada, 1, 3);
+    }
   }
 
   /// Restores what save_state saved; every name and shape must match this model.
@@ -236,6 +256,14 @@ class GanTrainer {
     }
     d_count_ = count;
     if (ema_) ema_->load_state(s, "ema/");
+    if (augment_) {
+      load_rng(s, "rng/augment", augment_->rng());
+      double ada[3];
+      s.get_array("augment/ada", ada, 3);
+      augment_->set_probability(ada[0]);
+      ada_sum_ = ada[1];
+      ada_count_ = ada[2];
+    }
   }
 
   /// Runs f() with the weights that sample() uses in G: the moving averages when the ema option
@@ -246,6 +274,8 @@ class GanTrainer {
     if (ema_) return ema_->with_average(std::forward<F>(f));
     return f();
   }
+  /// The augmentation before D (null unless diffaugment or ada is on).
+  DiffAugment<T>* augment() { return augment_ ? &*augment_ : nullptr; }
   /// The moving average of G (null unless the ema option is on).
   ExponentialMovingAverage<T>* ema() { return ema_ ? &*ema_ : nullptr; }
 
@@ -298,6 +328,10 @@ class GanTrainer {
     for (SpectralNormalizable<T>* l : spectral_norm_layers(discriminator))
       spectral_norm_.push_back(l);
     if (o_.ema) ema_.emplace(generator, o_.ema_options);
+    if (o_.diffaugment || o_.ada) {
+      augment_.emplace(augment_shape(generator), options.seed ^ 0xA46E5EEDULL, o_.augment);
+      augment_->set_probability(o_.ada ? 0.0 : 1.0);
+    }
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
     fixed.fill_normal(fixed_z_);
@@ -327,6 +361,7 @@ class GanTrainer {
     GanStepStats s;
     for (SpectralNormalizable<T>* l : spectral_norm_) l->spectral_norm_power_iteration();
     d_step(real, labels, s);
+    if (o_.ada && (d_count_ + 1) % o_.ada_interval == 0) adjust_ada();
     if (++d_count_ % o_.d_steps == 0) {
       g_step(s);
       s.g_step = true;
@@ -370,6 +405,29 @@ class GanTrainer {
     return r;
   }
 
+  /// p += sign(r_t - target) * images / (ada_kimg * 1000), r_t = the mean sign of D(real).
+  void adjust_ada() {
+    if (ada_count_ == 0.0) return;
+    const double r = ada_sum_ / ada_count_;
+    const double sign = r > o_.ada_target ? 1.0 : (r < o_.ada_target ? -1.0 : 0.0);
+    augment_->set_probability(augment_->probability() + sign * ada_count_ / (o_.ada_kimg * 1000.0));
+    ada_sum_ = ada_count_ = 0.0;
+  }
+
+  /// The {C, H, W} the augmentation takes (see GanOptions::image_shape).
+  SampleShape augment_shape(Module<T>& generator) const {
+    if (!o_.image_shape.empty()) return o_.image_shape;
+    SampleShape shape = generator.output_shape();
+    if (shape.size() == 3) return shape;
+    const Index n = sample_size(shape);
+    const auto side = static_cast<Index>(std::llround(std::sqrt(static_cast<double>(n))));
+    if (n > 0 && side * side == n) return {1, side, side};
+    throw ArgumentError(
+        "GanTrainer: augmentation needs the image shape {C, H, W} (GanOptions::"
+        "image_shape); the generator's output shape is " +
+        sample_shape_string(shape));
+  }
+
   static GanOptions check(const GanOptions& o) {
     if (o.latent <= 0) throw ArgumentError("GanTrainer: latent size must be positive");
     if (o.d_steps <= 0) {
@@ -380,6 +438,9 @@ class GanTrainer {
                           std::to_string(o.clip));
     }
     if (o.fixed_samples <= 0) throw ArgumentError("GanTrainer: fixed_samples must be positive");
+    if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
+      throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
+    }
     gan_loss<T>(o.objective, GanTerm::d_real, Tensor<T>::Zero(1, 1), nullptr, o.label_smoothing);
     return o;
   }
@@ -438,15 +499,23 @@ class GanTrainer {
     d_.set_needs_input_grad(false);
     d_.set_needs_param_grads(true);
     set_labels(d_labels_, labels, n, "GanTrainer::step");
-    const Tensor<T>& real_logits = d_.forward(real);
+    const Tensor<T>& real_in = augment_ ? augment_->forward(real) : real;
+    const Tensor<T>& real_logits = d_.forward(real_in);
     check_logits(real_logits, n);
     const double loss_real =
         gan_loss(o_.objective, GanTerm::d_real, real_logits, &dlogits_, o_.label_smoothing);
     s.d_real = mean_output(real_logits);
+    if (o_.ada) {
+      for (Index i = 0; i < n; ++i) {
+        const T z = real_logits(i, 0);
+        ada_sum_ += z > T(0) ? 1.0 : (z < T(0) ? -1.0 : 0.0);
+      }
+      ada_count_ += static_cast<double>(n);
+    }
     d_.backward(dlogits_);
 
     if (conditional()) set_fake_labels(d_labels_);
-    const Tensor<T>& fake_logits = d_.forward(*fake_);
+    const Tensor<T>& fake_logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     const double loss_fake = gan_loss(o_.objective, GanTerm::d_fake, fake_logits, &dlogits_);
     s.d_fake = mean_output(fake_logits);
     d_.backward(dlogits_);
@@ -467,10 +536,11 @@ class GanTrainer {
     d_.set_needs_input_grad(true);
     d_.set_needs_param_grads(false);
     if (conditional()) set_fake_labels(d_labels_);
-    const Tensor<T>& logits = d_.forward(*fake_);
+    const Tensor<T>& logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
     check_finite(s.g_loss, "the generator loss", d_count_);
-    const Tensor<T>& dfake = d_.backward(dlogits_);
+    const Tensor<T>& dfake_in = d_.backward(dlogits_);
+    const Tensor<T>& dfake = augment_ ? augment_->backward(dfake_in) : dfake_in;
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
@@ -487,6 +557,8 @@ class GanTrainer {
   Adam<T> opt_g_, opt_d_;
   std::optional<ExponentialMovingAverage<T>> ema_;
   std::vector<SpectralNormalizable<T>*> spectral_norm_;  ///< G's and D's normalised layers
+  std::optional<DiffAugment<T>> augment_;
+  double ada_sum_ = 0.0, ada_count_ = 0.0;  ///< sum of sign(D(real)) and images since adjusting
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
