@@ -60,6 +60,7 @@
 #include "aigc/losses/gan.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
 #include "aigc/losses/mse.hpp"
+#include "aigc/losses/r1.hpp"
 #include "aigc/losses/reduction.hpp"
 #include "aigc/metrics/classifier.hpp"
 #include "aigc/metrics/elbo.hpp"

@@ -142,14 +142,15 @@ TEST_CASE("GAN tools: separate G and D schedules are followed and resume bit for
   CHECK(run.trainer->discriminator_optimizer().current_lr() == Approx(2e-4 * 0.75));
 }
 
-TEST_CASE("GAN tools: DiffAugment and ADA train and resume bit for bit",
-          "[gan][diff_augment][resume]") {
+TEST_CASE("GAN tools: DiffAugment, ADA and R1 train and resume bit for bit",
+          "[gan][diff_augment][r1][resume]") {
   check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.diffaugment = true; });
   check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
     o.ada = true;
     o.ada_interval = 2;
     o.ada_kimg = 0.1;  // 16 images per adjustment: p moves by 0.16
   });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.r1_gamma = 1.0; });
   ToolRun ada([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
     o.ada = true;
     o.ada_interval = 1;

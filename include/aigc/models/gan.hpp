@@ -24,6 +24,7 @@
 #include "aigc/layers/sequential.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 #include "aigc/losses/gan.hpp"
+#include "aigc/losses/r1.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
 #include "aigc/optim/ema.hpp"
@@ -102,6 +103,10 @@ struct GanOptions {
   /// The {C, H, W} of the images augmented; empty: G's output shape when it is {C, H, W}, else
   /// {1, s, s} for a square grey image of s * s values.
   SampleShape image_shape{};
+  /// > 0: the R1 penalty gamma / 2 * mean |grad_x D(x)|^2 on the real batch (as D sees it) in
+  /// every D step, by r1_penalty (losses/r1.hpp); its value is added to d_loss.
+  double r1_gamma = 0.0;
+  double r1_step = 1e-2;  ///< r1_penalty's finite-difference step (rms of the image change)
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -441,6 +446,10 @@ class GanTrainer {
     if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
       throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
     }
+    if (!(o.r1_gamma >= 0.0) || !(o.r1_step > 0.0)) {
+      throw ArgumentError("GanTrainer: r1_gamma must be >= 0 and r1_step > 0, got " +
+                          std::to_string(o.r1_gamma) + ", " + std::to_string(o.r1_step));
+    }
     gan_loss<T>(o.objective, GanTerm::d_real, Tensor<T>::Zero(1, 1), nullptr, o.label_smoothing);
     return o;
   }
@@ -513,13 +522,15 @@ class GanTrainer {
       ada_count_ += static_cast<double>(n);
     }
     d_.backward(dlogits_);
+    const double r1 =
+        o_.r1_gamma > 0.0 ? r1_penalty(d_, real_in, o_.r1_gamma, r1_, o_.r1_step) : 0.0;
 
     if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& fake_logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     const double loss_fake = gan_loss(o_.objective, GanTerm::d_fake, fake_logits, &dlogits_);
     s.d_fake = mean_output(fake_logits);
     d_.backward(dlogits_);
-    s.d_loss = loss_real + loss_fake;
+    s.d_loss = loss_real + loss_fake + r1;
     check_finite(s.d_loss, "the discriminator loss", d_count_);
     check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
     opt_d_.step();
@@ -559,6 +570,7 @@ class GanTrainer {
   std::vector<SpectralNormalizable<T>*> spectral_norm_;  ///< G's and D's normalised layers
   std::optional<DiffAugment<T>> augment_;
   double ada_sum_ = 0.0, ada_count_ = 0.0;  ///< sum of sign(D(real)) and images since adjusting
+  R1Workspace<T> r1_;
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
