@@ -13,13 +13,15 @@ namespace aigc::kernels {
 
 /// The random parameters of one image's augmentation (identity by default).
 struct AugmentDraw {
-  double brightness = 0.0;       ///< added to every value
-  double saturation = 1.0;       ///< y = s (x - mean over channels) + mean over channels
-  double contrast = 1.0;         ///< y = c (x - mean of the image) + mean of the image
-  Index shift_y = 0;             ///< y(i, j) = x(i + shift_y, j + shift_x), 0 outside
-  Index shift_x = 0;             ///< see shift_y
-  Index cut_y0 = 0, cut_y1 = 0;  ///< rows [cut_y0, cut_y1) x columns [cut_x0, cut_x1) set to 0
-  Index cut_x0 = 0, cut_x1 = 0;  ///< see cut_y0
+  double brightness = 0.0;  ///< added to every value
+  double saturation = 1.0;  ///< y = s (x - mean over channels) + mean over channels
+  double contrast = 1.0;    ///< y = c (x - mean of the image) + mean of the image
+  Index shift_y = 0;        ///< y(i, j) = x(i + shift_y, j + shift_x), 0 outside
+  Index shift_x = 0;        ///< see shift_y
+  Index cut_y0 = 0;         ///< cutout: rows [cut_y0, cut_y1) x columns [cut_x0, cut_x1) set to 0
+  Index cut_y1 = 0;         ///< see cut_y0
+  Index cut_x0 = 0;         ///< see cut_y0
+  Index cut_x1 = 0;         ///< see cut_y0
 };
 
 namespace detail {

@@ -21,6 +21,8 @@ struct R1Workspace {
   Tensor<T> x;                       ///< x + eps g, then x - eps g
   Tensor<T> dlogits;                 ///< the constant seed of each backward
   std::vector<Tensor<T>> buffers{};  ///< D's buffers (BatchNorm's statistics), kept and restored
+  std::vector<Buffer<T>*> module_buffers{};  ///< the buffers of `module`, listed once
+  const void* module = nullptr;              ///< the D the lists belong to
 };
 
 /// Adds the weight gradient of R = gamma / 2 * mean_i |g_i|^2, g = grad_x sum_i D(x_i), to D's
@@ -37,7 +39,11 @@ double r1_penalty(Module<T>& d, const Tensor<T>& x, double gamma, R1Workspace<T>
   if (!(gamma >= 0.0) || !(step > 0.0))
     throw ArgumentError("r1_penalty: gamma must be >= 0 and step > 0");
   const bool input_grad = d.needs_input_grad(), param_grads = d.needs_param_grads();
-  const std::vector<Buffer<T>*> buffers = d.buffers();
+  if (w.module != &d) {
+    w.module_buffers = d.buffers();
+    w.module = &d;
+  }
+  const std::vector<Buffer<T>*>& buffers = w.module_buffers;
   w.buffers.resize(buffers.size());
   for (std::size_t i = 0; i < buffers.size(); ++i) w.buffers[i] = buffers[i]->value;
 
