@@ -95,7 +95,8 @@ struct GanOptions {
   DiffAugmentOptions augment{};  ///< which transforms DiffAugment applies
   /// ADA's adaptive probability: each transform applies with probability p, from 0, adjusted
   /// every ada_interval D steps by sign(r_t - ada_target) * images / (ada_kimg * 1000), with
-  /// r_t = E[sign(D(real))] over those steps. Without diffaugment too, ADA uses its transforms.
+  /// r_t = E[sign(D(real))] over those steps. The transforms are DiffAugment's (augment), with
+  /// or without the diffaugment option (which alone keeps p = 1).
   bool ada = false;
   double ada_target = 0.6;  ///< the target of r_t
   int ada_interval = 4;     ///< D steps between adjustments
@@ -112,7 +113,7 @@ struct GanOptions {
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
 /// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
 struct GanStepStats {
-  double d_loss = 0.0;  ///< D's loss, real + fake terms
+  double d_loss = 0.0;  ///< D's loss, real + fake terms (+ the R1 penalty when on)
   double g_loss = 0.0;  ///< G's loss (0 without a G step)
   double d_real = 0.0;  ///< D's mean output on the real batch
   double d_fake = 0.0;  ///< D's mean output on the fake batch
