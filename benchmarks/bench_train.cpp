@@ -3,8 +3,9 @@
 // that load from other processes hits them alike; then the generator's throughput. Then seconds
 // per epoch (938 steps of batch 64) of the MLP GAN and the 28x28 DCGAN (examples/gan,
 // examples/dcgan), timed over a few rounds of some steps each (interleaved across the thread
-// counts) and scaled to 938 steps, beside PyTorch's figures from the issue. Usage: bench_train
-// [--epochs N] [--threads 1,2] [--data DIR] [--models vae,gan,dcgan]
+// counts) and scaled to 938 steps, beside PyTorch's figures from the issue; with dcgan-tools, the
+// DCGAN's seconds per step with each of GanTrainer's tools alone. Usage: bench_train
+// [--epochs N] [--threads 1,2] [--data DIR] [--models vae,gan,dcgan,dcgan-tools]
 //                    [--gan-steps N] [--dcgan-steps N] [--rounds N]
 #include <aigc/aigc.hpp>
 #include <algorithm>
@@ -116,6 +117,70 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
   for (GanRun& r : runs) {
     std::printf("GAN_RESULT aigc model=%s threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
                 tag.c_str(), r.threads, median(r.epoch_seconds), steps);
+  }
+}
+
+// Seconds per step of the 28x28 DCGAN with each of GanTrainer's tools alone (EMA, spectral norm
+// on D and on both, DiffAugment, ADA, R1, a cosine schedule), against none, on `threads` threads;
+// `steps` timed steps per round, rounds interleaved across the tools.
+void bench_gan_tools(const aigc::Dataset<float>& train, int steps, int rounds, int threads) {
+  using Setup = void (*)(aigc::GanOptions&);
+  const std::vector<std::pair<const char*, Setup>> tools = {
+      {"none", [](aigc::GanOptions&) {}},
+      {"ema", [](aigc::GanOptions& o) { o.ema = true; }},
+      {"spectral-norm d", [](aigc::GanOptions& o) { o.spectral_norm_d = true; }},
+      {"spectral-norm both",
+       [](aigc::GanOptions& o) { o.spectral_norm_d = o.spectral_norm_g = true; }},
+      {"diffaugment", [](aigc::GanOptions& o) { o.diffaugment = true; }},
+      {"ada", [](aigc::GanOptions& o) { o.ada = true; }},
+      {"r1", [](aigc::GanOptions& o) { o.r1_gamma = 0.1; }},
+      {"cosine schedule",
+       [](aigc::GanOptions& o) {
+         o.schedule_g = o.schedule_d = {.decay = aigc::LrDecay::cosine, .total_steps = 4690};
+       }},
+  };
+  struct ToolRun {
+    std::unique_ptr<aigc::Module<float>> g, d;
+    std::unique_ptr<aigc::GanTrainer<float>> trainer;
+    std::unique_ptr<aigc::BatchLoader<float>> loader;
+    aigc::Tensor<float> batch;
+    std::vector<double> step_seconds;
+  };
+  aigc::set_num_threads(threads);
+  std::vector<ToolRun> runs;
+  for (const auto& [name, setup] : tools) {
+    ToolRun r;
+    aigc::Rng init(0);
+    r.g = aigc::make_dcgan_generator<float>(100, init);
+    r.d = aigc::make_dcgan_discriminator<float>(init);
+    aigc::GanOptions o{.latent = 100};
+    setup(o);
+    r.trainer = std::make_unique<aigc::GanTrainer<float>>(*r.g, *r.d, o);
+    r.loader = std::make_unique<aigc::BatchLoader<float>>(
+        train, aigc::LoaderOptions{.batch_size = 64, .shuffle = true, .seed = 0});
+    runs.push_back(std::move(r));
+  }
+  auto one_step = [](ToolRun& r) {
+    if (!r.loader->next(r.batch)) r.loader->next(r.batch);
+    r.trainer->step(r.batch);
+  };
+  for (ToolRun& r : runs) one_step(r);
+  for (int round = 0; round < rounds; ++round) {
+    for (ToolRun& r : runs) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < steps; ++i) one_step(r);
+      r.step_seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps);
+    }
+  }
+  std::printf(
+      "\nDCGAN 28x28, batch 64, %d thread(s): seconds per step with each tool alone (median of %d "
+      "rounds of %d steps)\n\n| tool | s/step | vs none |\n|---|---|---|\n",
+      threads, rounds, steps);
+  const double base = median(runs[0].step_seconds);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const double m = median(runs[i].step_seconds);
+    std::printf("| %s | %.4f | %+.1f%% |\n", tools[i].first, m, 100.0 * (m / base - 1.0));
   }
 }
 
@@ -233,7 +298,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (wanted("gan") || wanted("dcgan")) {
+  if (wanted("gan") || wanted("dcgan") || wanted("dcgan-tools")) {
     const auto gan_train =
         aigc::load_mnist_format<float>(data, aigc::Split::train, aigc::PixelScale::symmetric);
     using Nets =
@@ -256,6 +321,8 @@ int main(int argc, char** argv) {
           },
           dcgan_steps, rounds, thread_counts, 336.0, 135.0);
     }
+    if (wanted("dcgan-tools"))
+      bench_gan_tools(gan_train, dcgan_steps, rounds, thread_counts.back());
   }
   return 0;
 }

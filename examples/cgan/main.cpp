@@ -14,13 +14,14 @@ int main(int argc, char** argv) {
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     const int classes = train.num_classes;
     aigc::Rng init(f.seed);
-    aigc::GanOptions options = gan(f.seed);
+    aigc::GanOptions options = gan(f.seed, train);
     options.fixed_samples = 10 * classes;  // row i of the grid: class i
     auto generator =
         aigc::make_mlp_generator<float>(options.latent, train.features(), init, classes);
     auto discriminator = aigc::make_mlp_discriminator<float>(train.features(), init, classes);
     aigc::CganTrainer<float> trainer(*generator, *discriminator, options);
     aigc::BatchLoader<float> loader = f.make_loader(train);
+    gan.schedule_run(trainer, loader.batches_per_epoch() * f.fit.epochs);
     std::printf("aigc cGAN (%s): %ld images of %d classes from %s, %d thread(s)\n",
                 gan.objective.c_str(), static_cast<long>(train.size()), classes, f.data.c_str(),
                 aigc::num_threads());
@@ -43,7 +44,9 @@ int main(int argc, char** argv) {
                              return trainer.generate(zs, labels);
                            });
     f.write_export([&](const std::string& path, const std::vector<std::string>& names) {
-      aigc::export_generator(path, *generator, options.latent, {c, h, w}, names);
+      trainer.with_sampling_weights([&] {
+        aigc::export_generator(path, *generator, options.latent, {c, h, w}, names);
+      });
     });
   });
 }

@@ -8,29 +8,60 @@
 
 namespace example {
 
-// --lr, --latent, --objective, --d-steps, --label-smoothing, --clip, and the GanOptions they set.
+// --lr, --latent, --objective, --d-steps, --label-smoothing, --clip, the tools (--lr-g/--lr-d,
+// --schedule, --warmup, --ema, --spectral-norm, --diffaugment, --ada, --r1), and the GanOptions
+// they set. Every tool is off by default.
 struct GanFlags {
   aigc::GanOptions options;
-  std::string objective = "bce";
-  double lr = 2e-4;
+  std::string objective = "bce", schedule = "constant", spectral_norm = "none";
+  double lr = 2e-4, lr_g = 0.0, lr_d = 0.0;
+  long warmup = 0;
 
   GanFlags(CLI::App& app, long latent) {
     options.latent = latent;
     add_number(app, "--lr", lr, "Adam learning rate of G and D");
+    add_number(app, "--lr-g", lr_g, "G's learning rate (0: --lr)", true);
+    add_number(app, "--lr-d", lr_d, "D's learning rate (0: --lr)", true);
+    app.add_option("--schedule", schedule, "learning rates: constant, linear or cosine decay to 0")
+        ->check(CLI::IsMember({"constant", "linear", "cosine"}));
+    add_count(app, "--warmup", warmup, "learning-rate warm-up steps of each optimiser", true);
     add_count(app, "--latent", options.latent, "noise size");
     app.add_option("--objective", objective, "bce (non-saturating), lsgan, hinge or wasserstein");
     add_count(app, "--d-steps", options.d_steps, "discriminator steps per generator step");
     app.add_option("--label-smoothing", options.label_smoothing,
                    "one-sided: real targets 1 - s (bce, lsgan)");
     app.add_option("--clip", options.clip, "wasserstein: D's weights clipped to [-clip, clip]");
+    app.add_flag("--ema", options.ema, "sample and export a moving average of G's weights");
+    add_number(app, "--ema-decay", options.ema_options.decay, "decay of --ema");
+    app.add_option("--spectral-norm", spectral_norm, "spectral normalisation of d, g or both")
+        ->check(CLI::IsMember({"none", "d", "g", "both"}));
+    app.add_flag("--diffaugment", options.diffaugment,
+                 "DiffAugment (colour, translation, cutout) of real and fake images before D");
+    app.add_flag("--ada", options.ada, "adaptive augmentation probability (target 0.6)");
+    add_number(app, "--r1", options.r1_gamma, "R1 penalty weight gamma on real images (0: off)",
+               true);
   }
 
-  // The options, with the objective parsed and the seed set.
-  aigc::GanOptions operator()(std::uint64_t seed) {
+  // The options, with the objective parsed, the seed and the images' shape set.
+  aigc::GanOptions operator()(std::uint64_t seed, const aigc::Dataset<float>& data) {
+    if (data.channels > 0 && data.height > 0)
+      options.image_shape = {data.channels, data.height, data.width};
     options.objective = aigc::parse_gan_objective(objective);
-    options.adam_g.lr = options.adam_d.lr = lr;
+    options.adam_g.lr = lr_g > 0 ? lr_g : lr;
+    options.adam_d.lr = lr_d > 0 ? lr_d : lr;
+    options.spectral_norm_d = spectral_norm == "d" || spectral_norm == "both";
+    options.spectral_norm_g = spectral_norm == "g" || spectral_norm == "both";
     options.seed = seed;
     return options;
+  }
+
+  // Sets both optimisers' --schedule and --warmup over a run of `d_steps` D steps.
+  void schedule_run(aigc::GanTrainer<float>& trainer, std::int64_t d_steps) const {
+    const aigc::LrDecay decay = aigc::parse_lr_decay(schedule);
+    trainer.discriminator_optimizer().set_schedule(
+        {.decay = decay, .warmup_steps = warmup, .total_steps = d_steps});
+    trainer.generator_optimizer().set_schedule(
+        {.decay = decay, .warmup_steps = warmup, .total_steps = d_steps / options.d_steps});
   }
 };
 
@@ -52,9 +83,11 @@ inline std::function<void(aigc::FitEpoch&)> gan_pictures(aigc::GanTrainer<float>
 
 // Trains an unconditional GAN on `train` with fit (the pictures of gan_pictures each epoch), then
 // writes the samples file.
-inline void fit_gan(TrainerFlags& f, const std::string& title, aigc::GanTrainer<float>& trainer,
-                    aigc::Module<float>& generator, const aigc::Dataset<float>& train) {
+inline void fit_gan(TrainerFlags& f, const GanFlags& gan, const std::string& title,
+                    aigc::GanTrainer<float>& trainer, aigc::Module<float>& generator,
+                    const aigc::Dataset<float>& train) {
   aigc::BatchLoader<float> loader = f.make_loader(train);
+  gan.schedule_run(trainer, loader.batches_per_epoch() * f.fit.epochs);
   std::printf("aigc %s (%s): %ld images from %s, %d thread(s)\n", title.c_str(),
               aigc::to_string(trainer.options().objective), static_cast<long>(train.size()),
               f.data.c_str(), aigc::num_threads());
@@ -64,8 +97,10 @@ inline void fit_gan(TrainerFlags& f, const std::string& title, aigc::GanTrainer<
       f, run, train, trainer.options().latent, 0, aigc::PixelScale::symmetric,
       [&](const aigc::Tensor<float>& z, const std::vector<int>&) { return trainer.generate(z); });
   f.write_export([&](const std::string& path, const std::vector<std::string>&) {
-    aigc::export_generator(path, generator, trainer.options().latent,
-                           {train.channels, train.height, train.width});
+    trainer.with_sampling_weights([&] {  // the moving average with --ema
+      aigc::export_generator(path, generator, trainer.options().latent,
+                             {train.channels, train.height, train.width});
+    });
   });
 }
 

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
     const auto sym = aigc::PixelScale::symmetric;
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     aigc::Rng init(f.seed);
-    const aigc::GanOptions options = gan(f.seed);
+    const aigc::GanOptions options = gan(f.seed, train);
     const bool mnist = train.channels == 1 && train.height == 28 && train.width == 28;
     auto generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init)
                            : aigc::make_dcgan_generator<float>(options.latent, train.channels,
@@ -24,6 +24,6 @@ int main(int argc, char** argv) {
         mnist ? aigc::make_dcgan_discriminator<float>(init)
               : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init);
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
-    example::fit_gan(f, "DCGAN", trainer, *generator, train);
+    example::fit_gan(f, gan, "DCGAN", trainer, *generator, train);
   });
 }

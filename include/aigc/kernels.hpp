@@ -3,6 +3,7 @@
 /// pool. Includes every header of include/aigc/kernels/.
 #pragma once
 
+#include "aigc/kernels/augment.hpp"
 #include "aigc/kernels/batchnorm.hpp"
 #include "aigc/kernels/conditioning.hpp"
 #include "aigc/kernels/dropout.hpp"

@@ -8,4 +8,5 @@
 #include "aigc/losses/gan.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
 #include "aigc/losses/mse.hpp"
+#include "aigc/losses/r1.hpp"
 #include "aigc/losses/reduction.hpp"

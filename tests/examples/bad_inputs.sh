@@ -118,6 +118,11 @@ flag --lr '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
 flag --d-steps '`--d-steps 0`' "--d-steps" --d-steps 0
 flag --objective '`--objective bogus`' "bogus" "${o[@]}" --data "$work/ok" --objective bogus
 flag --fid-samples '`--fid-samples 0`' "--fid-samples" --fid-samples 0
+flag --lr-g '`--lr-g -1`' "--lr-g" --lr-g -1
+flag --schedule '`--schedule step`' "--schedule" --schedule step
+flag --spectral-norm '`--spectral-norm all`' "--spectral-norm" --spectral-norm all
+flag --r1 '`--r1 -1`' "--r1" --r1 -1
+flag --ema-decay '`--ema-decay 1.5`' "decay" "${o[@]}" --data "$work/ok" --ema --ema-decay 1.5
 flag --threads '`--threads -2`' "--threads" "${positional[@]}" --threads -2
 flag --seed '`--seed abc`' "--seed" "${positional[@]}" --seed abc
 flag --checkpoint-every '`--checkpoint-every -5`' "--checkpoint-every" --checkpoint-every -5

@@ -213,4 +213,33 @@ TEST_CASE("GanTrainer::step on the DCGAN allocates nothing after the first batch
   g_counting = false;
   CHECK(g_allocations.load() == 0);
 }
+TEST_CASE(
+    "GanTrainer::step with every tool on (EMA, spectral norm, DiffAugment, ADA, R1, schedules) "
+    "allocates nothing after the first batch",
+    "[allocation][gan]") {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Rng init(0), data(1);
+    auto g = make_dcgan_generator<float>(16, init);
+    auto d = make_dcgan_discriminator<float>(init);
+    GanOptions o{.latent = 16, .d_steps = 2};
+    o.ema = o.spectral_norm_d = o.spectral_norm_g = o.diffaugment = o.ada = true;
+    o.ada_interval = 1;
+    o.r1_gamma = 0.1;
+    o.schedule_g = o.schedule_d = {.decay = LrDecay::cosine, .warmup_steps = 2, .total_steps = 50};
+    GanTrainer<float> trainer(*g, *d, o);
+    Tensor<float> x(8, 784);
+    data.fill_uniform(x, -1.0, 1.0);
+    trainer.step(x);
+    trainer.step(x);
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 4; ++i) trainer.step(x);
+    g_counting = false;
+    INFO(threads << " thread(s)");
+    CHECK(g_allocations.load() == 0);
+  }
+  set_num_threads(0);
+}
+
 #endif

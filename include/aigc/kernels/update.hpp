@@ -122,4 +122,17 @@ void clamp(T* x, Index n, T lo, T hi) {
   });
 }
 
+/// avg += (1 - decay) (x - avg): one step of an exponential moving average.
+template <class T, class A = simd_arch>
+void moving_average(T* avg, const T* x, Index n, T decay) {
+  using S = detail::Simd<T, A>;
+  aigc::kernels::parallel_for_aligned(n, 64, parameter_grain, [&](Index begin, Index end) {
+    const auto rate = S::broadcast(T(1) - decay);
+    detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+      const auto a = S::load(avg + i, m, full);
+      S::store(avg + i, a + (S::load(x + i, m, full) - a) * rate, m, full);
+    });
+  });
+}
+
 }  // namespace aigc::kernels

@@ -15,6 +15,7 @@
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
 
@@ -48,7 +49,7 @@ inline Index conv2d_output_size(Index in, Index kernel, Index stride, Index padd
 /// given at construction or learnt from the input shape (rows carry no shape). Weight: out_channels
 /// x in_channels*kernel*kernel.
 template <class T>
-class Conv2d : public Module<T> {
+class Conv2d : public Module<T>, public SpectralNormalizable<T> {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "Conv2d";
@@ -109,6 +110,7 @@ class Conv2d : public Module<T> {
     c.set_bool("bias", options_.bias);
     c.set_string("activation", activation_name(options_.activation));
     c.set_double("negative_slope", options_.negative_slope);
+    if (spectral_norm_.on()) c.set_bool("spectral_norm", true);
   }
   /// The layer of a model file's configuration (its values are overwritten by the file's).
   static std::unique_ptr<Conv2d> from_config(const Config& c) {
@@ -127,7 +129,9 @@ class Conv2d : public Module<T> {
     c.check_sample({in, h, w}, "the input image");
     c.check_sample({out, h + 2 * o.padding, w + 2 * o.padding}, "the output image");
     Rng rng(0);
-    return std::make_unique<Conv2d>(in, out, kernel, h, w, rng, o);
+    auto layer = std::make_unique<Conv2d>(in, out, kernel, h, w, rng, o);
+    if (c.contains("spectral_norm") && c.get_bool("spectral_norm")) layer->enable_spectral_norm(0);
+    return layer;
   }
 
   /// Takes the input height and width from `shape` ({C, H, W}, or {C*H*W} of a square image)
@@ -163,9 +167,10 @@ class Conv2d : public Module<T> {
     col_.resize(shape_.patch_size(), cols);
     kernels::im2col(x.data(), batch, shape_, col_.data());
     ycm_.resize(out_, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, out_, cols, shape_.patch_size(), T(1),
-                  weight_.value.data(), shape_.patch_size(), col_.data(), cols, T(0), ycm_.data(),
-                  cols);
+    const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
+                                     : weight_.value.data();
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, out_, cols, shape_.patch_size(), T(1), w,
+                  shape_.patch_size(), col_.data(), cols, T(0), ycm_.data(), cols);
     y_.resize(batch, out_ * P);
     kernels::from_channel_major(ycm_.data(), batch, out_, P, y_.data(),
                                 options_.bias ? bias_.value.data() : nullptr, options_.activation,
@@ -174,7 +179,8 @@ class Conv2d : public Module<T> {
   }
 
   /// dZ' = dY * act'(Z) (channel-major); dW += dZ' col^T; db += row sums of dZ' (unless
-  /// needs_param_grads() is off); dX = col2im(W^T dZ'), a few images at a time.
+  /// needs_param_grads() is off); dX = col2im(W^T dZ'), a few images at a time. With spectral norm,
+  /// W is W_sn in both and dW goes through SpectralNorm::backward.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Conv2d '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), P = shape_.out_positions(), cols = batch * P;
@@ -184,8 +190,11 @@ class Conv2d : public Module<T> {
                                        options_.activation,
                                        static_cast<T>(options_.negative_slope));
     if (this->needs_param_grads()) {
+      const bool sn = spectral_norm_.on();
+      T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1), dzcm_.data(),
-                    cols, col_.data(), cols, T(1), weight_.grad.data(), patch);
+                    cols, col_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      if (sn) spectral_norm_.backward(weight_.grad);
       if (options_.bias) {
         kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
       }
@@ -195,7 +204,9 @@ class Conv2d : public Module<T> {
       return no_dx_;
     }
     weight_t_.resize(patch, out_);  // W^T as a plain operand (see kernels::transpose)
-    kernels::transpose(weight_.value.data(), out_, patch, weight_t_.data());
+    kernels::transpose(
+        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data(),
+        out_, patch, weight_t_.data());
     dx_.resize(batch, shape_.image_size());
     kernels::gemm_col2im(weight_t_.data(), out_, dzcm_.data(), batch, shape_, dx_.data());
     return dx_;
@@ -210,7 +221,21 @@ class Conv2d : public Module<T> {
     Module<T>::set_name(name);
     weight_.name = this->child_name("weight");
     bias_.name = this->child_name("bias");
+    spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
+
+  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
+  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
+  void enable_spectral_norm(int iterations = 15) override {
+    spectral_norm_.enable(weight_.value, iterations);
+  }
+  void spectral_norm_power_iteration() override {
+    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
+  }
+  bool spectral_norm_on() const override { return spectral_norm_.on(); }
+  /// The spectral normalisation of the weight (off unless enabled).
+  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   Index in_channels() const { return shape_.channels; }      ///< Channels of an input image.
   Index out_channels() const { return out_; }                ///< Channels of an output image.
@@ -258,6 +283,7 @@ class Conv2d : public Module<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
+  SpectralNorm<T> spectral_norm_;
   Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
 };
 

@@ -17,6 +17,7 @@
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/layers/conv2d.hpp"
+#include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
 
@@ -38,7 +39,7 @@ inline Index conv_transpose2d_output_size(Index in, Index kernel, Index stride, 
 /// input height and width are given at construction or learnt from the input shape. Weight:
 /// in_channels x out_channels*kernel*kernel.
 template <class T>
-class ConvTranspose2d : public Module<T> {
+class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "ConvTranspose2d";
@@ -98,6 +99,7 @@ class ConvTranspose2d : public Module<T> {
     c.set_bool("bias", options_.bias);
     c.set_string("activation", activation_name(options_.activation));
     c.set_double("negative_slope", options_.negative_slope);
+    if (spectral_norm_.on()) c.set_bool("spectral_norm", true);
   }
   /// The layer of a model file's configuration (its values are overwritten by the file's).
   static std::unique_ptr<ConvTranspose2d> from_config(const Config& c) {
@@ -118,7 +120,9 @@ class ConvTranspose2d : public Module<T> {
                     conv_transpose2d_output_size(w, kernel, o.stride, 0)},
                    "the output image");
     Rng rng(0);
-    return std::make_unique<ConvTranspose2d>(in, out, kernel, h, w, rng, o);
+    auto layer = std::make_unique<ConvTranspose2d>(in, out, kernel, h, w, rng, o);
+    if (c.contains("spectral_norm") && c.get_bool("spectral_norm")) layer->enable_spectral_norm(0);
+    return layer;
   }
 
   /// Takes the input height and width from `shape` ({C, H, W}, or {C*H*W} of a square image)
@@ -160,7 +164,9 @@ class ConvTranspose2d : public Module<T> {
     const Index batch = x.rows(), P = in_height_ * in_width_, cols = batch * P;
     const Index patch = out_shape_.patch_size();
     weight_t_.resize(patch, in_);  // W^T as a plain operand (see kernels::transpose)
-    kernels::transpose(weight_.value.data(), in_, patch, weight_t_.data());
+    kernels::transpose(spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
+                                           : weight_.value.data(),
+                       in_, patch, weight_t_.data());
     y_.resize(batch, out_features());
     const T* bias = options_.bias ? bias_.value.data() : nullptr;
     const auto slope = static_cast<T>(options_.negative_slope);
@@ -204,16 +210,21 @@ class ConvTranspose2d : public Module<T> {
                             "' backward: the last forward ran in eval mode, which keeps no input "
                             "for the weight gradient; run forward in training mode");
       }
+      const bool sn = spectral_norm_.on();
+      T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
-                    cols, dcol_.data(), cols, T(1), weight_.grad.data(), patch);
+                    cols, dcol_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      if (sn) spectral_norm_.backward(weight_.grad);
     }
     if (!this->needs_input_grad()) {
       no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
       return no_dx_;
     }
     dxcm_.resize(in_, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1),
-                  weight_.value.data(), patch, dcol_.data(), cols, T(0), dxcm_.data(), cols);
+    kernels::gemm(
+        kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1),
+        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data(),
+        patch, dcol_.data(), cols, T(0), dxcm_.data(), cols);
     dx_.resize(batch, in_features());
     kernels::from_channel_major(dxcm_.data(), batch, in_, P, dx_.data());
     return dx_;
@@ -228,7 +239,21 @@ class ConvTranspose2d : public Module<T> {
     Module<T>::set_name(name);
     weight_.name = this->child_name("weight");
     bias_.name = this->child_name("bias");
+    spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
+
+  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
+  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
+  void enable_spectral_norm(int iterations = 15) override {
+    spectral_norm_.enable(weight_.value, iterations);
+  }
+  void spectral_norm_power_iteration() override {
+    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
+  }
+  bool spectral_norm_on() const override { return spectral_norm_.on(); }
+  /// The spectral normalisation of the weight (off unless enabled).
+  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   Index in_channels() const { return in_; }                   ///< Channels of an input image.
   Index out_channels() const { return out_shape_.channels; }  ///< Channels of an output image.
@@ -278,6 +303,7 @@ class ConvTranspose2d : public Module<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
+  SpectralNorm<T> spectral_norm_;
   bool xcm_kept_ = false;  ///< whether xcm_ holds the last forward's input
   Tensor<T> xcm_, weight_t_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };

@@ -12,6 +12,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
 
@@ -25,7 +26,7 @@ struct DenseOptions {
 /// A fully connected layer: Y = act(X W^T + b), W out x in, b 1 x out, the activation fused
 /// into the GEMM's output pass. Parameters "<name>.weight" and "<name>.bias".
 template <class T>
-class Dense : public Module<T> {
+class Dense : public Module<T>, public SpectralNormalizable<T> {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "Dense";
@@ -67,6 +68,7 @@ class Dense : public Module<T> {
     c.set_bool("bias", options_.bias);
     c.set_string("activation", activation_name(options_.activation));
     c.set_double("negative_slope", options_.negative_slope);
+    if (spectral_norm_.on()) c.set_bool("spectral_norm", true);
   }
   /// The layer of a model file's configuration (its values are overwritten by the file's).
   static std::unique_ptr<Dense> from_config(const Config& c) {
@@ -77,7 +79,9 @@ class Dense : public Module<T> {
                          .negative_slope = c.get_double("negative_slope", 0.0, 1e6)};
     c.check_elements(Config::product(in + 1, out), "the weight and bias");
     Rng rng(0);
-    return std::make_unique<Dense>(in, out, rng, o);
+    auto layer = std::make_unique<Dense>(in, out, rng, o);
+    if (c.contains("spectral_norm") && c.get_bool("spectral_norm")) layer->enable_spectral_norm(0);
+    return layer;
   }
 
   /// Takes the input size from `shape` (a size left open), or checks it against the layer's.
@@ -107,15 +111,17 @@ class Dense : public Module<T> {
       x_in_ = &x_;
     }
     y_.resize(x.rows(), out_);
+    const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
+                                     : weight_.value.data();
     kernels::gemm_bias_activation(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_,
-                                  T(1), x.data(), in_, weight_.value.data(), in_, T(0), y_.data(),
-                                  out_, options_.bias ? bias_.value.data() : nullptr,
-                                  options_.activation, static_cast<T>(options_.negative_slope));
+                                  T(1), x.data(), in_, w, in_, T(0), y_.data(), out_,
+                                  options_.bias ? bias_.value.data() : nullptr, options_.activation,
+                                  static_cast<T>(options_.negative_slope));
     return y_;
   }
 
   /// dZ = dY * act'(Z); dW += dZ^T X; db += sum_rows dZ (unless needs_param_grads() is off);
-  /// dX = dZ W
+  /// dX = dZ W. With spectral norm, W is W_sn in both and dW goes through SpectralNorm::backward.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return "Dense '" + this->name() + "' backward (dY vs Y)"; });
     const T* dz = dy.data();
@@ -127,8 +133,11 @@ class Dense : public Module<T> {
     }
     const Index batch = dy.rows();
     if (this->needs_param_grads()) {
+      const bool sn = spectral_norm_.on();
+      T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
-                    x_in_->data(), in_, T(1), weight_.grad.data(), in_);
+                    x_in_->data(), in_, sn ? T(0) : T(1), dw, in_);
+      if (sn) spectral_norm_.backward(weight_.grad);
       if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
     }
     if (!this->needs_input_grad()) {
@@ -136,7 +145,9 @@ class Dense : public Module<T> {
       return no_dx_;
     }
     dx_.resize(batch, in_);
-    kernels::gemm_by_weights(batch, in_, out_, dz, weight_.value.data(), dx_.data());
+    const T* w =
+        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
+    kernels::gemm_by_weights(batch, in_, out_, dz, w, dx_.data());
     return dx_;
   }
 
@@ -149,7 +160,21 @@ class Dense : public Module<T> {
     Module<T>::set_name(name);
     weight_.name = this->child_name("weight");
     bias_.name = this->child_name("bias");
+    spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
+
+  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
+  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
+  void enable_spectral_norm(int iterations = 15) override {
+    spectral_norm_.enable(weight_.value, iterations);
+  }
+  void spectral_norm_power_iteration() override {
+    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
+  }
+  bool spectral_norm_on() const override { return spectral_norm_.on(); }
+  /// The spectral normalisation of the weight (off unless enabled).
+  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   /// Input features per sample.
   Index in_features() const { return in_; }
@@ -185,6 +210,7 @@ class Dense : public Module<T> {
   DenseOptions options_;
   Rng* pending_rng_ = nullptr;  ///< the generator of the weights, while the input size is open
   Param<T> weight_, bias_;
+  SpectralNorm<T> spectral_norm_;
   Tensor<T> x_, y_, dz_, dx_, no_dx_;
   const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)
 };

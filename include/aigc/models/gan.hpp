@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,15 @@
 #include "aigc/kernels/update.hpp"
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
+#include "aigc/layers/diff_augment.hpp"
 #include "aigc/layers/module_tree.hpp"
 #include "aigc/layers/sequential.hpp"
+#include "aigc/layers/spectral_norm.hpp"
 #include "aigc/losses/gan.hpp"
+#include "aigc/losses/r1.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
+#include "aigc/optim/ema.hpp"
 
 namespace aigc {
 
@@ -71,14 +76,44 @@ struct GanOptions {
   double clip = 0.01;  ///< wasserstein: D's weights clipped to [-clip, clip] per D step
   AdamOptions adam_g = gan_adam_defaults();  ///< G's optimiser
   AdamOptions adam_d = gan_adam_defaults();  ///< D's optimiser
+  LrSchedule schedule_g{};                   ///< G's learning-rate schedule (constant)
+  LrSchedule schedule_d{};                   ///< D's learning-rate schedule (constant)
   Index fixed_samples = 64;  ///< size of the fixed noise batch behind the per-epoch grids
   std::uint64_t seed = 0;    ///< seed of the noise, the fake labels and the fixed batch
+  /// An exponential moving average of G's parameters and buffers, updated after every G step;
+  /// sample(), generate(), sample_fixed() and with_sampling_weights() use it (off: G itself).
+  bool ema = false;
+  EmaOptions ema_options{};  ///< its decay (0.999) and warm-up
+  /// Spectral normalisation of every Dense, Conv2d and ConvTranspose2d of D (of G), applied by
+  /// the trainer's constructor; layers normalised beforehand (apply_spectral_norm) count too.
+  /// Every step starts with one power iteration of each normalised layer of G and D.
+  bool spectral_norm_d = false;
+  bool spectral_norm_g = false;  ///< see spectral_norm_d
+  /// DiffAugment (colour, translation, cutout) of the real and the fake images before D, in the
+  /// D step and the G step (G's gradient flows back through it).
+  bool diffaugment = false;
+  DiffAugmentOptions augment{};  ///< which transforms DiffAugment applies
+  /// ADA's adaptive probability: each transform applies with probability p, from 0, adjusted
+  /// every ada_interval D steps by sign(r_t - ada_target) * images / (ada_kimg * 1000), with
+  /// r_t = E[sign(D(real))] over those steps. The transforms are DiffAugment's (augment), with
+  /// or without the diffaugment option (which alone keeps p = 1).
+  bool ada = false;
+  double ada_target = 0.6;  ///< the target of r_t
+  int ada_interval = 4;     ///< D steps between adjustments
+  double ada_kimg = 100.0;  ///< thousands of images for p to move from 0 to 1
+  /// The {C, H, W} of the images augmented; empty: G's output shape when it is {C, H, W}, else
+  /// {1, s, s} for a square grey image of s * s values.
+  SampleShape image_shape{};
+  /// > 0: the R1 penalty gamma / 2 * mean |grad_x D(x)|^2 on the real batch (as D sees it) in
+  /// every D step, by r1_penalty (losses/r1.hpp); its value is added to d_loss.
+  double r1_gamma = 0.0;
+  double r1_step = 1e-2;  ///< r1_penalty's finite-difference step (rms of the image change)
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
 /// D's mean output on the real and the fake batch (sigmoid(logit) for bce, the raw logit else).
 struct GanStepStats {
-  double d_loss = 0.0;  ///< D's loss, real + fake terms
+  double d_loss = 0.0;  ///< D's loss, real + fake terms (+ the R1 penalty when on)
   double g_loss = 0.0;  ///< G's loss (0 without a G step)
   double d_real = 0.0;  ///< D's mean output on the real batch
   double d_fake = 0.0;  ///< D's mean output on the fake batch
@@ -184,7 +219,8 @@ class GanTrainer {
 
   /// The full training state: G's and D's parameters ("param/...") and buffers ("buffer/..."),
   /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the modules' own
-  /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/...").
+  /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/..."),
+  /// and with the ema option G's moving averages ("ema/...").
   void save_state(StateDict& s) {
     save_params(s, opt_g_.params());
     save_params(s, opt_d_.params());
@@ -195,6 +231,12 @@ class GanTrainer {
     save_rngs(s, rngs());
     s.put_int("gan/d_step_count", d_count_);
     s.put_int("gan/latent", o_.latent);
+    if (ema_) ema_->save_state(s, "ema/");
+    if (augment_) {
+      save_rng(s, "rng/augment", augment_->rng());
+      const double ada[3] = {augment_->probability(), ada_sum_, ada_count_};
+      s.put_array("augment/ada", ada, 1, 3);
+    }
   }
 
   /// Restores what save_state saved; every name and shape must match this model.
@@ -219,7 +261,29 @@ class GanTrainer {
                       std::to_string(count));
     }
     d_count_ = count;
+    if (ema_) ema_->load_state(s, "ema/");
+    if (augment_) {
+      load_rng(s, "rng/augment", augment_->rng());
+      double ada[3];
+      s.get_array("augment/ada", ada, 3);
+      augment_->set_probability(ada[0]);
+      ada_sum_ = ada[1];
+      ada_count_ = ada[2];
+    }
   }
+
+  /// Runs f() with the weights that sample() uses in G: the moving averages when the ema option
+  /// is on (swapped in for the call, and back even when f throws), G's own weights else; e.g. to
+  /// export the averaged generator.
+  template <class F>
+  decltype(auto) with_sampling_weights(F&& f) {
+    if (ema_) return ema_->with_average(std::forward<F>(f));
+    return f();
+  }
+  /// The augmentation before D (null unless diffaugment or ada is on).
+  DiffAugment<T>* augment() { return augment_ ? &*augment_ : nullptr; }
+  /// The moving average of G (null unless the ema option is on).
+  ExponentialMovingAverage<T>* ema() { return ema_ ? &*ema_ : nullptr; }
 
   /// Whether this is a cGAN (G and D conditioned on class labels).
   bool conditional() const { return !g_labels_.empty(); }
@@ -262,6 +326,18 @@ class GanTrainer {
     check_unique_names(discriminator);
     g_.set_needs_input_grad(false);
     d_.set_needs_input_grad(false);
+    opt_g_.set_schedule(o_.schedule_g);
+    opt_d_.set_schedule(o_.schedule_d);
+    if (o_.spectral_norm_d) apply_spectral_norm(discriminator);
+    if (o_.spectral_norm_g) apply_spectral_norm(generator);
+    spectral_norm_ = spectral_norm_layers(generator);
+    for (SpectralNormalizable<T>* l : spectral_norm_layers(discriminator))
+      spectral_norm_.push_back(l);
+    if (o_.ema) ema_.emplace(generator, o_.ema_options);
+    if (o_.diffaugment || o_.ada) {
+      augment_.emplace(augment_shape(generator), options.seed ^ 0xA46E5EEDULL, o_.augment);
+      augment_->set_probability(o_.ada ? 0.0 : 1.0);
+    }
     fixed_z_.resize(o_.fixed_samples, o_.latent);
     Rng fixed(options.seed ^ 0xF1CED5EEDULL);
     fixed.fill_normal(fixed_z_);
@@ -289,7 +365,9 @@ class GanTrainer {
  private:
   GanStepStats train_step(const Tensor<T>& real, const std::vector<int>* labels) {
     GanStepStats s;
+    for (SpectralNormalizable<T>* l : spectral_norm_) l->spectral_norm_power_iteration();
     d_step(real, labels, s);
+    if (o_.ada && (d_count_ + 1) % o_.ada_interval == 0) adjust_ada();
     if (++d_count_ % o_.d_steps == 0) {
       g_step(s);
       s.g_step = true;
@@ -313,10 +391,12 @@ class GanTrainer {
   Tensor<T> forward_g(const Tensor<T>& z, const std::vector<int>* labels) {
     check_cols(z, o_.latent, "GanTrainer::generate (z)");
     set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
-    g_.set_training(false);
-    Tensor<T> out = g_.forward(z);
-    g_.set_training(true);
-    return out;
+    return with_sampling_weights([&] {
+      g_.set_training(false);
+      Tensor<T> out = g_.forward(z);
+      g_.set_training(true);
+      return out;
+    });
   }
 
   std::vector<Buffer<T>*> buffers() {
@@ -331,6 +411,29 @@ class GanTrainer {
     return r;
   }
 
+  /// p += sign(r_t - target) * images / (ada_kimg * 1000), r_t = the mean sign of D(real).
+  void adjust_ada() {
+    if (ada_count_ == 0.0) return;
+    const double r = ada_sum_ / ada_count_;
+    const double sign = r > o_.ada_target ? 1.0 : (r < o_.ada_target ? -1.0 : 0.0);
+    augment_->set_probability(augment_->probability() + sign * ada_count_ / (o_.ada_kimg * 1000.0));
+    ada_sum_ = ada_count_ = 0.0;
+  }
+
+  /// The {C, H, W} the augmentation takes (see GanOptions::image_shape).
+  SampleShape augment_shape(Module<T>& generator) const {
+    if (!o_.image_shape.empty()) return o_.image_shape;
+    SampleShape shape = generator.output_shape();
+    if (shape.size() == 3) return shape;
+    const Index n = sample_size(shape);
+    const auto side = static_cast<Index>(std::llround(std::sqrt(static_cast<double>(n))));
+    if (n > 0 && side * side == n) return {1, side, side};
+    throw ArgumentError(
+        "GanTrainer: augmentation needs the image shape {C, H, W} (GanOptions::"
+        "image_shape); the generator's output shape is " +
+        sample_shape_string(shape));
+  }
+
   static GanOptions check(const GanOptions& o) {
     if (o.latent <= 0) throw ArgumentError("GanTrainer: latent size must be positive");
     if (o.d_steps <= 0) {
@@ -341,6 +444,13 @@ class GanTrainer {
                           std::to_string(o.clip));
     }
     if (o.fixed_samples <= 0) throw ArgumentError("GanTrainer: fixed_samples must be positive");
+    if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
+      throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
+    }
+    if (!(o.r1_gamma >= 0.0) || !(o.r1_step > 0.0)) {
+      throw ArgumentError("GanTrainer: r1_gamma must be >= 0 and r1_step > 0, got " +
+                          std::to_string(o.r1_gamma) + ", " + std::to_string(o.r1_step));
+    }
     gan_loss<T>(o.objective, GanTerm::d_real, Tensor<T>::Zero(1, 1), nullptr, o.label_smoothing);
     return o;
   }
@@ -399,19 +509,29 @@ class GanTrainer {
     d_.set_needs_input_grad(false);
     d_.set_needs_param_grads(true);
     set_labels(d_labels_, labels, n, "GanTrainer::step");
-    const Tensor<T>& real_logits = d_.forward(real);
+    const Tensor<T>& real_in = augment_ ? augment_->forward(real) : real;
+    const Tensor<T>& real_logits = d_.forward(real_in);
     check_logits(real_logits, n);
     const double loss_real =
         gan_loss(o_.objective, GanTerm::d_real, real_logits, &dlogits_, o_.label_smoothing);
     s.d_real = mean_output(real_logits);
+    if (o_.ada) {
+      for (Index i = 0; i < n; ++i) {
+        const T z = real_logits(i, 0);
+        ada_sum_ += z > T(0) ? 1.0 : (z < T(0) ? -1.0 : 0.0);
+      }
+      ada_count_ += static_cast<double>(n);
+    }
     d_.backward(dlogits_);
+    const double r1 =
+        o_.r1_gamma > 0.0 ? r1_penalty(d_, real_in, o_.r1_gamma, r1_, o_.r1_step) : 0.0;
 
     if (conditional()) set_fake_labels(d_labels_);
-    const Tensor<T>& fake_logits = d_.forward(*fake_);
+    const Tensor<T>& fake_logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     const double loss_fake = gan_loss(o_.objective, GanTerm::d_fake, fake_logits, &dlogits_);
     s.d_fake = mean_output(fake_logits);
     d_.backward(dlogits_);
-    s.d_loss = loss_real + loss_fake;
+    s.d_loss = loss_real + loss_fake + r1;
     check_finite(s.d_loss, "the discriminator loss", d_count_);
     check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
     opt_d_.step();
@@ -428,15 +548,17 @@ class GanTrainer {
     d_.set_needs_input_grad(true);
     d_.set_needs_param_grads(false);
     if (conditional()) set_fake_labels(d_labels_);
-    const Tensor<T>& logits = d_.forward(*fake_);
+    const Tensor<T>& logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
     check_finite(s.g_loss, "the generator loss", d_count_);
-    const Tensor<T>& dfake = d_.backward(dlogits_);
+    const Tensor<T>& dfake_in = d_.backward(dlogits_);
+    const Tensor<T>& dfake = augment_ ? augment_->backward(dfake_in) : dfake_in;
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
     check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
     opt_g_.step();
+    if (ema_) ema_->update();
   }
 
   Module<T>& g_;
@@ -445,6 +567,11 @@ class GanTrainer {
   GanOptions o_;
   Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
+  std::optional<ExponentialMovingAverage<T>> ema_;
+  std::vector<SpectralNormalizable<T>*> spectral_norm_;  ///< G's and D's normalised layers
+  std::optional<DiffAugment<T>> augment_;
+  double ada_sum_ = 0.0, ada_count_ = 0.0;  ///< sum of sign(D(real)) and images since adjusting
+  R1Workspace<T> r1_;
   std::int64_t d_count_ = 0;
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;

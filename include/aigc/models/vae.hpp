@@ -51,6 +51,7 @@ std::unique_ptr<Sequential<T>> make_vae_decoder(Index latent, Index hidden, Inde
 struct VaeOptions {
   Index latent = 20;            ///< size of z; the encoder outputs 2 * latent values (mu | logvar)
   AdamOptions adam{};           ///< lr 1e-3
+  LrSchedule schedule{};        ///< the learning-rate schedule (constant)
   std::uint64_t seed = 0;       ///< seed of the trainer's own noise (z draws)
   double clip_grad_norm = 0.0;  ///< > 0: scale the gradients to at most this joint L2 norm
   bool check_finite = true;     ///< stop with a NumericError on a non-finite loss or gradient
@@ -259,6 +260,7 @@ class VaeTrainer {
         eval_rng_(options.seed ^ 0xE7A15EEDULL),
         opt_(all_params(encoder, decoder), options.adam),
         labelled_(std::move(encoder_labels)) {
+    opt_.set_schedule(o_.schedule);
     check_unique_names(encoder);  // two tensors of one name would share one checkpoint entry
     check_unique_names(decoder);
     const std::size_t in_encoder = labelled_.size();

@@ -42,14 +42,15 @@ class Adam : public Optimizer<T> {
   }
 
   void step() override {
+    const double lr = this->scheduled_lr(o_.lr);
     ++this->steps_;
     const double t = static_cast<double>(this->steps_);
     const double bias1 = 1.0 - std::pow(o_.beta1, t);
     const double bias2 = 1.0 - std::pow(o_.beta2, t);
-    const T step_size = static_cast<T>(o_.lr / bias1);
+    const T step_size = static_cast<T>(lr / bias1);
     const T bias2_sqrt = static_cast<T>(std::sqrt(bias2));
     const T coupled = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
-    const T decoupled = o_.decoupled_weight_decay ? T(1.0 - o_.lr * o_.weight_decay) : T(1);
+    const T decoupled = o_.decoupled_weight_decay ? T(1.0 - lr * o_.weight_decay) : T(1);
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
       Param<T>& p = *this->params_[i];
       kernels::adam_update(p.value.data(), p.grad.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(),
@@ -67,7 +68,9 @@ class Adam : public Optimizer<T> {
     return s;
   }
 
-  /// The options given at construction, with the current learning rate.
+  /// The learning rate of the next update (the base rate times the schedule's factor).
+  double current_lr() const { return this->scheduled_lr(o_.lr); }
+  /// The options given at construction, with the current base learning rate.
   const AdamOptions& options() const { return o_; }
   /// Sets the learning rate of the next steps (schedules such as cosine decay).
   void set_lr(double lr) {

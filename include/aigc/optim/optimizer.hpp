@@ -10,6 +10,7 @@
 #include "aigc/core/param.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/kernels/update.hpp"
+#include "aigc/optim/schedule.hpp"
 
 namespace aigc {
 
@@ -54,7 +55,24 @@ class Optimizer {
   /// The parameters this optimiser updates.
   const std::vector<Param<T>*>& params() const { return params_; }
 
+  /// Follows `schedule` from now on: update t (counted by steps()) uses the base learning rate
+  /// times lr_factor(schedule, t). A schedule is a function of the step count alone, so a
+  /// resumed optimiser follows it exactly.
+  void set_schedule(const LrSchedule& schedule) {
+    check_schedule(schedule, "optimizer");
+    schedule_ = schedule;
+  }
+  /// The schedule followed (constant by default).
+  const LrSchedule& schedule() const { return schedule_; }
+
  protected:
+  /// The learning rate of the next update: `base` times the schedule's factor (exactly `base`
+  /// under the constant schedule).
+  double scheduled_lr(double base) const {
+    return schedule_.is_constant() ? base : base * lr_factor(schedule_, steps_);
+  }
+
+  LrSchedule schedule_{};          ///< the learning-rate schedule
   std::vector<Param<T>*> params_;  ///< the parameters updated by step()
   std::int64_t steps_ = 0;         ///< steps taken
 };

@@ -38,11 +38,11 @@ class Sgd : public Optimizer<T> {
 
   void step() override {
     const bool first = this->steps_ == 0;
+    const double lr = this->scheduled_lr(o_.lr);
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
       Param<T>& p = *this->params_[i];
-      kernels::sgd_update(p.value.data(), p.grad.data(), buffers_[i].data(), p.value.size(),
-                          T(o_.lr), T(o_.momentum), T(o_.dampening), T(o_.weight_decay),
-                          o_.nesterov, first);
+      kernels::sgd_update(p.value.data(), p.grad.data(), buffers_[i].data(), p.value.size(), T(lr),
+                          T(o_.momentum), T(o_.dampening), T(o_.weight_decay), o_.nesterov, first);
     }
     ++this->steps_;
   }

@@ -1,0 +1,167 @@
+// The GAN trainer's tools (EMA, spectral norm, schedules, DiffAugment/ADA, R1): each off leaves the
+// trainer as it was, each on survives a checkpoint and a fresh process bit for bit.
+#include <aigc/io/checkpoint.hpp>
+#include <aigc/models/dcgan.hpp>
+#include <aigc/models/gan.hpp>
+#include <catch2/catch.hpp>
+#include <functional>
+
+#include "support/idx_files.hpp"
+
+using namespace aigc;
+
+namespace {
+
+// 24 images of random bytes in [-1, 1]: 3 batches of 8 per epoch.
+const Dataset<float>& random_images() {
+  static const Dataset<float> data = [] {
+    test::TempDir dir("gan-tools");
+    std::vector<std::uint8_t> pixels(24 * 28 * 28);
+    Rng bytes(5);
+    for (auto& p : pixels) p = static_cast<std::uint8_t>(bytes.below(256));
+    test::write_file(dir / "images.gz", test::idx_bytes(3, {24, 28, 28}, pixels), true);
+    return read_idx_images<float>(dir / "images.gz", PixelScale::symmetric);
+  }();
+  return data;
+}
+
+using Setup = std::function<void(GanOptions&, Sequential<float>& g, Sequential<float>& d)>;
+
+// The DCGAN of latent 16 with the options and layers `setup` changes, built from scratch.
+struct ToolRun {
+  std::unique_ptr<Sequential<float>> g, d;
+  std::unique_ptr<GanTrainer<float>> trainer;
+  std::unique_ptr<BatchLoader<float>> loader;
+
+  ToolRun(const Setup& setup, std::uint64_t seed = 3) {
+    Rng init(seed);
+    g = make_dcgan_generator<float>(16, init);
+    d = make_dcgan_discriminator<float>(init);
+    GanOptions o{.latent = 16, .fixed_samples = 4, .seed = seed};
+    if (setup) setup(o, *g, *d);
+    trainer = std::make_unique<GanTrainer<float>>(*g, *d, o);
+    loader = std::make_unique<BatchLoader<float>>(random_images(),
+                                                  LoaderOptions{.batch_size = 8, .seed = seed});
+  }
+  StateDict state() {
+    StateDict s;
+    trainer->save_state(s);
+    save_loader(s, *loader);
+    return s;
+  }
+  void load(const StateDict& s) {
+    trainer->load_state(s);
+    load_loader(s, *loader);
+  }
+  std::vector<Tensor<float>> tensors() const {
+    std::vector<Tensor<float>> out;
+    for (Module<float>* m :
+         {static_cast<Module<float>*>(g.get()), static_cast<Module<float>*>(d.get())}) {
+      for (Param<float>* p : m->params()) out.push_back(p->value);
+      for (Buffer<float>* b : m->buffers()) out.push_back(b->value);
+    }
+    return out;
+  }
+};
+
+// 4 epochs straight against 2 + a checkpoint in the middle of epoch 3 + a fresh process + the
+// rest: the same parameters, buffers and samples, bit for bit; returns the straight run's samples.
+Tensor<float> check_resume(const Setup& setup) {
+  ToolRun straight(setup);
+  for (int e = 0; e < 4; ++e) straight.trainer->train_epoch(*straight.loader);
+  std::vector<std::uint8_t> saved;
+  {
+    ToolRun first(setup);
+    for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
+    first.trainer->train_epoch(*first.loader, [&](const auto&) {
+      if (first.trainer->step_count() == 7) saved = serialize_checkpoint(first.state());
+    });
+  }
+  REQUIRE(!saved.empty());
+  ToolRun resumed(setup);
+  resumed.load(parse_checkpoint(saved.data(), saved.size(), "tools.aigc"));
+  resumed.trainer->train_epoch(*resumed.loader);
+  resumed.trainer->train_epoch(*resumed.loader);
+  const auto a = straight.tensors(), b = resumed.tensors();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+  const Tensor<float> samples = straight.trainer->sample_fixed();
+  CHECK(samples == resumed.trainer->sample_fixed());
+  return samples;
+}
+
+}  // namespace
+
+TEST_CASE("GAN tools: EMA samples from the average and resumes bit for bit", "[gan][ema][resume]") {
+  const Setup ema = [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.ema = true; };
+  const Tensor<float> averaged = check_resume(ema);
+  ToolRun plain(nullptr);
+  for (int e = 0; e < 4; ++e) plain.trainer->train_epoch(*plain.loader);
+  // The same training (EMA changes nothing but the samples), other samples.
+  ToolRun with(ema);
+  for (int e = 0; e < 4; ++e) with.trainer->train_epoch(*with.loader);
+  const auto a = plain.tensors(), b = with.tensors();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+  CHECK(plain.trainer->sample_fixed() != averaged);
+  CHECK(with.trainer->ema()->updates() == 12);
+  // A checkpoint without the averages is refused by a trainer with EMA.
+  REQUIRE_THROWS_WITH(with.trainer->load_state(plain.state()), Catch::Contains("ema/"));
+}
+
+TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for bit",
+          "[gan][spectral_norm][resume]") {
+  check_resume(
+      [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.spectral_norm_d = true; });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.spectral_norm_d = o.spectral_norm_g = true;
+    o.ema = true;
+  });
+  ToolRun run(
+      [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.spectral_norm_g = true; });
+  CHECK(run.g->buffers().size() == 6 + 2 * 4);  // BatchNorm's 3 x 2, u and v of 4 convolutions
+  CHECK(run.d->buffers().size() == 4);
+  StateDict s = run.state();
+  CHECK(s.contains("buffer/generator.conv1.weight_u"));
+  run.trainer->train_epoch(*run.loader);
+  CHECK(spectral_norm_layers<float>(*run.g).size() == 4);
+}
+
+TEST_CASE("GAN tools: separate G and D schedules are followed and resume bit for bit",
+          "[gan][schedule][resume]") {
+  const Setup cosine = [](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.adam_g.lr = 4e-4;
+    o.schedule_g = {.decay = LrDecay::cosine, .warmup_steps = 2, .total_steps = 12};
+    o.schedule_d = {.decay = LrDecay::linear, .total_steps = 12, .final_factor = 0.5};
+  };
+  check_resume(cosine);
+  ToolRun run(cosine);
+  CHECK(run.trainer->generator_optimizer().current_lr() == Approx(2e-4));
+  for (int e = 0; e < 2; ++e) run.trainer->train_epoch(*run.loader);
+  CHECK(run.trainer->generator_optimizer().current_lr() ==
+        Approx(4e-4 * 0.5 * (1 + std::cos(3.14159265358979 * 0.4))));
+  CHECK(run.trainer->discriminator_optimizer().current_lr() == Approx(2e-4 * 0.75));
+}
+
+TEST_CASE("GAN tools: DiffAugment, ADA and R1 train and resume bit for bit",
+          "[gan][diff_augment][r1][resume]") {
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.diffaugment = true; });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ada = true;
+    o.ada_interval = 2;
+    o.ada_kimg = 0.1;  // 16 images per adjustment: p moves by 0.16
+  });
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.r1_gamma = 1.0; });
+  ToolRun ada([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ada = true;
+    o.ada_interval = 1;
+    o.ada_kimg = 0.08;  // 8 images: p moves by 0.1 a step
+  });
+  REQUIRE(ada.trainer->augment() != nullptr);
+  CHECK(ada.trainer->augment()->probability() == 0.0);
+  for (int e = 0; e < 2; ++e) ada.trainer->train_epoch(*ada.loader);
+  const double p = ada.trainer->augment()->probability();
+  CHECK(p >= 0.0);
+  CHECK(p <= 0.6 + 1e-9);
+  CHECK(std::abs(p * 10 - std::round(p * 10)) < 1e-9);  // whole steps of 0.1
+  CHECK(ada.state().contains("augment/ada"));
+}
