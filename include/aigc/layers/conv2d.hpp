@@ -224,17 +224,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
     spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
 
-  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
-  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
-  void enable_spectral_norm(int iterations = 15) override {
-    spectral_norm_.enable(weight_.value, iterations);
-  }
-  void spectral_norm_power_iteration() override {
-    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
-  }
-  bool spectral_norm_on() const override { return spectral_norm_.on(); }
-  /// The spectral normalisation of the weight (off unless enabled).
-  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  /// "<name>.weight_u" and "<name>.weight_v", its spectral norm's (when on).
   std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   Index in_channels() const { return shape_.channels; }      ///< Channels of an input image.
@@ -254,6 +244,8 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
   Param<T>& bias() { return bias_; }
 
  private:
+  using SpectralNormalizable<T>::spectral_norm_;
+  Param<T>& normalized_param() override { return weight_; }
   void set_image_size(Index height, Index width) {
     shape_.height = height;
     shape_.width = width;
@@ -283,7 +275,6 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  SpectralNorm<T> spectral_norm_;
   Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
 };
 

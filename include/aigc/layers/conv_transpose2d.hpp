@@ -242,17 +242,7 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
     spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
 
-  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
-  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
-  void enable_spectral_norm(int iterations = 15) override {
-    spectral_norm_.enable(weight_.value, iterations);
-  }
-  void spectral_norm_power_iteration() override {
-    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
-  }
-  bool spectral_norm_on() const override { return spectral_norm_.on(); }
-  /// The spectral normalisation of the weight (off unless enabled).
-  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  /// "<name>.weight_u" and "<name>.weight_v", its spectral norm's (when on).
   std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   Index in_channels() const { return in_; }                   ///< Channels of an input image.
@@ -271,6 +261,8 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
   Param<T>& bias() { return bias_; }
 
  private:
+  using SpectralNormalizable<T>::spectral_norm_;
+  Param<T>& normalized_param() override { return weight_; }
   void set_image_size(Index height, Index width) {
     const Index kernel = out_shape_.kernel, stride = options_.stride, padding = options_.padding;
     const Index oh = conv_transpose2d_output_size(height, kernel, stride, padding);
@@ -303,7 +295,6 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
   kernels::ConvShape out_shape_;
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
-  SpectralNorm<T> spectral_norm_;
   bool xcm_kept_ = false;  ///< whether xcm_ holds the last forward's input
   Tensor<T> xcm_, weight_t_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };

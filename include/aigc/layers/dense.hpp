@@ -163,17 +163,7 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
     spectral_norm_.set_names(this->child_name("weight_u"), this->child_name("weight_v"));
   }
 
-  /// Normalises the weight by its largest singular value from now on (SpectralNorm): buffers
-  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
-  void enable_spectral_norm(int iterations = 15) override {
-    spectral_norm_.enable(weight_.value, iterations);
-  }
-  void spectral_norm_power_iteration() override {
-    if (spectral_norm_.on()) spectral_norm_.power_iteration(weight_.value);
-  }
-  bool spectral_norm_on() const override { return spectral_norm_.on(); }
-  /// The spectral normalisation of the weight (off unless enabled).
-  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+  /// "<name>.weight_u" and "<name>.weight_v", its spectral norm's (when on).
   std::vector<Buffer<T>*> buffers() override { return spectral_norm_.buffers(); }
 
   /// Input features per sample.
@@ -188,6 +178,8 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
   Param<T>& bias() { return bias_; }
 
  private:
+  using SpectralNormalizable<T>::spectral_norm_;
+  Param<T>& normalized_param() override { return weight_; }
   void check_options() const {
     if (options_.activation == Activation::leaky_relu && !(options_.negative_slope > 0.0)) {
       throw ArgumentError("Dense: negative_slope must be > 0 for leaky_relu");
@@ -210,7 +202,6 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
   DenseOptions options_;
   Rng* pending_rng_ = nullptr;  ///< the generator of the weights, while the input size is open
   Param<T> weight_, bias_;
-  SpectralNorm<T> spectral_norm_;
   Tensor<T> x_, y_, dz_, dx_, no_dx_;
   const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)
 };

@@ -111,18 +111,31 @@ class SpectralNorm {
   Tensor<T> uw_, w_sn_, dw_sn_;
 };
 
-/// A layer whose weight can be spectrally normalised (Dense, Conv2d, ConvTranspose2d).
+/// A layer whose weight can be spectrally normalised (Dense, Conv2d, ConvTranspose2d): holds the
+/// layer's SpectralNorm and the calls on it; the layer names the weight it normalises.
 template <class T>
 class SpectralNormalizable {
  public:
   /// Virtual: reached through dynamic_cast from a Module.
   virtual ~SpectralNormalizable() = default;
-  /// Turns spectral normalisation on for the layer's current weight.
-  virtual void enable_spectral_norm(int iterations = 15) = 0;
+  /// Normalises the weight by its largest singular value from now on: buffers
+  /// "<name>.weight_u" and "<name>.weight_v", and "spectral_norm" in the model file.
+  void enable_spectral_norm(int iterations = 15) {
+    spectral_norm_.enable(normalized_param().value, iterations);
+  }
   /// One power iteration on the current weight (when on).
-  virtual void spectral_norm_power_iteration() = 0;
+  void spectral_norm_power_iteration() {
+    if (spectral_norm_.on()) spectral_norm_.power_iteration(normalized_param().value);
+  }
   /// Whether it is on.
-  virtual bool spectral_norm_on() const = 0;
+  bool spectral_norm_on() const { return spectral_norm_.on(); }
+  /// The spectral normalisation of the weight (off unless enabled).
+  SpectralNorm<T>& spectral_norm() { return spectral_norm_; }
+
+ protected:
+  /// The weight that is normalised.
+  virtual Param<T>& normalized_param() = 0;
+  SpectralNorm<T> spectral_norm_;  ///< off until enabled
 };
 
 /// Turns spectral normalisation on for every Dense, Conv2d and ConvTranspose2d in `module`
