@@ -15,14 +15,21 @@ cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebIn
       -DAIGC_BUILD_FUZZERS=ON -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF > /dev/null
 cmake --build "$dir" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 mkdir -p "$dir/artifacts"
-status=0
+# The targets run side by side, each for the whole time (on 2 cores, three share them).
+pids=()
 for t in "${targets[@]}"; do
   mkdir -p "$dir/corpus-$t"
+  echo "== fuzz_$t for ${seconds}s (log: $dir/fuzz_$t.log) =="
+  "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 \
+    -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
+    "$dir/corpus-$t" "tests/fuzz/corpus/$t" > "$dir/fuzz_$t.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in "${!targets[@]}"; do
+  t="${targets[$i]}"
   log="$dir/fuzz_$t.log"
-  echo "== fuzz_$t for ${seconds}s (log: $log) =="
-  if "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-       -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
-       "$dir/corpus-$t" "tests/fuzz/corpus/$t" > "$log" 2>&1; then
+  if wait "${pids[$i]}"; then
     echo "fuzz_$t: $(grep -E '^Done [0-9]+ runs' "$log" || true); no crash"
   else
     status=1

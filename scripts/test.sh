@@ -60,7 +60,7 @@ fi
 
 stage "portable (ASan + UBSan)"
 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  build_and_test build/test-sanitize -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON \
+  build_and_test build/test-sanitize -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON -DAIGC_EXAMPLES_AS_ONE=ON \
   -DAIGC_TEST_CONSUMERS=OFF -DAIGC_BUILD_EXAMPLES=ON
 
 fuzz_seconds="${AIGC_FUZZ_SECONDS:-30}"

@@ -29,5 +29,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
+  return 0;
 }
 // [first-trainer]

@@ -12,14 +12,14 @@ using namespace aigc;
 
 namespace {
 
-// 24 images of random bytes in [-1, 1]: 3 batches of 8 per epoch.
+// 24 images (16x16) of random bytes in [-1, 1]: 3 batches of 8 per epoch.
 const Dataset<float>& random_images() {
   static const Dataset<float> data = [] {
     test::TempDir dir("gan-tools");
-    std::vector<std::uint8_t> pixels(24 * 28 * 28);
+    std::vector<std::uint8_t> pixels(24 * 16 * 16);
     Rng bytes(5);
     for (auto& p : pixels) p = static_cast<std::uint8_t>(bytes.below(256));
-    test::write_file(dir / "images.gz", test::idx_bytes(3, {24, 28, 28}, pixels), true);
+    test::write_file(dir / "images.gz", test::idx_bytes(3, {24, 16, 16}, pixels), true);
     return read_idx_images<float>(dir / "images.gz", PixelScale::symmetric);
   }();
   return data;
@@ -27,7 +27,8 @@ const Dataset<float>& random_images() {
 
 using Setup = std::function<void(GanOptions&, Sequential<float>& g, Sequential<float>& d)>;
 
-// The DCGAN of latent 16 with the options and layers `setup` changes, built from scratch.
+// A small 16x16 DCGAN (latent 16, 8 features: the tools, not the model, are under test) with the
+// options and layers `setup` changes, built from scratch.
 struct ToolRun {
   std::unique_ptr<Sequential<float>> g, d;
   std::unique_ptr<GanTrainer<float>> trainer;
@@ -35,8 +36,8 @@ struct ToolRun {
 
   ToolRun(const Setup& setup, std::uint64_t seed = 3) {
     Rng init(seed);
-    g = make_dcgan_generator<float>(16, init);
-    d = make_dcgan_discriminator<float>(init);
+    g = make_dcgan_generator<float>(16, 1, 16, init, 8);
+    d = make_dcgan_discriminator<float>(1, 16, init, 8);
     GanOptions o{.latent = 16, .fixed_samples = 4, .seed = seed};
     if (setup) setup(o, *g, *d);
     trainer = std::make_unique<GanTrainer<float>>(*g, *d, o);
@@ -118,12 +119,12 @@ TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for b
   });
   ToolRun run(
       [](GanOptions& o, Sequential<float>&, Sequential<float>&) { o.spectral_norm_g = true; });
-  CHECK(run.g->buffers().size() == 6 + 2 * 4);  // BatchNorm's 3 x 2, u and v of 4 convolutions
-  CHECK(run.d->buffers().size() == 4);
+  CHECK(run.g->buffers().size() == 4 + 2 * 3);  // BatchNorm's 2 x 2, u and v of 3 convolutions
+  CHECK(run.d->buffers().size() == 2);
   StateDict s = run.state();
   CHECK(s.contains("buffer/generator.conv1.weight_u"));
   run.trainer->train_epoch(*run.loader);
-  CHECK(spectral_norm_layers<float>(*run.g).size() == 4);
+  CHECK(spectral_norm_layers<float>(*run.g).size() == 3);
 }
 
 TEST_CASE("GAN tools: separate G and D schedules are followed and resume bit for bit",
