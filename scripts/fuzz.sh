@@ -11,7 +11,7 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(idx checkpoint image)
 cxx="${AIGC_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}"
 dir="${AIGC_FUZZ_BUILD:-build/fuzz}"
-cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DAIGC_BUILD_FUZZERS=ON -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF > /dev/null
 cmake --build "$dir" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 mkdir -p "$dir/artifacts"

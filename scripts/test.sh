@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The test suite, in four stages, each timed:
 #   format    clang-format --dry-run -Werror over include/, examples/, tests/, benchmarks/
-#   native    -march=native, -O2: the unit tests (with the ONNX export's, test_onnx), the example
-#             trainers and their tests (bad inputs, resume, the docs' code), the consumer projects
+#   native    -march=native, -O3: the unit tests (with the ONNX export's, test_onnx), the example
+#             programs and their tests (bad inputs, resume, the docs' code), the consumer projects
 #             built against the installed package (one of them exports ONNX through aigc::onnx)
-#   portable  no -march (the x86-64 baseline, the code paths without AVX), -O2, under
+#   portable  no -march (the x86-64 baseline, the code paths without AVX), -O1, under
 #             AddressSanitizer + UndefinedBehaviorSanitizer: every unit test but the allocation
 #             tests (their malloc replacement cannot share a process with ASan's), and the
 #             examples' bad-input and resume tests (but the DCGAN's resume run, which the DCGAN
 #             resume unit test covers); one thread per test, two tests at a time
 #   fuzz      each libFuzzer target for AIGC_FUZZ_SECONDS (default 30; 0 skips the stage)
+# Both builds make the examples one program (AIGC_EXAMPLES_AS_ONE, examples/all_in_one.cpp: the
+# library's templates compiled once, not ten times) and check that each example's main.cpp also
+# compiles alone (-fsyntax-only); scripts/train.sh builds them as programs of their own.
 # All with -Wall -Wextra -Wpedantic -Werror. AIGC_SANITIZE_STAGE=0 builds the portable stage
 # without the sanitizers and skips the fuzz stage (a quicker local run); CI runs them all.
 set -euo pipefail
@@ -42,7 +45,8 @@ scripts/check_format.sh
 build_and_test() {  # build_and_test <dir> <cmake options...>: configure, build, run ctest
   local dir="$1"
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_TESTS=ON "$@" > /dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIGC_BUILD_TESTS=ON \
+    -DAIGC_EXAMPLES_AS_ONE=ON "$@" > /dev/null
   cmake --build "$dir" -j"$jobs"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 }
@@ -60,7 +64,7 @@ fi
 
 stage "portable (ASan + UBSan)"
 OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  build_and_test build/test-sanitize -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON -DAIGC_EXAMPLES_AS_ONE=ON \
+  build_and_test build/test-sanitize -DAIGC_NATIVE=OFF -DAIGC_SANITIZE=ON \
   -DAIGC_TEST_CONSUMERS=OFF -DAIGC_BUILD_EXAMPLES=ON
 
 fuzz_seconds="${AIGC_FUZZ_SECONDS:-30}"

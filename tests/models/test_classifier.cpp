@@ -70,9 +70,13 @@ TEST_CASE("The shipped classifier scores >= 91% on the Fashion-MNIST test set in
   // Eval mode is deterministic (running statistics, no dropout): the same features twice.
   const Tensor<float> some = test.images.topRows(64);
   CHECK(net->features(some) == net->features(some));
-  // The running statistics matter: reset to their initial values, the accuracy collapses.
+  // The running statistics matter: reset to their initial values, the accuracy collapses (on the
+  // first 2,000 test images, which are enough to show it).
+  const Tensor<float> first = test.images.topRows(2000);
+  const std::vector<int> first_labels(test.labels.begin(), test.labels.begin() + 2000);
+  const double first_accuracy = net->accuracy(first, first_labels);
   for (Buffer<float>* b : net->buffers()) {
     b->value.setConstant(b->name.find("running_var") != std::string::npos ? 1.0f : 0.0f);
   }
-  CHECK(net->accuracy(test.images, test.labels) < accuracy - 0.05);
+  CHECK(net->accuracy(first, first_labels) < first_accuracy - 0.05);
 }
