@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Train the DCGAN; writes a grid of the fixed noise batch's samples per epoch"};
   example::TrainerFlags f(app, "dcgan", 5, 64, "D steps");
   example::GanFlags gan(app, 100);
+  aigc::Index features = 64;
+  example::add_count(app, "--features", features,
+                     "width of G and D: their first and last convolutions' channels (ngf, ndf)");
   f.add_export(app, "generator.aigc");
   CLI11_PARSE(app, argc, argv);
 
@@ -17,12 +20,12 @@ int main(int argc, char** argv) {
     aigc::Rng init(f.seed);
     const aigc::GanOptions options = gan(f.seed, train);
     const bool mnist = train.channels == 1 && train.height == 28 && train.width == 28;
-    auto generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init)
+    auto generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init, features)
                            : aigc::make_dcgan_generator<float>(options.latent, train.channels,
-                                                               train.height, init);
+                                                               train.height, init, features);
     auto discriminator =
-        mnist ? aigc::make_dcgan_discriminator<float>(init)
-              : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init);
+        mnist ? aigc::make_dcgan_discriminator<float>(init, features)
+              : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init, features);
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
     example::fit_gan(f, gan, "DCGAN", trainer, *generator, train);
   });

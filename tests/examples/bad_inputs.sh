@@ -92,6 +92,7 @@ if takes --out && takes --epochs; then o=(--out "$work/out" --epochs 1)
 elif takes --weights; then o=(--weights "$work/out/w.bin" --log "$work/out/log.csv" --epochs 1)
 else o=(); fi
 if takes --fid-samples; then o+=(--fid-samples 10); fi
+if takes --features; then o+=(--features 8); fi  # the DCGAN at an eighth of its width
 flag() {  # flag <flag> "<description>" "<expected substring>" args...: check when it is taken
   local f="$1"
   shift
@@ -102,7 +103,7 @@ positional=()  # evaluate's required image file, generate's model: the flag at f
 takes --model && positional=(--model "$work/garbage.aigc")
 check '`--bogus`' "--bogus" "${positional[@]}" --bogus
 check 'extra positional argument `stray`' "stray" "${positional[@]}" stray
-for n in epochs batch-size latent hidden limit; do
+for n in epochs batch-size latent hidden limit features; do
   flag --$n "\`--$n abc\`" "--$n" --$n abc
   flag --$n "\`--$n\` (no value)" "--$n" --$n
   flag --$n "\`--$n -3\`" "--$n" --$n -3
@@ -112,6 +113,7 @@ flag --epochs '`--epochs 99999999999999999999`' "--epochs" --epochs 999999999999
 flag --batch-size '`--batch-size 0`' "--batch-size" --batch-size 0
 flag --latent '`--latent 0`' "--latent" --latent 0
 flag --hidden '`--hidden 0`' "--hidden" --hidden 0
+flag --features '`--features 0`' "--features" --features 0
 flag --lr '`--lr -0.1`' "--lr" --lr -0.1
 flag --lr '`--lr nan`' "lr" "${o[@]}" --data "$work/ok" --lr nan
 flag --lr '`--lr 1e999`' "lr" "${o[@]}" --data "$work/ok" --lr 1e999
@@ -184,6 +186,7 @@ if takes --resume; then
   # A real checkpoint of this example (1 epoch on the good data), then damaged copies of it.
   run=(--epochs 1 --out "$work/run")
   takes --fid-samples && run+=(--fid-samples 10)
+  takes --features && run+=(--features 8)
   "$exe" "${run[@]}" --data "$work/ok" > "$work/run.log" 2>&1
   real="$(ls "$work/run/checkpoints/$prefix"-*.aigc 2> /dev/null | tail -1)"
   check '`--resume` missing file' "/nonexistent/ck.aigc" "${o[@]}" --data "$work/ok" --resume /nonexistent/ck.aigc

@@ -35,55 +35,63 @@ void dcgan_init(Sequential<T>& net, Rng& rng) {
   }
 }
 
-/// G: z (latent x 1 x 1) -> ConvT 256 k4 s1 p0 (4x4), BN, ReLU -> ConvT 128 k3 s2 p1 (7x7), BN,
-/// ReLU -> ConvT 64 k4 s2 p1 (14x14), BN, ReLU -> ConvT 1 k4 s2 p1 (28x28), tanh. Convolutions
-/// before a BatchNorm have no bias (as in PyTorch's example, where every convolution has none).
+/// G: z (latent x 1 x 1) -> ConvT 4f k4 s1 p0 (4x4), BN, ReLU -> ConvT 2f k3 s2 p1 (7x7), BN,
+/// ReLU -> ConvT f k4 s2 p1 (14x14), BN, ReLU -> ConvT 1 k4 s2 p1 (28x28), tanh; f = `features`
+/// (64: 256, 128, 64, like PyTorch's ngf). Convolutions before a BatchNorm have no bias (as in
+/// PyTorch's example, where every convolution has none).
 template <class T>
-std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng) {
+std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng, Index features = 64) {
+  if (latent <= 0 || features <= 0) {
+    throw ArgumentError("make_dcgan_generator: latent and features must be positive");
+  }
   auto g = std::make_unique<Sequential<T>>();
   g->set_name("generator");
   using Opt = ConvTranspose2dOptions;
-  g->template emplace<ConvTranspose2d<T>>("conv1", latent, 256, 4, 1, 1, rng,
+  const Index f = features;
+  g->template emplace<ConvTranspose2d<T>>("conv1", latent, 4 * f, 4, 1, 1, rng,
                                           Opt{.stride = 1, .padding = 0, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn1", 256);
+  g->template emplace<BatchNorm2d<T>>("bn1", 4 * f);
   g->template emplace<ReLU<T>>("relu1");
-  g->template emplace<ConvTranspose2d<T>>("conv2", 256, 128, 3, 4, 4, rng,
+  g->template emplace<ConvTranspose2d<T>>("conv2", 4 * f, 2 * f, 3, 4, 4, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn2", 128);
+  g->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
   g->template emplace<ReLU<T>>("relu2");
-  g->template emplace<ConvTranspose2d<T>>("conv3", 128, 64, 4, 7, 7, rng,
+  g->template emplace<ConvTranspose2d<T>>("conv3", 2 * f, f, 4, 7, 7, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn3", 64);
+  g->template emplace<BatchNorm2d<T>>("bn3", f);
   g->template emplace<ReLU<T>>("relu3");
   g->template emplace<ConvTranspose2d<T>>(
-      "conv4", 64, 1, 4, 14, 14, rng,
+      "conv4", f, 1, 4, 14, 14, rng,
       Opt{.stride = 2, .padding = 1, .bias = false, .activation = Activation::tanh});
   dcgan_init(*g, rng);
   return g;
 }
 
-/// D: 1x28x28 -> Conv 64 k4 s2 p1 (14x14), LeakyReLU(0.2) -> Conv 128 k4 s2 p1 (7x7), BN,
-/// LeakyReLU -> Conv 256 k4 s2 p1 (3x3), BN, LeakyReLU -> Conv 1 k3 s1 p0 (1x1): one logit.
+/// D: 1x28x28 -> Conv f k4 s2 p1 (14x14), LeakyReLU(0.2) -> Conv 2f k4 s2 p1 (7x7), BN,
+/// LeakyReLU -> Conv 4f k4 s2 p1 (3x3), BN, LeakyReLU -> Conv 1 k3 s1 p0 (1x1): one logit;
+/// f = `features` (64: 64, 128, 256, like PyTorch's ndf).
 template <class T>
-std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng) {
+std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, Index features = 64) {
+  if (features <= 0) throw ArgumentError("make_dcgan_discriminator: features must be positive");
   auto d = std::make_unique<Sequential<T>>();
   d->set_name("discriminator");
   using Opt = Conv2dOptions;
-  d->template emplace<Conv2d<T>>("conv1", 1, 64, 4, 28, 28, rng,
+  const Index f = features;
+  d->template emplace<Conv2d<T>>("conv1", 1, f, 4, 28, 28, rng,
                                  Opt{.stride = 2,
                                      .padding = 1,
                                      .bias = false,
                                      .activation = Activation::leaky_relu,
                                      .negative_slope = 0.2});
-  d->template emplace<Conv2d<T>>("conv2", 64, 128, 4, 14, 14, rng,
+  d->template emplace<Conv2d<T>>("conv2", f, 2 * f, 4, 14, 14, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  d->template emplace<BatchNorm2d<T>>("bn2", 128);
+  d->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
   d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
-  d->template emplace<Conv2d<T>>("conv3", 128, 256, 4, 7, 7, rng,
+  d->template emplace<Conv2d<T>>("conv3", 2 * f, 4 * f, 4, 7, 7, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  d->template emplace<BatchNorm2d<T>>("bn3", 256);
+  d->template emplace<BatchNorm2d<T>>("bn3", 4 * f);
   d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
-  d->template emplace<Conv2d<T>>("conv4", 256, 1, 3, 3, 3, rng,
+  d->template emplace<Conv2d<T>>("conv4", 4 * f, 1, 3, 3, 3, rng,
                                  Opt{.stride = 1, .padding = 0, .bias = false});
   dcgan_init(*d, rng);
   return d;
