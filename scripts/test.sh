@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The test suite, in four stages, each timed:
 #   format    clang-format --dry-run -Werror over include/, examples/, tests/, benchmarks/
-#   native    -march=native, -O3: the unit tests (with the ONNX export's, test_onnx), the example
-#             programs and their tests (bad inputs, resume, the docs' code), the consumer projects
-#             built against the installed package (one of them exports ONNX through aigc::onnx)
+#   native    -march=native, -O3: the unit tests (with the ONNX export's, test_onnx), the consumer
+#             projects built against the installed package (one of them exports ONNX through
+#             aigc::onnx), and a check that each example's main.cpp compiles alone
+#             (AIGC_EXAMPLES_CHECK_ONLY, -fsyntax-only; scripts/train.sh builds them as programs)
 #   portable  no -march (the x86-64 baseline, the code paths without AVX), -O1, under
 #             AddressSanitizer + UndefinedBehaviorSanitizer: every unit test but the allocation
-#             tests (their malloc replacement cannot share a process with ASan's), and the
-#             examples' bad-input and resume tests (but the DCGAN's resume run, which the DCGAN
-#             resume unit test covers); one thread per test, two tests at a time
+#             tests (their malloc replacement cannot share a process with ASan's), the example
+#             programs and their tests (bad inputs, resume, the docs' code); one thread per test,
+#             two tests at a time
 #   fuzz      each libFuzzer target for AIGC_FUZZ_SECONDS (default 30; 0 skips the stage)
-# Both builds make the examples one program (AIGC_EXAMPLES_AS_ONE, examples/all_in_one.cpp: the
-# library's templates compiled once, not ten times) and check that each example's main.cpp also
-# compiles alone (-fsyntax-only); scripts/train.sh builds them as programs of their own.
+# The example programs are built once, in the portable stage, as one program
+# (AIGC_EXAMPLES_AS_ONE, examples/all_in_one.cpp: the library's templates compiled once, not ten
+# times).
 # All with -Wall -Wextra -Wpedantic -Werror. AIGC_SANITIZE_STAGE=0 builds the portable stage
 # without the sanitizers and skips the fuzz stage (a quicker local run); CI runs them all.
 set -euo pipefail
@@ -52,13 +53,14 @@ build_and_test() {  # build_and_test <dir> <cmake options...>: configure, build,
 }
 
 stage native
-build_and_test build/test-native -DAIGC_NATIVE=ON -DAIGC_TEST_CONSUMERS=ON -DAIGC_BUILD_EXAMPLES=ON
+build_and_test build/test-native -DAIGC_NATIVE=ON -DAIGC_TEST_CONSUMERS=ON -DAIGC_BUILD_EXAMPLES=ON \
+  -DAIGC_EXAMPLES_CHECK_ONLY=ON
 
 sanitize="${AIGC_SANITIZE_STAGE:-1}"
 if [ "$sanitize" = 0 ]; then
   stage portable
   build_and_test build/test-portable -DAIGC_NATIVE=OFF -DAIGC_TEST_CONSUMERS=OFF \
-    -DAIGC_BUILD_EXAMPLES=OFF
+    -DAIGC_BUILD_EXAMPLES=ON
   exit 0
 fi
 
