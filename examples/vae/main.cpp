@@ -17,6 +17,14 @@ int main(int argc, char** argv) {
   std::string arch = "mlp";
   app.add_option("--arch", arch, "mlp (PyTorch's example) or conv (for image folders)")
       ->check(CLI::IsMember({"mlp", "conv"}));
+  std::vector<int> direction;
+  double scale = 1.0;
+  app.add_option("--direction", direction,
+                 "FROM,TO classes: move FROM's test images along mean code(TO) - mean code(FROM)")
+      ->expected(2)
+      ->delimiter(',');
+  example::add_number(app, "--direction-scale", scale,
+                      "how far --direction moves: times the direction");
   f.add_verify(app);
   f.add_export(app, "decoder.aigc");
   CLI11_PARSE(app, argc, argv);
@@ -64,5 +72,7 @@ int main(int argc, char** argv) {
     f.write_export([&](const std::string& path, const std::vector<std::string>&) {
       aigc::export_decoder(path, *decoder, latent, {c, h, w});
     });
+    if (!direction.empty())
+      example::write_direction(f, trainer, train, test, direction[0], direction[1], scale);
   });
 }

@@ -9,5 +9,6 @@
 #include "aigc/models/dcgan.hpp"
 #include "aigc/models/export.hpp"
 #include "aigc/models/gan.hpp"
+#include "aigc/models/latent.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/models/vae.hpp"

@@ -205,6 +205,8 @@ if takes --resume; then
     check '`--resume` with another `--batch-size`' "batch_size" "${o[@]}" --data "$work/ok" --resume "$real" --batch-size 3
   fi
 fi
+flag --direction '`--direction 5` (one class)' "--direction" --direction 5
+flag --direction '`--direction 0,42` (no class 42)' "no class 42" "${o[@]}" --data "$work/ok" --direction 0,42
 flag --verify '`--verify` garbage file' "garbage.aigc" --verify "$work/garbage.aigc"
 if takes --model; then  # generate: the model file and the sampling flags
   check 'no `--model`' "--model" --n 4
