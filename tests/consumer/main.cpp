@@ -85,7 +85,9 @@ int main() {
   aigc::Rng rng(1);
   rng.fill_uniform(data.images, 0.0, 1.0);
   data.height = data.width = 4;
-  const std::filesystem::path out = std::filesystem::temp_directory_path() / "aigc-consumer-fit";
+  // In the working folder (run.cmake runs each consumer build in its own): the consumer builds
+  // run side by side, and a shared temporary folder let one delete another's run.
+  const std::filesystem::path out = std::filesystem::current_path() / "fit-run";
   std::filesystem::remove_all(out);
 
   std::FILE* progress = std::tmpfile();
