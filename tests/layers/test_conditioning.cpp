@@ -119,3 +119,47 @@ TEST_CASE("Conditioning errors name the label, the range and the shapes", "[cond
   REQUIRE_THROWS_WITH(Conditioning<float>(4, 3, rng, {.code = LabelCode::embedding}),
                       Catch::Contains("embedding_dim"));
 }
+
+TEST_CASE("Conditioning's label mix: the codes between two classes, for sampling",
+          "[conditioning]") {
+  // Image input (2 channels of 3 x 2) with a learned embedding, and a vector input with one-hot
+  // codes: at t = 0 and 1 the mix is the plain labels' output; between, each code value is the
+  // weighted sum of the two classes' values, from any row's own pair.
+  for (const bool image : {true, false}) {
+    Rng rng(4);
+    const ConditioningOptions o = image ? ConditioningOptions{.code = LabelCode::embedding,
+                                                              .embedding_dim = 3,
+                                                              .height = 3,
+                                                              .width = 2}
+                                        : ConditioningOptions{};
+    const Index channels = image ? 2 : 5;
+    Conditioning<double> c(channels, 4, rng, o);
+    Tensor<double> x = random_input(3, image ? channels * 6 : channels, 5);
+    auto plain = [&](const std::vector<int>& labels) {
+      c.set_labels(labels);
+      return Tensor<double>(c.forward(x));
+    };
+    const Tensor<double> y_from = plain({0, 3, 2}), y_to = plain({1, 1, 2});
+    c.set_label_mix({0, 3, 2}, {1, 1, 2}, {0.0, 1.0, 0.25});
+    const Tensor<double> mixed = c.forward(x);
+    CHECK(mixed.row(0) == y_from.row(0));
+    CHECK(mixed.row(1) == y_to.row(1));
+    CHECK(mixed.row(2) == y_from.row(2));  // the same class at both ends
+    c.set_label_mix({0, 3, 2}, {1, 1, 0}, {0.5, 0.5, 0.25});
+    const Tensor<double> half = c.forward(x);
+    const Tensor<double> y_other = plain({1, 1, 0});
+    for (Index r = 0; r < 2; ++r) {
+      CHECK((half.row(r) - 0.5 * (y_from.row(r) + y_to.row(r))).cwiseAbs().maxCoeff() < 1e-12);
+    }
+    CHECK((half.row(2) - (0.75 * y_from.row(2) + 0.25 * y_other.row(2))).cwiseAbs().maxCoeff() <
+          1e-12);
+    // A backward after a mixed forward is refused; set_labels ends the mix.
+    c.set_label_mix({0, 3, 2}, {1, 1, 0}, {0.5, 0.5, 0.25});
+    const Tensor<double> y = c.forward(x);
+    CHECK_THROWS_WITH(c.backward(y), Catch::Contains("mixed two labels' codes"));
+    CHECK(plain({0, 3, 2}) == y_from);
+    CHECK_NOTHROW(c.backward(y_from));
+    CHECK_THROWS_WITH(c.set_label_mix({0, 1}, {1}, {0.5, 0.5}), Catch::Contains("got 2, 1, 2"));
+    CHECK_THROWS_WITH(c.set_label_mix({0}, {4}, {0.5}), Catch::Contains("label 4"));
+  }
+}

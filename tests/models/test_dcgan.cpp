@@ -106,3 +106,56 @@ TEST_CASE("DCGAN of PyTorch's example: 64x64 and 32x32 shapes, layers and a trai
   CHECK(g32->params().front()->value != g_before);
   CHECK(d32->params().front()->value != d_before);
 }
+
+TEST_CASE(
+    "An eval pass at another batch size between forward and backward leaves the backward "
+    "as it was (each mode keeps its own buffers)",
+    "[dcgan]") {
+  // G and D of the 16x16 DCGAN (transposed convolutions, BatchNorm, ReLU, tanh, convolutions,
+  // LeakyReLU, sigmoid) and a conditional MLP G (conditioning, dense layers). Each net twice, from
+  // one seed: `a` runs an eval-mode pass at batch 7 between its training forward and backward at
+  // batch 4, `b` does not. Before the buffers were kept per mode, a's backward saw the eval
+  // pass's outputs (a shape error); now both give the same dX and gradients, bit for bit.
+  // `labels(net, rows)` sets a conditional net's labels before each forward.
+  auto check = [](auto make, Index in, auto labels) {
+    Rng ra(5), rb(5), data(6);
+    auto a = make(ra);
+    auto b = make(rb);
+    Tensor<float> x4(4, in), x7(7, in), dy;
+    data.fill_normal(x4);
+    data.fill_normal(x7);
+    labels(*a, 4);
+    const Tensor<float> ya = a->forward(x4);
+    a->set_training(false);
+    labels(*a, 7);
+    const Tensor<float> y7 = a->forward(x7);
+    a->set_training(true);
+    dy = Tensor<float>::Constant(ya.rows(), ya.cols(), 0.01f);
+    a->zero_grad();
+    b->zero_grad();
+    a->set_needs_input_grad(true);
+    b->set_needs_input_grad(true);
+    const Tensor<float> dxa = a->backward(dy);
+    labels(*b, 4);
+    CHECK(b->forward(x4) == ya);
+    const Tensor<float> dxb = b->backward(dy);
+    CHECK(dxa == dxb);
+    const auto pa = a->params(), pb = b->params();
+    REQUIRE(pa.size() == pb.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) CHECK(pa[i]->grad == pb[i]->grad);
+    // And the eval pass itself is what a fresh eval pass gives.
+    b->set_training(false);
+    labels(*b, 7);
+    CHECK(b->forward(x7) == y7);
+  };
+  auto none = [](Sequential<float>&, Index) {};
+  check([](Rng& r) { return make_dcgan_generator<float>(8, 3, 16, r, 4); }, 8, none);
+  check([](Rng& r) { return make_dcgan_discriminator<float>(3, 16, r, 4); }, 3 * 16 * 16, none);
+  check([](Rng& r) { return make_mlp_generator<float>(6, 12, r, 3); }, 6,
+        [](Sequential<float>& g, Index rows) {
+          std::vector<int> labels(static_cast<std::size_t>(rows));
+          for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int>(i * 7 % 3);
+          if (rows == 7) labels[0] = 2;  // the eval pass's labels differ from the training pass's
+          dynamic_cast<Conditioning<float>&>(g[0]).set_labels(labels);
+        });
+}

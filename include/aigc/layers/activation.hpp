@@ -60,6 +60,7 @@ class ActivationLayer : public Module<T> {
  private:
   Activation act_;
   T slope_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&y_, &dx_}; }
   Tensor<T> y_, dx_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aigc/core/buffer.hpp"
@@ -56,6 +57,16 @@ class BatchNorm : public Module<T> {
                                    invstd_.data(), gamma, beta, xhat_.data(), y_.data());
     }
     return y_;
+  }
+
+  /// Train or eval mode; what the last forward of each mode left for its backward (xhat, the
+  /// inverse deviations, which statistics were used) is kept per mode, like the buffers.
+  void set_training(bool on) override {
+    if (on != this->training()) {
+      invstd_.swap(other_mode_invstd_);
+      std::swap(batch_statistics_, other_mode_batch_statistics_);
+    }
+    Module<T>::set_training(on);
   }
 
   /// The input shape: the layer keeps it.
@@ -143,6 +154,7 @@ class BatchNorm : public Module<T> {
     mean_.resize(channels);
     var_.resize(channels);
     invstd_.resize(channels);
+    other_mode_invstd_.resize(channels);
     scratch_.resize(3 * channels);
     set_name("");
   }
@@ -166,7 +178,9 @@ class BatchNorm : public Module<T> {
   Param<T> weight_, bias_;
   Buffer<T> running_mean_, running_var_;
   bool batch_statistics_ = true;  ///< of the last forward
-  RowVector<T> mean_, var_, invstd_, scratch_;
+  bool other_mode_batch_statistics_ = false;
+  RowVector<T> mean_, var_, invstd_, other_mode_invstd_, scratch_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&xhat_, &y_, &dx_}; }
   Tensor<T> xhat_, y_, dx_, no_dx_;
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aigc/core/config.hpp"
@@ -119,6 +120,15 @@ class Conditioning : public Module<T> {
     return {out_features()};
   }
 
+  /// Train or eval mode; the labels of the last forward are kept per mode, like the buffers.
+  void set_training(bool on) override {
+    if (on != this->training()) {
+      used_labels_.swap(other_mode_labels_);
+      std::swap(mixed_forward_, other_mode_mixed_forward_);
+    }
+    Module<T>::set_training(on);
+  }
+
   /// The labels of the next forward's rows, each in [0, num_classes).
   void set_labels(const std::vector<int>& labels) {
     for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -129,6 +139,24 @@ class Conditioning : public Module<T> {
       }
     }
     labels_.assign(labels.begin(), labels.end());
+    mix_t_.clear();
+  }
+
+  /// Codes between classes for the next forwards (until set_labels): row i's code is
+  /// (1 - t[i]) code(from[i]) + t[i] code(to[i]), e.g. a cGAN's image walking from one class to
+  /// another at a fixed z. For sampling: a backward after such a forward is refused.
+  void set_label_mix(const std::vector<int>& from, const std::vector<int>& to,
+                     const std::vector<double>& t) {
+    if (from.size() != to.size() || from.size() != t.size()) {
+      throw ArgumentError("Conditioning '" + this->name() + "': set_label_mix needs as many " +
+                          "'to' labels and weights as 'from' labels, got " +
+                          std::to_string(from.size()) + ", " + std::to_string(to.size()) + ", " +
+                          std::to_string(t.size()));
+    }
+    set_labels(to);
+    set_labels(from);
+    mix_to_.assign(to.begin(), to.end());
+    mix_t_.assign(t.begin(), t.end());
   }
 
   /// Y = [X | code(label)] per row, the code repeated over the H*W pixels of an image.
@@ -139,8 +167,23 @@ class Conditioning : public Module<T> {
                        " labels set for an input of " + std::to_string(x.rows()) + " rows " +
                        shape_string(x));
     }
-    used_labels_.assign(labels_.begin(), labels_.end());
     y_.resize(x.rows(), out_features());
+    mixed_forward_ = !mix_t_.empty();
+    if (mixed_forward_) {  // row i's own code, in mixed_ (rows x code), picked by label i
+      const Tensor<T>& tab = table();
+      mixed_.resize(x.rows(), code_);
+      used_labels_.resize(labels_.size());
+      for (std::size_t i = 0; i < labels_.size(); ++i) {
+        const auto r = static_cast<Index>(i);
+        const T t = static_cast<T>(mix_t_[i]);
+        mixed_.row(r) = (T(1) - t) * tab.row(labels_[i]) + t * tab.row(mix_to_[i]);
+        used_labels_[i] = static_cast<int>(i);
+      }
+      kernels::concat_label_codes(x.data(), x.rows(), x.cols(), mixed_.data(), code_,
+                                  used_labels_.data(), pixels(), y_.data());
+      return y_;
+    }
+    used_labels_.assign(labels_.begin(), labels_.end());
     kernels::concat_label_codes(x.data(), x.rows(), x.cols(), table().data(), code_,
                                 used_labels_.data(), pixels(), y_.data());
     return y_;
@@ -151,6 +194,11 @@ class Conditioning : public Module<T> {
     if (dy.rows() != y_.rows() || dy.cols() != y_.cols()) {
       throw ShapeError("Conditioning '" + this->name() + "' backward (dY vs Y): shapes differ, " +
                        shape_string(dy) + " vs " + shape_string(y_));
+    }
+    if (mixed_forward_) {
+      throw ArgumentError("Conditioning '" + this->name() +
+                          "' backward: the last forward mixed two labels' codes "
+                          "(set_label_mix, for sampling); set_labels and run forward again");
     }
     const bool embedding = o_.code == LabelCode::embedding && this->needs_param_grads();
     const bool input = this->needs_input_grad();
@@ -203,8 +251,11 @@ class Conditioning : public Module<T> {
   ConditioningOptions o_;
   Index code_ = 0;
   Param<T> weight_;
-  Tensor<T> one_hot_, y_, dx_, no_dx_;
-  std::vector<int> labels_, used_labels_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&y_, &dx_}; }
+  Tensor<T> one_hot_, y_, dx_, no_dx_, mixed_;
+  std::vector<int> labels_, used_labels_, other_mode_labels_, mix_to_;
+  std::vector<double> mix_t_;
+  bool mixed_forward_ = false, other_mode_mixed_forward_ = false;
 };
 
 /// The Conditioning layer at `index` of a network (the builders put it first), or ArgumentError.

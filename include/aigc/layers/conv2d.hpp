@@ -275,6 +275,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&col_, &ycm_, &y_, &dzcm_, &dx_}; }
   Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
 };
 

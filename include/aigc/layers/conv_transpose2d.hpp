@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aigc/core/config.hpp"
@@ -154,6 +155,13 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
     return {out_shape_.channels, out_shape_.height, out_shape_.width};
   }
 
+  /// Train or eval mode; whether the last forward kept its input is kept per mode, like the
+  /// buffers.
+  void set_training(bool on) override {
+    if (on != this->training()) std::swap(xcm_kept_, other_mode_xcm_kept_);
+    Module<T>::set_training(on);
+  }
+
   /// X' = X channel-major (in x batch*H*W); Y = act(col2im(W^T X') + b), a few images at a time.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     if (in_height_ == 0) infer_square_input(x);
@@ -296,6 +304,10 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
   ConvTranspose2dOptions options_;
   Param<T> weight_, bias_;
   bool xcm_kept_ = false;  ///< whether xcm_ holds the last forward's input
+  bool other_mode_xcm_kept_ = false;
+  std::vector<Tensor<T>*> work_buffers() override {
+    return {&xcm_, &y_, &dz_, &dcol_, &dxcm_, &dx_};
+  }
   Tensor<T> xcm_, weight_t_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
 };
 

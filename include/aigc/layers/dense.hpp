@@ -202,6 +202,7 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
   DenseOptions options_;
   Rng* pending_rng_ = nullptr;  ///< the generator of the weights, while the input size is open
   Param<T> weight_, bias_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&x_, &y_, &dz_, &dx_}; }
   Tensor<T> x_, y_, dz_, dx_, no_dx_;
   const Tensor<T>* x_in_ = &x_;  ///< forward's input (x_ or the caller's stable tensor)
 };

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
@@ -43,6 +44,12 @@ class Dropout : public Module<T> {
 
   /// The input shape: the layer keeps it.
   SampleShape output_shape() const override { return this->input_shape(); }
+  /// Train or eval mode; whether the last forward masked is kept per mode, like the buffers.
+  void set_training(bool on) override {
+    if (on != this->training()) std::swap(masked_, other_mode_masked_);
+    Module<T>::set_training(on);
+  }
+
   /// Train: Y = X * M with M[i] = 1/(1-p) or 0, a new mask per call; eval: Y = X.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     y_.resize(x.rows(), x.cols());
@@ -79,7 +86,8 @@ class Dropout : public Module<T> {
   double p_;
   std::uint64_t seed_;
   Rng rng_;
-  bool masked_ = false;
+  bool masked_ = false, other_mode_masked_ = false;
+  std::vector<Tensor<T>*> work_buffers() override { return {&mask_, &y_, &dx_}; }
   Tensor<T> mask_, y_, dx_;
 };
 
