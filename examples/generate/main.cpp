@@ -2,8 +2,9 @@
 // export_decoder, e.g. the example trainers' generator.aigc / decoder.aigc) with no code from the
 // program that trained it: a PNG grid, a folder of PNGs or an IDX file. z ~ N(0, I) from --seed
 // (optionally truncated), or slerp paths between random codes; for a conditional model the class
-// by index or name. The same z and model give the same bytes as the trainer's own grid. With
-// --export-onnx it writes the model as an ONNX file instead (built with aigc::onnx).
+// by index or name, or walks from one class to another (--class-walk). The same z and model give
+// the same bytes as the trainer's own grid. With --export-onnx it writes the model as an ONNX file
+// instead (built with aigc::onnx).
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #ifdef AIGC_WITH_ONNX
@@ -44,7 +45,7 @@ std::string format_of(const std::string& out) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Draw samples from an exported aigc generator or decoder (a model file)"};
-  std::string model, out = "samples.png", format = "auto", klass, onnx;
+  std::string model, out = "samples.png", format = "auto", klass, walk, onnx;
   long n = 64, columns = 0, interpolate = 0;
   std::uint64_t seed = 0;
   double truncation = 0.0;
@@ -59,6 +60,11 @@ int main(int argc, char** argv) {
   app.add_option("--class", klass,
                  "class of a conditional model: index or name (default: "
                  "classes in order, one grid row each)");
+  auto* walk_option = app.add_option(
+      "--class-walk", walk,
+      "FROM,TO (indices or names): each row keeps one z and walks the class code from FROM to TO "
+      "in --interpolate steps (default 8)");
+  app.get_option("--class")->excludes(walk_option);
   app.add_option("--truncation", truncation, "draw again every value of z beyond +-this (0: off)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--interpolate", interpolate,
@@ -95,8 +101,29 @@ int main(int argc, char** argv) {
     }
 
     aigc::Rng rng(seed);
-    aigc::Tensor<float> z;
-    if (interpolate > 0) {
+    aigc::Tensor<float> z, images;
+    if (!walk.empty()) {  // n rows of `steps` images: a fixed z, the code from one class to another
+      const std::size_t comma = walk.find(',');
+      if (!g.conditional() || comma == std::string::npos) {
+        throw aigc::ArgumentError("--class-walk '" + walk + "': " +
+                                  (g.conditional() ? "give two classes, FROM,TO"
+                                                   : model + " is not a conditional model"));
+      }
+      const int a = g.class_index(walk.substr(0, comma)), b = g.class_index(walk.substr(comma + 1));
+      const long steps = interpolate > 0 ? interpolate : 8;
+      const aigc::Tensor<float> codes = draw_codes(n, info.latent, rng, truncation);
+      z.resize(n * steps, info.latent);
+      std::vector<int> from(static_cast<std::size_t>(z.rows()), a), to(from.size(), b);
+      std::vector<double> t(from.size());
+      for (long r = 0; r < n; ++r) {
+        for (long s = 0; s < steps; ++s) {
+          z.row(r * steps + s) = codes.row(r);
+          t[static_cast<std::size_t>(r * steps + s)] = static_cast<double>(s) / (steps - 1);
+        }
+      }
+      images = g.generate_between(z, from, to, t);
+      interpolate = steps;
+    } else if (interpolate > 0) {
       const aigc::Tensor<float> from = draw_codes(n, info.latent, rng, truncation);
       const aigc::Tensor<float> to = draw_codes(n, info.latent, rng, truncation);
       z = aigc::interpolate_rows(from, to, interpolate, aigc::Interpolation::spherical);
@@ -104,7 +131,7 @@ int main(int argc, char** argv) {
       z = draw_codes(n, info.latent, rng, truncation);
     }
     std::vector<int> labels;
-    if (g.conditional()) {
+    if (g.conditional() && walk.empty()) {
       labels.resize(static_cast<std::size_t>(z.rows()));
       const int fixed = klass.empty() ? -1 : g.class_index(klass);
       for (std::size_t i = 0; i < labels.size(); ++i) {  // as the trainers' grids: row i of n
@@ -113,7 +140,7 @@ int main(int argc, char** argv) {
                                                   static_cast<long>(labels.size()));
       }
     }
-    const aigc::Tensor<float> images = g.generate(z, g.conditional() ? &labels : nullptr);
+    if (walk.empty()) images = g.generate(z, g.conditional() ? &labels : nullptr);
     const aigc::PixelScale scale = info.pixel_scale();
 
     const std::string kind = format == "auto" ? format_of(out) : format;

@@ -218,6 +218,7 @@ if takes --model; then  # generate: the model file and the sampling flags
   flag --truncation '`--truncation -1`' "--truncation" "${positional[@]}" --truncation -1
   flag --interpolate '`--interpolate 1`' "--interpolate" "${positional[@]}" --interpolate 1
   flag --format '`--format bogus`' "bogus" "${positional[@]}" --format bogus
+  flag --class-walk '`--class-walk` with `--class`' "--class" "${positional[@]}" --class 1 --class-walk 0,1
 fi
 if takes --out && takes --epochs; then
   check '`--out` under a file' "a-file" --epochs 1 --data "$work/ok" --out "$work/a-file/out"

@@ -68,6 +68,16 @@ TEST_CASE("An exported CVAE decoder carries its classes and decodes as the train
   const std::vector<int> labels = {3, 0, 2};
   CHECK(export_same_bits(model.generate(z, &labels), trainer.decode(z, labels)));
   CHECK_THROWS_WITH(model.generate(z), Catch::Contains("needs one label per row"));
+  // Between classes: both conditioning layers get the mixed code; the ends are the plain labels.
+  const std::vector<int> to = {1, 1, 0};
+  const Tensor<float> ends = model.generate_between(z, labels, to, {0.0, 1.0, 0.5});
+  CHECK(ends.row(0) == trainer.decode(z, labels).row(0));
+  CHECK(ends.row(1) == trainer.decode(z, to).row(1));
+  CHECK(ends.row(2) != trainer.decode(z, labels).row(2));
+  CHECK(ends.row(2) != trainer.decode(z, to).row(2));
+  CHECK(export_same_bits(model.generate(z, &labels), trainer.decode(z, labels)));  // mix ended
+  CHECK_THROWS_WITH(model.generate_between(z, {0}, {1}, {0.5}),
+                    Catch::Contains("one label per row, got 1 for 3"));
 
   // Class names that do not match the conditioning layers are refused at export.
   CHECK_THROWS_WITH(export_decoder(dir / "bad.aigc", *dec, 3, {1, 3, 4}, {"a", "b"}),

@@ -209,12 +209,24 @@ class GenerativeModel {
       }
       for (Conditioning<T>* c : conditioning_) c->set_labels(*labels);
     }
-    Tensor<T> out = module_->forward(z);
-    if (info_.output == ModelOutput::logits) {
-      kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
-                                          Activation::sigmoid, T(0));
+    return run(z);
+  }
+
+  /// Images between classes (a conditional model): row i is z's row i with the label code
+  /// (1 - t[i]) code(from[i]) + t[i] code(to[i]) in every Conditioning layer
+  /// (Conditioning::set_label_mix): at a fixed z, t from 0 to 1 walks from one class to another.
+  Tensor<T> generate_between(const Tensor<T>& z, const std::vector<int>& from,
+                             const std::vector<int>& to, const std::vector<double>& t) {
+    check_cols(z, info_.latent, [&] { return path_ + ": generate_between (z)"; });
+    if (!conditional()) {
+      throw ArgumentError(path_ + ": generate_between needs a conditional model");
     }
-    return out;
+    if (static_cast<Index>(from.size()) != z.rows()) {
+      throw ArgumentError(path_ + ": generate_between needs one label per row, got " +
+                          std::to_string(from.size()) + " for " + std::to_string(z.rows()));
+    }
+    for (Conditioning<T>* c : conditioning_) c->set_label_mix(from, to, t);
+    return run(z);
   }
 
   /// The class of `text`: an index in [0, num_classes) or one of the class names.
@@ -243,6 +255,15 @@ class GenerativeModel {
   Module<T>& module() { return *module_; }
 
  private:
+  Tensor<T> run(const Tensor<T>& z) {
+    Tensor<T> out = module_->forward(z);
+    if (info_.output == ModelOutput::logits) {
+      kernels::bias_activation_forward<T>(out.data(), nullptr, out.rows(), out.cols(),
+                                          Activation::sigmoid, T(0));
+    }
+    return out;
+  }
+
   GenerativeModelInfo info_;
   std::unique_ptr<Module<T>> module_;
   std::string path_;
