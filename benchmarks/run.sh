@@ -5,7 +5,8 @@
 # in the same run, with speed ratios (and the VAE's test loss) side by side.
 # Then the VAE again under load (a busy process on each core). The whole output also goes to
 # benchmarks/results/<date>-<time>-<commit>.txt.
-# Usage: benchmarks/run.sh [epochs]   (default 10; AIGC_BENCH_SKIP_GEMM=1 skips the GEMM table)
+# Usage: benchmarks/run.sh [epochs]   (default 10; AIGC_BENCH_SKIP_GEMM=1 skips the GEMM table;
+#        AIGC_BENCH_ONLY=dcgan64 prints only the machine line and the 64x64 DCGAN table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-10}"
@@ -21,6 +22,52 @@ cmake --build "$dir" -j"$(nproc)" > /dev/null
 echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p') ($(nproc) cores), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 "$dir/benchmarks/bench_machine"  # how the two cores share data: the bound on thread scaling
 echo
+
+dcgan64_table() {
+  # PyTorch's 64x64 DCGAN (batch 128, random colour data), aigc and PyTorch in the same run: seconds
+  # per training step (D and G) and generator images per second (eval mode, batch 256).
+  echo
+  "$dir/benchmarks/bench_dcgan64" --threads 1,2 | tee "$dir/bench_dcgan64.log"
+  dcgan64="$(grep '^DCGAN64_RESULT' "$dir/bench_dcgan64.log")"
+  if [ -x "$dir/benchmarks/peers/torch_gan" ]; then
+    : > "$dir/torch_dcgan64.log"
+    for t in 1 2; do
+      "$dir/benchmarks/peers/torch_gan" --models dcgan64 --threads "$t" --dcgan64-steps 1 \
+        | tee -a "$dir/torch_dcgan64.log"
+    done
+    dcgan64="$dcgan64"$'\n'"$(grep '^DCGAN64_RESULT' "$dir/torch_dcgan64.log")"
+  fi
+  echo
+  echo "$dcgan64" | awk '
+    function field(name,   i, kv) {
+      for (i = 3; i <= NF; ++i) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
+      return ""
+    }
+    { t = field("threads"); step[$2, t] = field("step_s"); ips[$2, t] = field("images_per_s")
+      threads[t] = 1 }
+    END {
+      print "| DCGAN 3x64x64 | threads | aigc | PyTorch | aigc vs PyTorch |"
+      print "|---|---|---|---|---|"
+      for (t = 1; t <= 2; ++t) {
+        if (!(t in threads)) continue
+        a = step["aigc", t]; p = step["torch", t]
+        printf "| training step, batch 128 (s) | %d | %.3f | %s | %s |\n", t, a,
+               (p > 0 ? sprintf("%.3f", p) : "n/a"), (a > 0 && p > 0) ? sprintf("%.2fx", p / a) : "n/a"
+      }
+      for (t = 1; t <= 2; ++t) {
+        if (!(t in threads)) continue
+        a = ips["aigc", t]; p = ips["torch", t]
+        printf "| sampling, eval, batch 256 (images/s) | %d | %.0f | %s | %s |\n", t, a,
+               (p > 0 ? sprintf("%.0f", p) : "n/a"), (a > 0 && p > 0) ? sprintf("%.2fx", a / p) : "n/a"
+      }
+    }'
+}
+
+if [ "${AIGC_BENCH_ONLY:-}" = dcgan64 ]; then
+  dcgan64_table
+  echo "results written to $results_file"
+  exit 0
+fi
 
 if [ "${AIGC_BENCH_SKIP_GEMM:-0}" != 1 ]; then
   "$dir/benchmarks/bench_gemm" > "$dir/bench_gemm.log"
@@ -77,43 +124,7 @@ if [ -x "$dir/benchmarks/peers/torch_gan" ]; then
     }'
 fi
 
-# PyTorch's 64x64 DCGAN (batch 128, random colour data), aigc and PyTorch in the same run: seconds
-# per training step (D and G) and generator images per second (eval mode, batch 256).
-echo
-"$dir/benchmarks/bench_dcgan64" --threads 1,2 | tee "$dir/bench_dcgan64.log"
-dcgan64="$(grep '^DCGAN64_RESULT' "$dir/bench_dcgan64.log")"
-if [ -x "$dir/benchmarks/peers/torch_gan" ]; then
-  : > "$dir/torch_dcgan64.log"
-  for t in 1 2; do
-    "$dir/benchmarks/peers/torch_gan" --models dcgan64 --threads "$t" --dcgan64-steps 1 \
-      | tee -a "$dir/torch_dcgan64.log"
-  done
-  dcgan64="$dcgan64"$'\n'"$(grep '^DCGAN64_RESULT' "$dir/torch_dcgan64.log")"
-fi
-echo
-echo "$dcgan64" | awk '
-  function field(name,   i, kv) {
-    for (i = 3; i <= NF; ++i) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
-    return ""
-  }
-  { t = field("threads"); step[$2, t] = field("step_s"); ips[$2, t] = field("images_per_s")
-    threads[t] = 1 }
-  END {
-    print "| DCGAN 3x64x64 | threads | aigc | PyTorch | aigc vs PyTorch |"
-    print "|---|---|---|---|---|"
-    for (t = 1; t <= 2; ++t) {
-      if (!(t in threads)) continue
-      a = step["aigc", t]; p = step["torch", t]
-      printf "| training step, batch 128 (s) | %d | %.3f | %s | %s |\n", t, a,
-             (p > 0 ? sprintf("%.3f", p) : "n/a"), (a > 0 && p > 0) ? sprintf("%.2fx", p / a) : "n/a"
-    }
-    for (t = 1; t <= 2; ++t) {
-      if (!(t in threads)) continue
-      a = ips["aigc", t]; p = ips["torch", t]
-      printf "| sampling, eval, batch 256 (images/s) | %d | %.0f | %s | %s |\n", t, a,
-             (p > 0 ? sprintf("%.0f", p) : "n/a"), (a > 0 && p > 0) ? sprintf("%.2fx", a / p) : "n/a"
-    }
-  }'
+dcgan64_table
 
 # Under load: the same VAE while a busy process competes for each core (the machine
 # oversubscribed). Waiting threads yield and then sleep, so 2 threads must not be slower than 1.
