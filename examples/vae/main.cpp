@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       e.image("samples", aigc::make_grid(trainer.decode(z), c, h, w, 8));
       e.image("reconstructions", aigc::make_grid(aigc::reconstruction_rows(
                                                      originals, trainer.reconstruct(originals), 8),
-                                                 1, h, w, 8));
+                                                 c, h, w, 8));
       e.image("interpolation", aigc::make_grid(trainer.decode(path), c, h, w, 10));
     };
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
