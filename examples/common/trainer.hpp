@@ -141,7 +141,12 @@ struct TrainerFlags {
   aigc::Dataset<float> load(aigc::Split split, aigc::PixelScale scale = aigc::PixelScale::unit) {
     aigc::set_num_threads(threads);
     if (!verify.empty()) return {};
-    if (!image_folder()) return aigc::load_mnist_format<float>(data, split, scale);
+    if (!image_folder()) {
+      std::error_code ec;  // Debian's Fashion-MNIST folder: the exports carry its class names
+      if (std::filesystem::equivalent(data, aigc::default_fashion_mnist_dir(), ec))
+        class_names = aigc::fashion_mnist_class_names();
+      return aigc::load_mnist_format<float>(data, split, scale);
+    }
     if (!folder) {
       aigc::ImageFolderOptions o;
       o.channels = channels;

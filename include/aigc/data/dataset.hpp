@@ -112,6 +112,14 @@ Dataset<T> read_idx_dataset(const std::string& images_path, const std::string& l
 /// Where Debian's dataset-fashion-mnist package puts the data.
 inline const char* default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
 
+/// Fashion-MNIST's class names, labels 0 to 9, as the data set names them (IDX files carry no
+/// names: a conditional model trained on it is exported with these, so that a user asks
+/// aigc-generate for --class "Ankle boot").
+inline std::vector<std::string> fashion_mnist_class_names() {
+  return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+}
+
 /// Which part of an MNIST-format folder to load.
 enum class Split {
   train,  ///< train-*-ubyte
