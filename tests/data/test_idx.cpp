@@ -103,6 +103,8 @@ TEST_CASE("IDX reader rejects bad files with a message naming the file", "[idx]"
     expect_error("longer" + s, longer, gz, "longer than its header");
     // A header that claims 60000 x 60000 x 60000 bytes in a 20-byte file: no huge allocation.
     expect_error("lying" + s, idx_bytes(3, {60000, 60000, 60000}, px), gz, "overflow");
+    // 65536 x 2^24 x 7 * 2^26: the product wraps around 2^64 to 0 (found by fuzz_idx).
+    expect_error("wrapping" + s, idx_bytes(3, {65536, 16777216, 469762048}, {}), gz, "overflow");
     expect_error("lying-small" + s, idx_bytes(3, {60000, 28, 28}, px), gz, "truncated");
     expect_error("zero-dim" + s, idx_bytes(3, {0, 28, 28}, {}), gz, "zero");
     expect_error("empty" + s, {}, gz, "truncated");

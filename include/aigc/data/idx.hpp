@@ -81,10 +81,11 @@ inline std::vector<Index> read_idx_header(gzFile f, const std::string& path, int
     const std::uint64_t dim = (std::uint64_t{b[0]} << 24) | (std::uint64_t{b[1]} << 16) |
                               (std::uint64_t{b[2]} << 8) | std::uint64_t{b[3]};
     if (dim == 0) throw FileError(path + ": dimension " + std::to_string(d) + " is zero");
-    total *= dim;
-    if (total > (std::uint64_t{1} << 40)) {
+    // Checked before multiplying: 2^40 times a 32-bit dimension can wrap around 2^64 (to 0).
+    if (dim > (std::uint64_t{1} << 40) / total) {
       throw FileError(path + ": header sizes overflow (product of dimensions exceeds 2^40)");
     }
+    total *= dim;
     dims.push_back(static_cast<Index>(dim));
   }
   return dims;
