@@ -11,6 +11,7 @@
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/kernels/im2col_gemm.hpp"
 #include "aigc/kernels/image_rows.hpp"
 #include "aigc/kernels/losses.hpp"
 #include "aigc/kernels/partition.hpp"

@@ -325,3 +325,46 @@ TEST_CASE("gemm's self-balancing row chunks give the same bits whichever part ru
     REQUIRE(std::memcmp(out.data(), ref.data(), ref.size() * sizeof(float)) == 0);
   }
 }
+
+TEST_CASE(
+    "gemm of a small A B^T over a long depth (dot products) matches a naive loop and is "
+    "bitwise the same for 1, 2 and 3 threads",
+    "[gemm][threads]") {
+  struct Shape {
+    Index M, N, K;
+  };
+  // a convolution's weight gradient with 3 input channels (64 x 48 over 2^15 positions), and odd
+  // sizes: tiles of 4 cut short, a depth that is no multiple of the vector width
+  const Shape shapes[] = {{64, 48, Index{1} << 15}, {7, 5, 32781}, {1, 3, 40000}};
+  for (const Shape& s : shapes) {
+    Rng rng(21);
+    const Strided<float> a(s.M, s.K, 3, rng), b(s.N, s.K, 1, rng);
+    for (float beta : {0.0f, 0.5f}) {
+      const Strided<float> c0(s.M, s.N, 2, rng);
+      std::vector<long double> ref, bound;
+      naive_gemm(Trans::no, Trans::yes, s.M, s.N, s.K, -0.75f, a, b, beta, c0, ref, bound);
+      std::vector<std::vector<float>> results;
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        Strided<float> c = c0;
+        kernels::gemm<float>(Trans::no, Trans::yes, s.M, s.N, s.K, -0.75f, a.data.data(), a.ld,
+                             b.data.data(), b.ld, beta, c.data.data(), c.ld);
+        INFO(s.M << " x " << s.N << " x " << s.K << " beta " << beta << ", " << threads
+                 << " thread(s)");
+        for (Index i = 0; i < s.M; ++i) {
+          for (Index j = 0; j < s.N; ++j) {
+            const auto e = std::fabs(c.at(i, j) - ref[static_cast<std::size_t>(i * s.N + j)]);
+            // sums of 2^15 random terms err by far less than the worst case K eps sum |x y|
+            REQUIRE(e <= 64 * std::numeric_limits<float>::epsilon() *
+                             (bound[static_cast<std::size_t>(i * s.N + j)] + 1e-30L));
+          }
+          for (Index j = s.N; j < c.ld; ++j) REQUIRE(c.at(i, j) == c0.at(i, j));
+        }
+        results.push_back(c.data);
+      }
+      set_num_threads(0);
+      CHECK(results[1] == results[0]);
+      CHECK(results[2] == results[0]);
+    }
+  }
+}

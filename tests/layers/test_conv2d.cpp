@@ -262,3 +262,63 @@ TEST_CASE("Conv layers skip dX when not needed and are bitwise the same for 1 an
   set_num_threads(0);
   CHECK((outs[0].array() == outs[1].array()).all());
 }
+
+TEST_CASE(
+    "Conv layers with a batch im2col matrix too large for the cache (chunked) give the "
+    "products of the whole matrix, bitwise the same for 1 and 2 threads",
+    "[conv2d]") {
+  // 8 -> 2 channels at 64x64, batch 40: col is 128 x 40960 values (21 MB), so the Conv2d forward
+  // without parameter gradients (then asked for them in backward all the same) and the
+  // ConvTranspose2d backward go through kernels::im2col_gemm and im2col_weight_grad.
+  const Index batch = 40;
+  const kernels::ConvShape s{8, 64, 64, 4, 2, 1};
+  const Index patch = s.patch_size(), P = s.out_positions(), cols = batch * P;
+  REQUIRE(kernels::im2col_chunked(2, patch, cols, 4));
+  std::vector<Tensor<float>> outs;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Rng rng(4);
+    Conv2d<float> conv(8, 2, 4, 64, 64, rng, {.stride = 2, .padding = 1});
+    ConvTranspose2d<float> convt(2, 8, 4, 32, 32, rng, {.stride = 2, .padding = 1});
+    Tensor<float> x(batch, s.image_size());
+    rng.fill_normal(x);
+    conv.set_needs_param_grads(false);
+    const Tensor<float> y = conv.forward(x);
+    conv.set_needs_param_grads(true);
+    const Tensor<float> z = convt.forward(y);
+    const Tensor<float> dy = convt.backward(z);  // dZ = z: the gradient of |z|^2 / 2
+    conv.backward(dy);
+
+    // The whole batch's col, as the unchunked layers compute with it.
+    Tensor<float> col(patch, cols), ycm(2, cols), ref(batch, 2 * P);
+    kernels::im2col(x.data(), batch, s, col.data());
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, 2, cols, patch, 1.0f,
+                  conv.weight().value.data(), patch, col.data(), cols, 0.0f, ycm.data(), cols);
+    kernels::from_channel_major(ycm.data(), batch, 2, P, ref.data(), conv.bias().value.data(),
+                                Activation::identity, 0.0f);
+    CHECK((y.array() == ref.array()).all());
+    Tensor<float> dcm(2, cols), dw(2, patch);
+    kernels::to_channel_major(dy.data(), batch, 2, P, dcm.data());
+    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, 2, patch, cols, 1.0f, dcm.data(), cols,
+                  col.data(), cols, 0.0f, dw.data(), patch);
+    CHECK(((conv.weight().grad - dw).array().abs() <= 1e-3f * (1.0f + dw.array().abs())).all());
+    // ConvTranspose2d's dX = W im2col(dZ) (channel-major), and its dW = X' im2col(dZ)^T.
+    kernels::im2col(z.data(), batch, s, col.data());
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, 2, cols, patch, 1.0f,
+                  convt.weight().value.data(), patch, col.data(), cols, 0.0f, ycm.data(), cols);
+    kernels::from_channel_major(ycm.data(), batch, 2, P, ref.data());
+    CHECK((dy.array() == ref.array()).all());
+    kernels::to_channel_major(y.data(), batch, 2, P, dcm.data());
+    kernels::gemm(kernels::Trans::no, kernels::Trans::yes, 2, patch, cols, 1.0f, dcm.data(), cols,
+                  col.data(), cols, 0.0f, dw.data(), patch);
+    CHECK(((convt.weight().grad - dw).array().abs() <= 1e-3f * (1.0f + dw.array().abs())).all());
+
+    Tensor<float> all(1, y.size() + dy.size() + 2 * dw.size());
+    all << y.reshaped<Eigen::RowMajor>().transpose(), dy.reshaped<Eigen::RowMajor>().transpose(),
+        conv.weight().grad.reshaped<Eigen::RowMajor>().transpose(),
+        convt.weight().grad.reshaped<Eigen::RowMajor>().transpose();
+    outs.push_back(all);
+  }
+  set_num_threads(0);
+  CHECK((outs[0].array() == outs[1].array()).all());
+}

@@ -391,6 +391,115 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
 
 namespace detail {
 
+/// Outputs of at most this many rows and columns over at least this depth go to gemm_dot_nt.
+inline constexpr Index dot_max_side = 128;
+inline constexpr Index dot_min_depth = Index{1} << 15;
+
+/// The rows of A and the rows of B of one block of gemm_dot_nt's outputs: MR x NR dot products,
+/// MR * NR vectors of partial sums in registers (AVX-512: 8 x 3 of 32 registers, else 4 x 3).
+template <class T, class A>
+struct DotBlocking {
+  static constexpr int MR = Simd<T, A>::registers >= 32 ? 8 : 4;
+  static constexpr int NR = 3;
+};
+
+/// One MR x NR block of dot products over depths [k0, k1): lanes[(r NR + q) W + l] += the terms
+/// k = k0 + l (mod W) of rows a_r, b_q (zeros past k1). Rows past mr (nr) repeat the last one;
+/// their lanes are computed and never read.
+template <class T, class A>
+void dot_tile(const T* a, Index lda, const T* b, Index ldb, Index mr, Index nr, Index k0, Index k1,
+              T* lanes) {
+  using S = Simd<T, A>;
+  using V = typename S::V;
+  constexpr Index W = S::W;
+  constexpr int MR = DotBlocking<T, A>::MR, NR = DotBlocking<T, A>::NR;
+  const T* ar[MR];
+  const T* br[NR];
+  for (int r = 0; r < MR; ++r) ar[r] = a + std::min<Index>(r, mr - 1) * lda;
+  for (int q = 0; q < NR; ++q) br[q] = b + std::min<Index>(q, nr - 1) * ldb;
+  V acc[MR][NR];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 3
+    for (int q = 0; q < NR; ++q) acc[r][q] = S::load_aligned(lanes + (r * NR + q) * W);
+  }
+  auto step = [&](Index k, Index n, auto full) {
+    V bv[NR];
+#pragma GCC unroll 3
+    for (int q = 0; q < NR; ++q) bv[q] = S::load(br[q] + k, n, full);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const V av = S::load(ar[r] + k, n, full);
+#pragma GCC unroll 3
+      for (int q = 0; q < NR; ++q) acc[r][q] = S::fma(av, bv[q], acc[r][q]);
+    }
+  };
+  Index k = k0;
+  for (; k + W <= k1; k += W) step(k, W, std::true_type{});
+  if (k < k1) step(k, k1 - k, std::false_type{});  // the depth's tail
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 3
+    for (int q = 0; q < NR; ++q) S::store_aligned(lanes + (r * NR + q) * W, acc[r][q]);
+  }
+}
+
+/// C = alpha A B^T + beta C for a small output over a long depth (A M x K, B N x K, both rows
+/// k-contiguous; M, N <= dot_max_side): the weight gradient of a convolution with few input
+/// channels, dW = dZ col^T with col's batch*positions as the depth. The GEMM would pack all of
+/// one operand transposed (as large as the operand itself) on every thread; here each output is
+/// a dot product of two rows read in place, W lanes of partial sums per output. The depth is cut
+/// into two fixed halves (one per core when there are two) and, within a half, into blocks of
+/// which MR rows of A stay in L1 while the rows of B stream from L2. The halves' lanes are
+/// summed in order, then added; the split depends on K alone, so the result is bitwise the same
+/// for any thread count.
+template <class T, class A>
+void gemm_dot_nt(Index M, Index N, Index K, T alpha, const T* a, Index lda, const T* b, Index ldb,
+                 T beta, T* c, Index ldc) {
+  using S = Simd<T, A>;
+  constexpr Index W = S::W;
+  constexpr int MR = DotBlocking<T, A>::MR, NR = DotBlocking<T, A>::NR;
+  const Index tiles_m = (M + MR - 1) / MR, tiles_n = (N + NR - 1) / NR, tile_lanes = MR * NR * W;
+  const Index lanes_per_half = tiles_m * tiles_n * tile_lanes;
+  const Index half = K / 2 / W * W;
+  const Index block = std::max<Index>(W, Index{24 * 1024} / (MR * Index{sizeof(T)}) / W * W);
+  thread_local aigc::kernels::AlignedBuffer sums_buffer;
+  T* sums = sums_buffer.get<T>(static_cast<std::size_t>(2 * M * N));
+  auto run_half = [&](int h) {
+    const Index d0 = h == 0 ? 0 : half, d1 = h == 0 ? half : K;
+    T* lanes = gemm_scratch(0).get<T>(static_cast<std::size_t>(lanes_per_half));
+    std::fill(lanes, lanes + lanes_per_half, T(0));
+    for (Index k0 = d0; k0 < d1; k0 += block) {
+      const Index k1 = std::min(d1, k0 + block);
+      for (Index tm = 0; tm < tiles_m; ++tm) {
+        for (Index tn = 0; tn < tiles_n; ++tn) {
+          dot_tile<T, A>(a + tm * MR * lda, lda, b + tn * NR * ldb, ldb,
+                         std::min<Index>(MR, M - tm * MR), std::min<Index>(NR, N - tn * NR), k0, k1,
+                         lanes + (tm * tiles_n + tn) * tile_lanes);
+        }
+      }
+    }
+    T* out = sums + h * M * N;
+    for (Index i = 0; i < M; ++i) {
+      for (Index j = 0; j < N; ++j) {
+        const T* l =
+            lanes + ((i / MR) * tiles_n + j / NR) * tile_lanes + ((i % MR) * NR + j % NR) * W;
+        T s = T(0);
+        for (Index v = 0; v < W; ++v) s += l[v];
+        out[i * N + j] = s;
+      }
+    }
+  };
+  aigc::kernels::parallel_pair([&] { run_half(0); }, [&] { run_half(1); });
+  for (Index i = 0; i < M; ++i) {
+    for (Index j = 0; j < N; ++j) {
+      const T dot = alpha * (sums[i * N + j] + sums[M * N + i * N + j]);
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? dot : dot + beta * out;
+    }
+  }
+}
+
 /// The GEMM of both public entry points below, with an optional epilogue.
 template <class T, class A>
 void gemm_impl(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a,
@@ -406,6 +515,14 @@ void gemm_impl(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
         for (Index j = 0; j < N; ++j) row[j] *= beta;
       }
     }
+    if (bias || act != Activation::identity) {
+      bias_activation_block<T, A>(c, ldc, bias, M, N, act, slope);
+    }
+    return;
+  }
+  if (trans_a == Trans::no && trans_b == Trans::yes && M <= dot_max_side && N <= dot_max_side &&
+      K >= dot_min_depth) {
+    gemm_dot_nt<T, A>(M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     if (bias || act != Activation::identity) {
       bias_activation_block<T, A>(c, ldc, bias, M, N, act, slope);
     }

@@ -88,6 +88,22 @@ void with_stride(Index stride, F&& f) {
   }
 }
 
+/// Splits an H x W plane, zero-padded by `pad` on each side, into its four stride-2 phases:
+/// phase (a, b) holds padded(2 r + a, 2 q + b) at [(2 a + b) Hh Wh + r Wh + q], so that a stride-2
+/// tap reads contiguous values. Only the image's values are written: the border, zeroed once by
+/// the caller, stays zero.
+template <class T>
+void split_phases(const T* plane, Index H, Index W, Index pad, Index Hh, Index Wh, T* phases) {
+  for (Index h = 0; h < H; ++h) {
+    const Index r = h + pad;
+    T* even = phases + ((r % 2) * 2 + pad % 2) * Hh * Wh + r / 2 * Wh + pad / 2;
+    T* odd = phases + ((r % 2) * 2 + (pad + 1) % 2) * Hh * Wh + r / 2 * Wh + (pad + 1) / 2;
+    const T* from = plane + h * W;  // columns w with (w + pad) even go to `even`, in order
+    for (Index w = 0; 2 * w < W; ++w) even[w] = from[2 * w];
+    for (Index w = 0; 2 * w + 1 < W; ++w) odd[w] = from[2 * w + 1];
+  }
+}
+
 /// The running part's scratch plane for im2col/col2im (slot 2; grows, never shrinks).
 template <class T>
 T* padded_plane(Index size) {
@@ -155,42 +171,98 @@ void col2im_plane_k4s2p1(const T* col, Index ld, const ConvShape& s, T* plane, b
 
 }  // namespace detail
 
+namespace detail {
+
+/// Values of the zero-bordered scratch of im2col_plane: the padded plane, or its four stride-2
+/// phases.
+inline Index im2col_buffer_size(const ConvShape& s) {
+  const Index Hp = s.height + 2 * s.padding, Wp = s.width + 2 * s.padding;
+  return s.stride == 2 ? 4 * ((Hp + 1) / 2) * ((Wp + 1) / 2) : Hp * Wp;
+}
+
+/// The k*k col rows of one input plane: dst[(i k + j) ld + oh OW + ow] = plane[oh s - p + i,
+/// ow s - p + j], zero in the padding. buf: im2col_buffer_size values whose border is zero (the
+/// caller zeroes it once; only the image's values are written here). Stride 2 (the DCGANs'
+/// down-sampling layers) splits the padded plane into its four phases, so that every tap row is
+/// a contiguous copy; other strides copy the plane into the padded buffer and gather.
+template <class T>
+void im2col_plane(const T* plane, const ConvShape& s, T* buf, T* dst, Index ld) {
+  const Index K = s.kernel, OH = s.out_height(), OW = s.out_width(), H = s.height, Wd = s.width;
+  const Index pad = s.padding, Hp = H + 2 * pad, Wp = Wd + 2 * pad;
+  if (s.stride == 2) {
+    const Index Hh = (Hp + 1) / 2, Wh = (Wp + 1) / 2;
+    split_phases(plane, H, Wd, pad, Hh, Wh, buf);
+    for (Index i = 0; i < K; ++i) {
+      for (Index j = 0; j < K; ++j) {
+        T* tap = dst + (i * K + j) * ld;
+        const T* src = buf + ((i % 2) * 2 + j % 2) * Hh * Wh + (i / 2) * Wh + j / 2;
+        for (Index oh = 0; oh < OH; ++oh) {
+          const T* from = src + oh * Wh;
+          T* to = tap + oh * OW;
+#pragma GCC ivdep
+          for (Index ow = 0; ow < OW; ++ow) to[ow] = from[ow];
+        }
+      }
+    }
+    return;
+  }
+  for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
+    const T* from = plane + h * Wd;
+    T* to = buf + (h + pad) * Wp + pad;
+    for (Index w = 0; w < Wd; ++w) to[w] = from[w];
+  }
+  with_stride(s.stride, [&](auto stride_tag) {
+    constexpr Index fixed = decltype(stride_tag)::value;  ///< 0: not fixed at compile time
+    const Index stride = fixed ? fixed : s.stride;
+    for (Index i = 0; i < K; ++i) {
+      for (Index j = 0; j < K; ++j) {
+        T* tap = dst + (i * K + j) * ld;
+        for (Index oh = 0; oh < OH; ++oh) {
+          const T* src = buf + (oh * stride + i) * Wp + j;
+          T* d = tap + oh * OW;
+          for (Index ow = 0; ow < OW; ++ow) d[ow] = src[ow * stride];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace detail
+
 /// col[(c k + i) k + j, n OH OW + oh OW + ow] = x[n, c, oh s - p + i, ow s - p + j], zero where
 /// the patch hangs over the padding. x: batch x C*H*W; col: C*k*k x batch*OH*OW. Each plane
 /// (c, n) is first copied into a zero-bordered buffer, so that the k*k gathers need no bounds.
 template <class T>
 void im2col(const T* x, Index batch, const ConvShape& s, T* col) {
-  const Index K = s.kernel, OH = s.out_height(), OW = s.out_width(), H = s.height, Wd = s.width;
-  const Index pad = s.padding, Hp = H + 2 * pad, Wp = Wd + 2 * pad, P = OH * OW;
-  const Index ld = batch * P, C = s.channels;
+  const Index K = s.kernel, P = s.out_positions(), ld = batch * P, C = s.channels;
+  const Index plane_size = s.height * s.width, buf_size = detail::im2col_buffer_size(s);
   const Index grain = std::max<Index>(1, 2 * detail::cheap_grain / (K * K * P));
-  detail::with_stride(s.stride, [&](auto stride_tag) {
-    constexpr Index fixed = decltype(stride_tag)::value;  ///< 0: not fixed at compile time
-    const Index stride = fixed ? fixed : s.stride;
-    aigc::kernels::parallel_for(C * batch, grain, [&](Index p0, Index p1) {
-      T* padded = detail::padded_plane<T>(Hp * Wp);
-      std::fill(padded, padded + Hp * Wp, T(0));  // the border stays zero
-      for (Index p = p0; p < p1; ++p) {           // plane p = (c, n): adjacent columns of col
-        const Index c = p / batch, n = p % batch;
-        const T* plane = x + n * s.image_size() + c * H * Wd;
-        for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
-          const T* from = plane + h * Wd;
-          T* to = padded + (h + pad) * Wp + pad;
-          for (Index w = 0; w < Wd; ++w) to[w] = from[w];
-        }
-        for (Index i = 0; i < K; ++i) {
-          for (Index j = 0; j < K; ++j) {
-            T* dst = col + ((c * K + i) * K + j) * ld + n * P;
-            for (Index oh = 0; oh < OH; ++oh) {
-              const T* src = padded + (oh * stride + i) * Wp + j;
-              T* d = dst + oh * OW;
-              for (Index ow = 0; ow < OW; ++ow) d[ow] = src[ow * stride];
-            }
-          }
-        }
-      }
-    });
+  aigc::kernels::parallel_for(C * batch, grain, [&](Index p0, Index p1) {
+    T* buf = detail::padded_plane<T>(buf_size);
+    std::fill(buf, buf + buf_size, T(0));  // the border stays zero
+    for (Index p = p0; p < p1; ++p) {      // plane p = (c, n): adjacent columns of col
+      const Index c = p / batch, n = p % batch;
+      detail::im2col_plane(x + n * s.image_size() + c * plane_size, s, buf,
+                           col + c * K * K * ld + n * P, ld);
+    }
   });
+}
+
+/// im2col of channels [c0, c1) of images [n0, n0 + n) on the calling thread: col rows
+/// ((c - c0) k + i) k + j, columns m OH OW + oh OW + ow for image n0 + m (col: (c1 - c0) k k x
+/// n OH OW). The chunked products (im2col_gemm.hpp) gather one chunk at a time this way.
+template <class T>
+void im2col_part(const T* x, Index n0, Index n, Index c0, Index c1, const ConvShape& s, T* col) {
+  const Index K = s.kernel, P = s.out_positions(), ld = n * P;
+  const Index plane_size = s.height * s.width, buf_size = detail::im2col_buffer_size(s);
+  T* buf = detail::padded_plane<T>(buf_size);
+  std::fill(buf, buf + buf_size, T(0));
+  for (Index c = c0; c < c1; ++c) {
+    for (Index m = 0; m < n; ++m) {
+      detail::im2col_plane(x + (n0 + m) * s.image_size() + c * plane_size, s, buf,
+                           col + (c - c0) * K * K * ld + m * P, ld);
+    }
+  }
 }
 
 /// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +

@@ -1,6 +1,7 @@
 /// @file
 /// aigc: 2-d convolution over NCHW images (batch x C*H*W), Y = act(W * X + b), lowered onto one
-/// GEMM per batch through im2col, with PyTorch's weight layout and default initialisation.
+/// GEMM per batch through im2col (or chunk by chunk of images when the batch's im2col matrix
+/// would not fit the cache), with PyTorch's weight layout and default initialisation.
 #pragma once
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/kernels/im2col_gemm.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
@@ -164,11 +166,32 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
       return "Conv2d '" + this->name() + "' forward (input " + shape_.to_string() + ")";
     });
     const Index batch = x.rows(), P = shape_.out_positions(), cols = batch * P;
+    const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
+                                     : weight_.value.data();
+    // Without a weight gradient to follow (the G step's pass through D, sampling), a col too large
+    // for the cache is gathered chunk by chunk (kernels::im2col_gemm); x is kept for a backward
+    // that asks for dW all the same (a pointer when x stays until then, else a copy).
+    const bool dw_follows = this->training() && this->needs_param_grads();
+    if (!dw_follows && kernels::im2col_chunked(out_, shape_.patch_size(), cols, sizeof(T))) {
+      if (this->training()) {
+        col_kept_ = false;
+        x_in_ = &x;
+        if (!this->input_stable()) {
+          x_.resize(x.rows(), x.cols());
+          kernels::copy(x.data(), x_.data(), x.size());
+          x_in_ = &x_;
+        }
+      }
+      y_.resize(batch, out_ * P);
+      kernels::im2col_gemm(w, out_, x.data(), batch, shape_, y_.data(),
+                           options_.bias ? bias_.value.data() : nullptr, options_.activation,
+                           static_cast<T>(options_.negative_slope));
+      return y_;
+    }
+    if (this->training()) col_kept_ = true;
     col_.resize(shape_.patch_size(), cols);
     kernels::im2col(x.data(), batch, shape_, col_.data());
     ycm_.resize(out_, cols);
-    const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
-                                     : weight_.value.data();
     kernels::gemm(kernels::Trans::no, kernels::Trans::no, out_, cols, shape_.patch_size(), T(1), w,
                   shape_.patch_size(), col_.data(), cols, T(0), ycm_.data(), cols);
     y_.resize(batch, out_ * P);
@@ -192,8 +215,13 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
     if (this->needs_param_grads()) {
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1), dzcm_.data(),
-                    cols, col_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      if (!col_kept_) {
+        kernels::im2col_weight_grad(dzcm_.data(), out_, x_in_->data(), batch, shape_,
+                                    sn ? T(0) : T(1), dw);
+      } else {
+        kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1),
+                      dzcm_.data(), cols, col_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      }
       if (sn) spectral_norm_.backward(weight_.grad);
       if (options_.bias) {
         kernels::channel_sums(dzcm_.data(), 1, out_, cols, bias_.grad.data(), true);
@@ -275,8 +303,12 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
   Index out_;
   Conv2dOptions options_;
   Param<T> weight_, bias_;
-  std::vector<Tensor<T>*> work_buffers() override { return {&col_, &ycm_, &y_, &dzcm_, &dx_}; }
-  Tensor<T> col_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
+  std::vector<Tensor<T>*> work_buffers() override { return {&col_, &x_, &ycm_, &y_, &dzcm_, &dx_}; }
+  Tensor<T> col_, x_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
+  /// Whether the last training forward kept col_ (else x_in_ for im2col_weight_grad).
+  bool col_kept_ = true;
+  /// The last training forward's input, when its products were chunked (x_ or the caller's).
+  const Tensor<T>* x_in_ = &x_;
 };
 
 }  // namespace aigc

@@ -17,6 +17,7 @@
 #include "aigc/kernels/gemm.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
+#include "aigc/kernels/im2col_gemm.hpp"
 #include "aigc/layers/conv2d.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 
@@ -210,8 +211,12 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
     if (options_.bias && param_grads) {
       kernels::channel_sums(dz, batch, out_shape_.channels, out_positions, bias_.grad.data(), true);
     }
-    dcol_.resize(patch, cols);
-    kernels::im2col(dz, batch, out_shape_, dcol_.data());
+    // dcol is gathered chunk by chunk of images when the whole batch's would not fit the cache
+    const bool chunked = kernels::im2col_chunked(in_, patch, cols, sizeof(T));
+    if (!chunked) {
+      dcol_.resize(patch, cols);
+      kernels::im2col(dz, batch, out_shape_, dcol_.data());
+    }
     if (param_grads) {
       if (!xcm_kept_) {
         throw ArgumentError("ConvTranspose2d '" + this->name() +
@@ -220,20 +225,28 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
       }
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
-                    cols, dcol_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      if (chunked) {
+        kernels::im2col_weight_grad(xcm_.data(), in_, dz, batch, out_shape_, sn ? T(0) : T(1), dw);
+      } else {
+        kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
+                      cols, dcol_.data(), cols, sn ? T(0) : T(1), dw, patch);
+      }
       if (sn) spectral_norm_.backward(weight_.grad);
     }
     if (!this->needs_input_grad()) {
       no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
       return no_dx_;
     }
-    dxcm_.resize(in_, cols);
-    kernels::gemm(
-        kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1),
-        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data(),
-        patch, dcol_.data(), cols, T(0), dxcm_.data(), cols);
+    const T* w =
+        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
     dx_.resize(batch, in_features());
+    if (chunked) {
+      kernels::im2col_gemm(w, in_, dz, batch, out_shape_, dx_.data());
+      return dx_;
+    }
+    dxcm_.resize(in_, cols);
+    kernels::gemm(kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1), w, patch,
+                  dcol_.data(), cols, T(0), dxcm_.data(), cols);
     kernels::from_channel_major(dxcm_.data(), batch, in_, P, dx_.data());
     return dx_;
   }
