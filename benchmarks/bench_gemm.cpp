@@ -1,6 +1,8 @@
 // GFLOP/s of aigc's GEMM beside Eigen's product and OpenBLAS's cblas_sgemm (when found) on the
 // shapes the models use, at 1 and 2 threads, and the machine's FMA peak measured by a loop of
-// independent register-only FMAs, so that every figure is also a fraction of the limit.
+// independent register-only FMAs, so that every figure is also a fraction of the limit. Where the
+// build targets AVX-512 BF16, also aigc's bfloat16-product GEMM (gemm_bf16) on the same shapes,
+// against its own peak (a register-only loop of vdpbf16ps).
 // Repetitions are interleaved at random (Google Benchmark's random interleaving) so that load
 // from other processes hits all libraries alike; the table reports the median of each.
 // Usage: bench_gemm [Google Benchmark flags]; the defaults below can be overridden.
@@ -8,6 +10,7 @@
 
 #include <Eigen/Core>
 #include <aigc/kernels/gemm.hpp>
+#include <aigc/kernels/gemm_bf16.hpp>
 #include <aigc/kernels/partition.hpp>
 #include <aigc/kernels/simd.hpp>
 #include <algorithm>
@@ -26,6 +29,7 @@ namespace {
 using aigc::Index;
 using aigc::kernels::Trans;
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr int peak_chains_bf16 = 24;
 
 struct Shape {
   Index M, N, K;
@@ -44,6 +48,7 @@ const Shape shapes[] = {
     {64, 784, 512, Trans::no, Trans::yes, 0.f, "batch 64 forward"},
     {1024, 1024, 1024, Trans::no, Trans::no, 0.f, "square"},
     {128, 400, 784, Trans::no, Trans::no, 0.f, "VAE fc4 input gradient"},
+    {256, 8192, 2048, Trans::no, Trans::no, 0.f, "64x64 DCGAN D conv3 forward"},
 };
 
 const char* case_name(const Shape& s) {
@@ -131,6 +136,53 @@ void bm_openblas(benchmark::State& state, Shape s, int threads) {
 }
 #endif
 
+void bm_aigc_bf16(benchmark::State& state, Shape s, int threads) {
+  aigc::set_num_threads(threads);
+  Operands o(s);
+  for (auto _ : state) {
+    aigc::kernels::gemm_bf16(s.ta, s.tb, s.M, s.N, s.K, 1.f, o.a.data(), o.a.cols(), o.b.data(),
+                             o.b.cols(), s.beta, o.c.data(), o.c.cols());
+    benchmark::DoNotOptimize(o.c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, 2.0 * s.M * s.N * s.K);
+}
+
+#ifdef AIGC_BF16_PRODUCTS
+// One core's bfloat16 peak: 24 independent accumulators updated by vdpbf16ps (16 lanes, two
+// products each) on registers only.
+float dpbf16_loop(long iterations) {
+  __m512 acc[peak_chains_bf16];
+  for (int i = 0; i < peak_chains_bf16; ++i) acc[i] = _mm512_set1_ps(1e-3f * static_cast<float>(i));
+  const auto a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(0x3f803f80));  // 1, 1
+  const auto b = reinterpret_cast<__m512bh>(_mm512_set1_epi32(0x33d633d6));  // 1e-7, 1e-7
+  for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 24
+    for (int i = 0; i < peak_chains_bf16; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < peak_chains_bf16; ++i) s = _mm512_add_ps(s, acc[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, s);
+  float sum = 0.0f;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+
+void bm_peak_bf16(benchmark::State& state, int threads) {
+  const long iterations = 1 << 20;
+  for (auto _ : state) {
+    std::vector<std::thread> others;
+    for (int t = 1; t < threads; ++t) {
+      others.emplace_back([] { benchmark::DoNotOptimize(dpbf16_loop(iterations)); });
+    }
+    benchmark::DoNotOptimize(dpbf16_loop(iterations));
+    for (auto& t : others) t.join();
+  }
+  set_counters(state, 64.0 * peak_chains_bf16 * static_cast<double>(iterations) * threads);
+}
+#endif
+
 // One core's peak: 24 independent accumulators (more than FMA latency x FMA units) updated by
 // FMAs on registers only.
 using Simd = aigc::kernels::detail::Simd<float, aigc::kernels::simd_arch>;
@@ -200,9 +252,16 @@ int main(int argc, char** argv) {
   for (int t : thread_counts) {
     const std::string suffix = "/threads:" + std::to_string(t);
     benchmark::RegisterBenchmark(("peak_fma" + suffix).c_str(), bm_peak, t)->UseRealTime();
+#ifdef AIGC_BF16_PRODUCTS
+    benchmark::RegisterBenchmark(("peak_bf16" + suffix).c_str(), bm_peak_bf16, t)->UseRealTime();
+#endif
     for (const Shape& s : shapes) {
       const std::string key = shape_key(s) + suffix;
       benchmark::RegisterBenchmark(("aigc/" + key).c_str(), bm_aigc, s, t)->UseRealTime();
+      if (aigc::kernels::has_bf16_products) {
+        benchmark::RegisterBenchmark(("aigc_bf16/" + key).c_str(), bm_aigc_bf16, s, t)
+            ->UseRealTime();
+      }
       benchmark::RegisterBenchmark(("eigen/" + key).c_str(), bm_eigen, s, t)->UseRealTime();
 #ifdef AIGC_BENCH_OPENBLAS
       benchmark::RegisterBenchmark(("openblas/" + key).c_str(), bm_openblas, s, t)->UseRealTime();
@@ -237,6 +296,29 @@ int main(int argc, char** argv) {
   for (int t : thread_counts) {
     std::printf("FMA peak, %d thread(s): %.1f GFLOP/s\n", t,
                 collector.median("peak_fma/threads:" + std::to_string(t)));
+  }
+  if (!aigc::kernels::has_bf16_products) {
+    std::printf("\nbfloat16 GEMM: not in this build (the target has no AVX-512 BF16)\n");
+    return 0;
+  }
+  std::printf(
+      "\nbfloat16-product GEMM (gemm_bf16), GFLOP/s (median), against the FP32 GEMM of the same "
+      "run\n| (M,N,K) | case | what | threads | FP32 | bf16 | bf16 / FP32 | %% of bf16 peak "
+      "|\n|---|---|---|---|---|---|---|---|\n");
+  for (int t : thread_counts) {
+    const std::string suffix = "/threads:" + std::to_string(t);
+    const double peak = collector.median("peak_bf16" + suffix);
+    for (const Shape& s : shapes) {
+      const std::string key = shape_key(s) + suffix;
+      const double a = collector.median("aigc/" + key), h = collector.median("aigc_bf16/" + key);
+      std::printf("| (%ld,%ld,%ld) | %s | %s | %d | %.1f | %.1f | %.2fx | %.0f%% |\n",
+                  static_cast<long>(s.M), static_cast<long>(s.N), static_cast<long>(s.K),
+                  case_name(s), s.what, t, a, h, h / a, 100.0 * h / peak);
+    }
+  }
+  for (int t : thread_counts) {
+    std::printf("bf16 peak, %d thread(s): %.1f GFLOP/s\n", t,
+                collector.median("peak_bf16/threads:" + std::to_string(t)));
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "aigc/kernels/dropout.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/gemm_bf16.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/kernels/im2col_gemm.hpp"

@@ -1,0 +1,248 @@
+/// @file
+/// aigc: C = alpha op(A) op(B) + beta C with the products taken in bfloat16: the operands are
+/// rounded to bfloat16 (to nearest, ties to even) while they are packed, pairs of products are
+/// summed in FP32 by AVX-512 BF16's `vdpbf16ps` (twice the FP32 FMA rate on the CPUs that have
+/// it), and C stays FP32. xsimd 8.1 has no bfloat16 batch, so the micro-kernel is written on the
+/// intrinsics, here alone; it is compiled when the target has AVX-512 BF16 (`__AVX512BF16__`,
+/// e.g. -march=native on AMD Zen 4 or Intel Sapphire Rapids). Everywhere else gemm_bf16 is the
+/// FP32 gemm (has_bf16_products says which).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "aigc/core/tensor.hpp"
+#include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/partition.hpp"
+#include "aigc/kernels/scratch.hpp"
+
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#include <immintrin.h>
+#define AIGC_BF16_PRODUCTS 1
+#endif
+
+namespace aigc::kernels {
+
+/// Whether this build takes gemm_bf16's products in bfloat16 (else gemm_bf16 is gemm).
+#ifdef AIGC_BF16_PRODUCTS
+inline constexpr bool has_bf16_products = true;
+#else
+inline constexpr bool has_bf16_products = false;
+#endif
+
+/// x rounded to bfloat16 (its upper 16 bits), to nearest with ties to even; a NaN stays a NaN.
+inline std::uint16_t to_bf16(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<std::uint16_t>(u >> 16);
+}
+
+/// The float of a bfloat16 value.
+inline float from_bf16(std::uint16_t h) {
+  const std::uint32_t u = static_cast<std::uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+#ifdef AIGC_BF16_PRODUCTS
+namespace detail {
+
+/// Tiles of 8 rows by 48 columns (3 vectors of 16 FP32 sums: 24 of the 32 registers); depth
+/// blocks of at most 1024 values (512 pairs), fixed by K alone; column groups of 8 panels (384
+/// columns) whose packed depth block stays in L2.
+struct Bf16Blocking {
+  static constexpr Index MR = 8, NV = 3, NR = 48, KC = 1024, NC_PANELS = 8;
+};
+
+/// n floats (n <= 32, zeros past n) as n/2 rounded up pairs of bfloat16, in order: pair i holds
+/// src[2 i] in its low half. vcvtne2ps2bf16 rounds to nearest even and flushes denormals to zero.
+inline __m512i bf16_pairs_contiguous(const float* src, Index n) {
+  const auto lo_mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
+  const auto hi_mask = static_cast<__mmask16>(n >= 32 ? 0xffffu : n <= 16 ? 0u : (1u << (n - 16)) - 1u);
+  const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, src);
+  const __m512 hi = _mm512_maskz_loadu_ps(hi_mask, src + 16);
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+/// n values (n <= 16, zeros past n) of two rows as n pairs of bfloat16: pair i holds lo[i] in its
+/// low half and hi[i] (zero when hi is null) in its high half.
+inline __m512i bf16_pairs_interleaved(const float* lo, const float* hi, Index n) {
+  const auto mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
+  const __m512 l = _mm512_maskz_loadu_ps(mask, lo);
+  const __m512 h = hi ? _mm512_maskz_loadu_ps(mask, hi) : _mm512_setzero_ps();
+  const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(h, l));  // l0..l15 h0..h15
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24,
+                                         8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(order, both);
+}
+
+/// op(A) (M x K) packed into panels of MR rows: panel p holds, for each depth pair k2 (K2 =
+/// ceil(K / 2) of them), its MR rows' pairs, at ap[(p K2 + k2) MR + r] (zeros past M and K).
+/// op(A)(r, k) = a[r lda + k] (k-contiguous rows) or, transposed, a[k lda + r].
+inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Index K,
+                        std::uint32_t* ap) {
+  using B = Bf16Blocking;
+  const Index K2 = (K + 1) / 2, panels = (M + B::MR - 1) / B::MR;
+  aigc::kernels::parallel_for(panels, 1, [&](Index p0, Index p1) {
+    alignas(64) std::uint32_t pairs[16];
+    for (Index p = p0; p < p1; ++p) {
+      std::uint32_t* dst = ap + p * K2 * B::MR;
+      if (!transposed) {
+        for (Index r = 0; r < B::MR; ++r) {
+          const Index row = p * B::MR + r;
+          if (row >= M) {
+            for (Index k2 = 0; k2 < K2; ++k2) dst[k2 * B::MR + r] = 0u;
+            continue;
+          }
+          for (Index k = 0; k < K; k += 32) {
+            _mm512_store_si512(pairs,
+                               bf16_pairs_contiguous(a + row * lda + k, std::min<Index>(32, K - k)));
+            const Index n = std::min<Index>(16, K2 - k / 2);
+            for (Index i = 0; i < n; ++i) dst[(k / 2 + i) * B::MR + r] = pairs[i];
+          }
+        }
+        continue;
+      }
+      const Index n = std::min<Index>(B::MR, M - p * B::MR);
+      for (Index k2 = 0; k2 < K2; ++k2) {
+        const float* lo = a + 2 * k2 * lda + p * B::MR;
+        const __m512i v = bf16_pairs_interleaved(lo, 2 * k2 + 1 < K ? lo + lda : nullptr, n);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(dst + k2 * B::MR),
+                           _mm512_castsi512_si256(v));
+      }
+    }
+  });
+}
+
+/// op(B) (K x N) packed into panels of NR columns: panel q holds, for each depth pair k2, the NR
+/// columns' pairs, at bp[(q K2 + k2) NR + j] (zeros past N and K). op(B)(k, c) = b[k ldb + c]
+/// (rows) or, transposed, b[c ldb + k] (k-contiguous columns).
+inline void pack_b_bf16(const float* b, Index ldb, bool transposed, Index K, Index N,
+                        std::uint32_t* bp) {
+  using B = Bf16Blocking;
+  const Index K2 = (K + 1) / 2, panels = (N + B::NR - 1) / B::NR;
+  if (!transposed) {
+    aigc::kernels::parallel_for(K2, 16, [&](Index k0, Index k1) {
+      for (Index k2 = k0; k2 < k1; ++k2) {
+        const float* lo = b + 2 * k2 * ldb;
+        const float* hi = 2 * k2 + 1 < K ? lo + ldb : nullptr;
+        for (Index q = 0; q < panels; ++q) {
+          for (Index v = 0; v < B::NR; v += 16) {
+            const Index c = q * B::NR + v, n = std::max<Index>(0, std::min<Index>(16, N - c));
+            _mm512_store_si512(bp + (q * K2 + k2) * B::NR + v,
+                               n > 0 ? bf16_pairs_interleaved(lo + c, hi ? hi + c : nullptr, n)
+                                     : _mm512_setzero_si512());
+          }
+        }
+      }
+    });
+    return;
+  }
+  aigc::kernels::parallel_for(panels * B::NR, B::NR, [&](Index c0, Index c1) {
+    alignas(64) std::uint32_t pairs[16];
+    for (Index c = c0; c < c1; ++c) {
+      std::uint32_t* dst = bp + (c / B::NR) * K2 * B::NR + c % B::NR;
+      if (c >= N) {
+        for (Index k2 = 0; k2 < K2; ++k2) dst[k2 * B::NR] = 0u;
+        continue;
+      }
+      for (Index k = 0; k < K; k += 32) {
+        _mm512_store_si512(pairs, bf16_pairs_contiguous(b + c * ldb + k, std::min<Index>(32, K - k)));
+        const Index n = std::min<Index>(16, K2 - k / 2);
+        for (Index i = 0; i < n; ++i) dst[(k / 2 + i) * B::NR] = pairs[i];
+      }
+    }
+  });
+}
+
+/// One tile: C[0:mr, 0:nr] = alpha * (A panel x B panel over kc2 depth pairs) + beta * C (beta
+/// 0: C not read). Every element sums its pairs in depth order, whatever the tile's position.
+inline void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, float alpha,
+                      float beta, float* c, Index ldc, Index mr, Index nr) {
+  using B = Bf16Blocking;
+  __m512 acc[B::MR][B::NV];
+  for (Index r = 0; r < B::MR; ++r) {
+    for (Index v = 0; v < B::NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (Index k2 = 0; k2 < kc2; ++k2) {
+    __m512bh bv[B::NV];
+    for (Index v = 0; v < B::NV; ++v) {
+      bv[v] = reinterpret_cast<__m512bh>(_mm512_load_si512(bp + k2 * B::NR + v * 16));
+    }
+#pragma GCC unroll 8
+    for (Index r = 0; r < B::MR; ++r) {
+      const __m512bh av = reinterpret_cast<__m512bh>(
+          _mm512_set1_epi32(static_cast<int>(ap[k2 * B::MR + r])));
+#pragma GCC unroll 3
+      for (Index v = 0; v < B::NV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (Index r = 0; r < mr; ++r) {
+    for (Index v = 0; v < B::NV && v * 16 < nr; ++v) {
+      const Index n = std::min<Index>(16, nr - v * 16);
+      const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
+      float* out = c + r * ldc + v * 16;
+      __m512 y = _mm512_mul_ps(va, acc[r][v]);
+      if (beta != 0.0f) y = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, out), y);
+      _mm512_mask_storeu_ps(out, m, y);
+    }
+  }
+}
+
+}  // namespace detail
+#endif
+
+/// C = alpha op(A) op(B) + beta C, as gemm (same arguments), with the products in bfloat16 and
+/// the sums in FP32 (see the file comment); beta == 0 overwrites C. Both operands are packed whole
+/// (rounded once), then the threads split C's columns in panels; each element sums its depth
+/// pairs in order over depth blocks fixed by K, so the result is bitwise the same for any
+/// number of threads. Without AVX-512 BF16 in the target, this is gemm.
+inline void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, float alpha,
+                      const float* a, Index lda, const float* b, Index ldb, float beta, float* c,
+                      Index ldc) {
+#ifdef AIGC_BF16_PRODUCTS
+  using B = detail::Bf16Blocking;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    gemm<float>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
+  const Index n_panels = (N + B::NR - 1) / B::NR;
+  thread_local aigc::kernels::AlignedBuffer a_buffer, b_buffer;
+  auto* ap = a_buffer.get<std::uint32_t>(static_cast<std::size_t>(m_panels * B::MR * K2));
+  auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
+  detail::pack_a_bf16(a, lda, trans_a == Trans::yes, M, K, ap);
+  detail::pack_b_bf16(b, ldb, trans_b == Trans::yes, K, N, bp);
+  const Index k2_blocks = (K2 + B::KC / 2 - 1) / (B::KC / 2);
+  const int parts = std::min<int>(num_threads(), static_cast<int>(n_panels));
+  aigc::kernels::parallel_parts(parts, [&](int p) {
+    const Index q_begin = n_panels * p / parts, q_end = n_panels * (p + 1) / parts;
+    for (Index g = q_begin; g < q_end; g += B::NC_PANELS) {
+      const Index g_end = std::min(q_end, g + B::NC_PANELS);
+      for (Index kb = 0; kb < k2_blocks; ++kb) {
+        const Index k0 = K2 * kb / k2_blocks, kc2 = K2 * (kb + 1) / k2_blocks - k0;
+        const float block_beta = kb == 0 ? beta : 1.0f;
+        for (Index i = 0; i < m_panels; ++i) {
+          const std::uint32_t* a_panel = ap + (i * K2 + k0) * B::MR;
+          for (Index q = g; q < g_end; ++q) {
+            detail::bf16_tile(kc2, a_panel, bp + (q * K2 + k0) * B::NR, alpha, block_beta,
+                              c + i * B::MR * ldc + q * B::NR, ldc,
+                              std::min<Index>(B::MR, M - i * B::MR),
+                              std::min<Index>(B::NR, N - q * B::NR));
+          }
+        }
+      }
+    }
+  });
+#else
+  gemm<float>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+}  // namespace aigc::kernels
