@@ -62,7 +62,9 @@ struct Bf16Blocking {
 /// src[2 i] in its low half. vcvtne2ps2bf16 rounds to nearest even and flushes denormals to zero.
 inline __m512i bf16_pairs_contiguous(const float* src, Index n) {
   const auto lo_mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
-  const auto hi_mask = static_cast<__mmask16>(n >= 32 ? 0xffffu : n <= 16 ? 0u : (1u << (n - 16)) - 1u);
+  const auto hi_mask = static_cast<__mmask16>(n >= 32   ? 0xffffu
+                                              : n <= 16 ? 0u
+                                                        : (1u << (n - 16)) - 1u);
   const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, src);
   const __m512 hi = _mm512_maskz_loadu_ps(hi_mask, src + 16);
   return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
@@ -78,6 +80,31 @@ inline __m512i bf16_pairs_interleaved(const float* lo, const float* hi, Index n)
   const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24,
                                          8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_permutexvar_epi16(order, both);
+}
+
+/// Transposes the 16 x 16 matrix of 32-bit values whose row i is r[i].
+inline void transpose_16x16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int h = 0; h < 16; h += 8) {
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+  }
 }
 
 /// op(A) (M x K) packed into panels of MR rows: panel p holds, for each depth pair k2 (K2 =
@@ -99,8 +126,8 @@ inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Ind
             continue;
           }
           for (Index k = 0; k < K; k += 32) {
-            _mm512_store_si512(pairs,
-                               bf16_pairs_contiguous(a + row * lda + k, std::min<Index>(32, K - k)));
+            _mm512_store_si512(
+                pairs, bf16_pairs_contiguous(a + row * lda + k, std::min<Index>(32, K - k)));
             const Index n = std::min<Index>(16, K2 - k / 2);
             for (Index i = 0; i < n; ++i) dst[(k / 2 + i) * B::MR + r] = pairs[i];
           }
@@ -111,8 +138,7 @@ inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Ind
       for (Index k2 = 0; k2 < K2; ++k2) {
         const float* lo = a + 2 * k2 * lda + p * B::MR;
         const __m512i v = bf16_pairs_interleaved(lo, 2 * k2 + 1 < K ? lo + lda : nullptr, n);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(dst + k2 * B::MR),
-                           _mm512_castsi512_si256(v));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(dst + k2 * B::MR), _mm512_castsi512_si256(v));
       }
     }
   });
@@ -142,18 +168,23 @@ inline void pack_b_bf16(const float* b, Index ldb, bool transposed, Index K, Ind
     });
     return;
   }
-  aigc::kernels::parallel_for(panels * B::NR, B::NR, [&](Index c0, Index c1) {
-    alignas(64) std::uint32_t pairs[16];
-    for (Index c = c0; c < c1; ++c) {
-      std::uint32_t* dst = bp + (c / B::NR) * K2 * B::NR + c % B::NR;
-      if (c >= N) {
-        for (Index k2 = 0; k2 < K2; ++k2) dst[k2 * B::NR] = 0u;
-        continue;
-      }
+  // k-contiguous columns: 16 columns x 32 depths become 16 vectors of 16 pairs (one per column),
+  // transposed into 16 vectors of 16 columns (one per depth pair), stored whole
+  aigc::kernels::parallel_for(panels * (B::NR / 16), 1, [&](Index g0, Index g1) {
+    __m512i v[16];
+    for (Index g = g0; g < g1; ++g) {  // 16 columns: panel g / 3, vector g % 3
+      const Index q = g / (B::NR / 16), c0 = g * 16;
+      std::uint32_t* dst = bp + q * K2 * B::NR + (g % (B::NR / 16)) * 16;
       for (Index k = 0; k < K; k += 32) {
-        _mm512_store_si512(pairs, bf16_pairs_contiguous(b + c * ldb + k, std::min<Index>(32, K - k)));
-        const Index n = std::min<Index>(16, K2 - k / 2);
-        for (Index i = 0; i < n; ++i) dst[(k / 2 + i) * B::NR] = pairs[i];
+        const Index n = std::min<Index>(32, K - k);
+        for (Index i = 0; i < 16; ++i) {
+          v[i] = c0 + i < N ? bf16_pairs_contiguous(b + (c0 + i) * ldb + k, n)
+                            : _mm512_setzero_si512();
+        }
+        transpose_16x16(v);
+        for (Index i = 0; i < std::min<Index>(16, K2 - k / 2); ++i) {
+          _mm512_store_si512(dst + (k / 2 + i) * B::NR, v[i]);
+        }
       }
     }
   });
@@ -175,8 +206,8 @@ inline void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* b
     }
 #pragma GCC unroll 8
     for (Index r = 0; r < B::MR; ++r) {
-      const __m512bh av = reinterpret_cast<__m512bh>(
-          _mm512_set1_epi32(static_cast<int>(ap[k2 * B::MR + r])));
+      const __m512bh av =
+          reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(ap[k2 * B::MR + r])));
 #pragma GCC unroll 3
       for (Index v = 0; v < B::NV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
     }
