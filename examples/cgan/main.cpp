@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     const int classes = train.num_classes;
     aigc::Rng init(f.seed);
-    aigc::GanOptions options = gan(f.seed, train);
+    aigc::GanOptions options = gan(f.seed, train, f.products());
     options.fixed_samples = 10 * classes;  // row i of the grid: class i
     auto generator =
         aigc::make_mlp_generator<float>(options.latent, train.features(), init, classes);

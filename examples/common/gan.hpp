@@ -42,8 +42,10 @@ struct GanFlags {
                true);
   }
 
-  // The options, with the objective parsed, the seed and the images' shape set.
-  aigc::GanOptions operator()(std::uint64_t seed, const aigc::Dataset<float>& data) {
+  // The options, with the objective parsed, the seed, the images' shape and the precision set.
+  aigc::GanOptions operator()(std::uint64_t seed, const aigc::Dataset<float>& data,
+                              aigc::Precision precision) {
+    options.precision = precision;
     if (data.channels > 0 && data.height > 0)
       options.image_shape = {data.channels, data.height, data.width};
     options.objective = aigc::parse_gan_objective(objective);

@@ -82,9 +82,20 @@ struct TrainerFlags {
   aigc::StateDict checkpoint;  // the --verify file, read
   long image_size = 64, augment = 0;
   int channels = 3;
-  std::string cache, export_path;
+  std::string cache, export_path, precision = "fp32";
   std::unique_ptr<aigc::HoldoutSplit> folder;  // an image folder's bytes, once read
   std::vector<std::string> class_names;        // an image folder's classes
+
+  // --precision as the trainers' option.
+  aigc::Precision products() const {
+    return precision == "bf16" ? aigc::Precision::bf16 : aigc::Precision::fp32;
+  }
+  // `options` (a VaeOptions or GanOptions) with --precision set.
+  template <class Options>
+  Options with_precision(Options options) const {
+    options.precision = products();
+    return options;
+  }
 
   // The flags of example `name` (output folder out/<name>, checkpoints <name>-<step>.aigc),
   // with its default epochs and batch size; `steps` names what the trainer counts.
@@ -94,6 +105,10 @@ struct TrainerFlags {
     fit.name = name;
     fit.out = "out/" + name;
     fit.epochs = epochs;
+    app.add_option("--precision", precision,
+                   "fp32, or bf16: the layers' products on bfloat16 operands with FP32 sums "
+                   "(CPUs with AVX-512 BF16; FP32 elsewhere)")
+        ->check(CLI::IsMember({"fp32", "bf16"}));
     app.add_option("--data", data,
                    "folder of MNIST-format IDX files (raw or .gz), or of PNG/JPEG images (class "
                    "subfolders: labels; a seeded tenth held out as the test set)");

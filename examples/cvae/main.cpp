@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
     aigc::Rng init(f.seed);
     auto encoder = aigc::make_cvae_encoder<float>(n, hidden, latent, classes, init);
     auto decoder = aigc::make_cvae_decoder<float>(latent, hidden, n, classes, init);
-    aigc::CvaeTrainer<float> trainer(
-        *encoder, *decoder,
-        {.latent = latent, .adam = {.lr = lr}, .seed = f.seed, .kl_weight = kl_weight});
+    const aigc::VaeOptions options{
+        .latent = latent, .adam = {.lr = lr}, .seed = f.seed, .kl_weight = kl_weight};
+    aigc::CvaeTrainer<float> trainer(*encoder, *decoder, f.with_precision(options));
     aigc::BatchLoader<float> loader = f.make_loader(train);
     std::printf("aigc CVAE: %ld train / %ld test images of %d classes from %s, %d thread(s)\n",
                 static_cast<long>(train.size()), static_cast<long>(test.size()), classes,

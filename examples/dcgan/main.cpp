@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     const auto sym = aigc::PixelScale::symmetric;
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     aigc::Rng init(f.seed);
-    const aigc::GanOptions options = gan(f.seed, train);
+    const aigc::GanOptions options = gan(f.seed, train, f.products());
     const bool mnist = train.channels == 1 && train.height == 28 && train.width == 28;
     auto generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init, features)
                            : aigc::make_dcgan_generator<float>(options.latent, train.channels,

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     const aigc::Dataset<float> train = f.load(aigc::Split::train, sym);
     const long features = f.features(train, "param/discriminator.fc1.weight");
     aigc::Rng init(f.seed);
-    const aigc::GanOptions options = gan(f.seed, train);
+    const aigc::GanOptions options = gan(f.seed, train, f.products());
     auto generator = aigc::make_mlp_generator<float>(options.latent, features, init);
     auto discriminator = aigc::make_mlp_discriminator<float>(features, init);
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);

@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
     auto decoder =
         conv ? aigc::make_conv_vae_decoder<float>(latent, train.channels, train.height, init)
              : aigc::make_vae_decoder<float>(latent, hidden, features, init);
-    aigc::VaeTrainer<float> trainer(
-        *encoder, *decoder,
-        {.latent = latent, .adam = {.lr = lr}, .seed = f.seed, .clip_grad_norm = clip});
+    const aigc::VaeOptions options{
+        .latent = latent, .adam = {.lr = lr}, .seed = f.seed, .clip_grad_norm = clip};
+    aigc::VaeTrainer<float> trainer(*encoder, *decoder, f.with_precision(options));
     if (f.verified(trainer)) return;
     if (limit > 0 && limit < train.size()) train.images.conservativeResize(limit, Eigen::NoChange);
     aigc::BatchLoader<float> loader = f.make_loader(train);

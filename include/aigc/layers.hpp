@@ -12,6 +12,7 @@
 #include "aigc/layers/diff_augment.hpp"
 #include "aigc/layers/dropout.hpp"
 #include "aigc/layers/module_tree.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/reshape.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/layers/spectral_norm.hpp"

@@ -34,13 +34,14 @@ TEST_CASE("to_bf16 rounds to nearest with ties to even and keeps NaN and infinit
   CHECK(kernels::from_bf16(0x3f80) == 1.0f);
 }
 
-TEST_CASE("gemm_bf16 matches a naive loop on the bfloat16-rounded operands, all transposes, "
-          "and is bitwise the same for 1, 2 and 3 threads (gemm itself without AVX-512 BF16)",
-          "[gemm_bf16][kernels]") {
+TEST_CASE(
+    "gemm_bf16 matches a naive loop on the bfloat16-rounded operands, all transposes, "
+    "and is bitwise the same for 1, 2 and 3 threads (gemm itself without AVX-512 BF16)",
+    "[gemm_bf16][kernels]") {
   struct Shape {
     Index M, N, K;
   };
-  const Shape shapes[] = {{1, 1, 1},   {7, 17, 33},   {9, 49, 31},
+  const Shape shapes[] = {{1, 1, 1},    {7, 17, 33},    {9, 49, 31},
                           {33, 100, 2}, {64, 97, 1030}, {128, 400, 64}};
   const float eps = std::numeric_limits<float>::epsilon();
   for (const Shape& s : shapes) {

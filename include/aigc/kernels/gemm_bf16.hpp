@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/gemm.hpp"
@@ -21,6 +22,18 @@
 #include <immintrin.h>
 #define AIGC_BF16_PRODUCTS 1
 #endif
+
+namespace aigc {
+
+/// The precision of a layer's products (Dense, Conv2d, ConvTranspose2d, forward and backward):
+/// FP32, or bfloat16 operands with FP32 sums (mixed precision: weights, gradients, optimiser
+/// state and everything else stay FP32). See set_precision in layers/precision.hpp.
+enum class Precision {
+  fp32,  ///< FP32 products (the default)
+  bf16   ///< bfloat16 products, FP32 sums (on AVX-512 BF16 targets; FP32 elsewhere)
+};
+
+}  // namespace aigc
 
 namespace aigc::kernels {
 
@@ -82,29 +95,41 @@ inline __m512i bf16_pairs_interleaved(const float* lo, const float* hi, Index n)
   return _mm512_permutexvar_epi16(order, both);
 }
 
-/// Transposes the 16 x 16 matrix of 32-bit values whose row i is r[i].
+/// Transposes the 16 x 16 matrix of 32-bit values whose row i is r[i]: four rounds, each swapping
+/// the off-diagonal s x s blocks of every 2s x 2s block (s = 8, 4, 2, 1) with two-source
+/// permutes. (The unpack and shuffle intrinsics of the usual sequence trip GCC 12's
+/// -Wuninitialized through their _mm512_undefined operands.)
+template <int S>
+void swap_blocks(__m512i r[16]) {
+  alignas(64) static constexpr int lo[16] = {
+      (0 & S) ? 16 + 0 - S : 0,    (1 & S) ? 16 + 1 - S : 1,    (2 & S) ? 16 + 2 - S : 2,
+      (3 & S) ? 16 + 3 - S : 3,    (4 & S) ? 16 + 4 - S : 4,    (5 & S) ? 16 + 5 - S : 5,
+      (6 & S) ? 16 + 6 - S : 6,    (7 & S) ? 16 + 7 - S : 7,    (8 & S) ? 16 + 8 - S : 8,
+      (9 & S) ? 16 + 9 - S : 9,    (10 & S) ? 16 + 10 - S : 10, (11 & S) ? 16 + 11 - S : 11,
+      (12 & S) ? 16 + 12 - S : 12, (13 & S) ? 16 + 13 - S : 13, (14 & S) ? 16 + 14 - S : 14,
+      (15 & S) ? 16 + 15 - S : 15};
+  alignas(64) static constexpr int hi[16] = {
+      (0 & S) ? 16 + 0 : 0 + S,    (1 & S) ? 16 + 1 : 1 + S,    (2 & S) ? 16 + 2 : 2 + S,
+      (3 & S) ? 16 + 3 : 3 + S,    (4 & S) ? 16 + 4 : 4 + S,    (5 & S) ? 16 + 5 : 5 + S,
+      (6 & S) ? 16 + 6 : 6 + S,    (7 & S) ? 16 + 7 : 7 + S,    (8 & S) ? 16 + 8 : 8 + S,
+      (9 & S) ? 16 + 9 : 9 + S,    (10 & S) ? 16 + 10 : 10 + S, (11 & S) ? 16 + 11 : 11 + S,
+      (12 & S) ? 16 + 12 : 12 + S, (13 & S) ? 16 + 13 : 13 + S, (14 & S) ? 16 + 14 : 14 + S,
+      (15 & S) ? 16 + 15 : 15 + S};
+  const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi);
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) {
+    if ((i & S) != 0) continue;
+    const __m512i a = r[i], b = r[i + S];
+    r[i] = _mm512_permutex2var_epi32(a, ilo, b);      // row i keeps its columns j & S == 0
+    r[i + S] = _mm512_permutex2var_epi32(a, ihi, b);  // row i + S its columns j & S != 0
+  }
+}
+
 inline void transpose_16x16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int h = 0; h < 16; h += 8) {
-    for (int i = 0; i < 4; ++i) {
-      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
-      t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
-    }
-  }
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
-  }
+  swap_blocks<8>(r);
+  swap_blocks<4>(r);
+  swap_blocks<2>(r);
+  swap_blocks<1>(r);
 }
 
 /// op(A) (M x K) packed into panels of MR rows: panel p holds, for each depth pair k2 (K2 =
@@ -274,6 +299,19 @@ inline void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, f
 #else
   gemm<float>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
+}
+
+/// gemm, or gemm_bf16 when `precision` is bf16 and T is float (double products stay double).
+template <class T>
+void gemm_in(Precision precision, Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
+             const T* a, Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (precision == Precision::bf16) {
+      gemm_bf16(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+  }
+  gemm<T>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace aigc::kernels

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/gemm_bf16.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/kernels/partition.hpp"
 #include "aigc/kernels/scratch.hpp"
@@ -37,7 +38,7 @@ namespace detail {
 /// as a pointer and a leading dimension.
 template <class T, class A, class Operand>
 void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T* x, const T* bias,
-                        Activation act, T slope, Operand&& operand) {
+                        Activation act, T slope, Precision precision, Operand&& operand) {
   const Index patch = s.patch_size(), P = s.out_positions();
   const Index chunk = col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
   const Index chunks = (batch + chunk - 1) / chunk;
@@ -46,7 +47,12 @@ void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T*
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       const auto [b, ldb] = operand(n0, n);
-      gemm<T, A>(Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col, n * P);
+      if (precision == Precision::bf16) {
+        gemm_in<T>(precision, Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col,
+                   n * P);
+      } else {
+        gemm<T, A>(Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col, n * P);
+      }
       col2im<T, A>(col, n, s, x + n0 * s.image_size(), false, bias, act, slope);
     }
   });
@@ -61,11 +67,12 @@ void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T*
 /// col2im (the GEMM's result does not depend on how its columns are split), for any thread count.
 template <class T, class A = simd_arch>
 void gemm_col2im(const T* a, Index K, const T* b, Index batch, const ConvShape& s, T* x,
-                 const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0)) {
+                 const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0),
+                 Precision precision = Precision::fp32) {
   const Index ldb = batch * s.out_positions();
-  detail::gemm_col2im_chunks<T, A>(a, K, batch, s, x, bias, act, slope, [&](Index n0, Index) {
-    return std::pair<const T*, Index>(b + n0 * s.out_positions(), ldb);
-  });
+  detail::gemm_col2im_chunks<T, A>(
+      a, K, batch, s, x, bias, act, slope, precision,
+      [&](Index n0, Index) { return std::pair<const T*, Index>(b + n0 * s.out_positions(), ldb); });
 }
 
 /// gemm_col2im with B given as images, batch x K*P (B's columns are images' pixels, its rows
@@ -74,15 +81,16 @@ void gemm_col2im(const T* a, Index K, const T* b, Index batch, const ConvShape& 
 template <class T, class A = simd_arch>
 void gemm_col2im_images(const T* a, Index K, const T* images, Index batch, const ConvShape& s, T* x,
                         const T* bias = nullptr, Activation act = Activation::identity,
-                        T slope = T(0)) {
+                        T slope = T(0), Precision precision = Precision::fp32) {
   const Index P = s.out_positions();
-  detail::gemm_col2im_chunks<T, A>(a, K, batch, s, x, bias, act, slope, [&](Index n0, Index n) {
-    const T* first = images + n0 * K * P;
-    if (n == 1) return std::pair<const T*, Index>(first, P);
-    T* cm = aigc::kernels::scratch(4).get<T>(static_cast<std::size_t>(K * n * P));
-    to_channel_major(first, n, K, P, cm);
-    return std::pair<const T*, Index>(cm, n * P);
-  });
+  detail::gemm_col2im_chunks<T, A>(
+      a, K, batch, s, x, bias, act, slope, precision, [&](Index n0, Index n) {
+        const T* first = images + n0 * K * P;
+        if (n == 1) return std::pair<const T*, Index>(first, P);
+        T* cm = aigc::kernels::scratch(4).get<T>(static_cast<std::size_t>(K * n * P));
+        to_channel_major(first, n, K, P, cm);
+        return std::pair<const T*, Index>(cm, n * P);
+      });
 }
 
 }  // namespace aigc::kernels

@@ -10,6 +10,7 @@
 
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/kernels/gemm_bf16.hpp"
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/kernels/partition.hpp"
@@ -53,7 +54,8 @@ inline Index weight_grad_chunk_images(Index group_rows, Index positions, Index b
 /// how its columns are split), for any thread count.
 template <class T, class A = simd_arch>
 void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape& s, T* y,
-                 const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0)) {
+                 const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0),
+                 Precision precision = Precision::fp32) {
   const Index patch = s.patch_size(), P = s.out_positions();
   const Index chunk = detail::col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
   const Index chunks = (batch + chunk - 1) / chunk;
@@ -63,8 +65,13 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       im2col_part(x, n0, n, 0, s.channels, s, col);
-      gemm<T, A>(Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P, T(0), ycm,
-                 n * P);
+      if (precision == Precision::bf16) {
+        gemm_in<T>(precision, Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P,
+                   T(0), ycm, n * P);
+      } else {
+        gemm<T, A>(Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P, T(0), ycm,
+                   n * P);
+      }
       from_channel_major<T, A>(ycm, n, out, P, y + n0 * out * P, bias, act, slope);
     }
   });
@@ -78,7 +85,7 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
 /// ordered as one GEMM over the whole batch would order them.
 template <class T, class A = simd_arch>
 void im2col_weight_grad(const T* dz, Index out, const T* x, Index batch, const ConvShape& s, T beta,
-                        T* dw) {
+                        T* dw, Precision precision = Precision::fp32) {
   const Index KK = s.kernel * s.kernel, patch = s.patch_size(), P = s.out_positions();
   const Index cols = batch * P, C = s.channels;
   const Index group = detail::weight_grad_group_channels(C), groups = (C + group - 1) / group;
@@ -91,8 +98,13 @@ void im2col_weight_grad(const T* dz, Index out, const T* x, Index batch, const C
       for (Index g = g0; g < g1; ++g) {
         const Index c0 = g * group, c1 = std::min(C, c0 + group);
         im2col_part(x, n0, n, c0, c1, s, col);
-        gemm<T, A>(Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1), dz + n0 * P, cols, col,
-                   n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
+        if (precision == Precision::bf16) {
+          gemm_in<T>(precision, Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1),
+                     dz + n0 * P, cols, col, n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
+        } else {
+          gemm<T, A>(Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1), dz + n0 * P, cols,
+                     col, n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
+        }
       }
     });
   }

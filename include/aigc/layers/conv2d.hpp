@@ -17,6 +17,7 @@
 #include "aigc/kernels/gemm_col2im.hpp"
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/kernels/im2col_gemm.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
@@ -51,7 +52,7 @@ inline Index conv2d_output_size(Index in, Index kernel, Index stride, Index padd
 /// given at construction or learnt from the input shape (rows carry no shape). Weight: out_channels
 /// x in_channels*kernel*kernel.
 template <class T>
-class Conv2d : public Module<T>, public SpectralNormalizable<T> {
+class Conv2d : public Module<T>, public SpectralNormalizable<T>, public PrecisionSettable {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "Conv2d";
@@ -185,15 +186,16 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
       y_.resize(batch, out_ * P);
       kernels::im2col_gemm(w, out_, x.data(), batch, shape_, y_.data(),
                            options_.bias ? bias_.value.data() : nullptr, options_.activation,
-                           static_cast<T>(options_.negative_slope));
+                           static_cast<T>(options_.negative_slope), this->precision_);
       return y_;
     }
     if (this->training()) col_kept_ = true;
     col_.resize(shape_.patch_size(), cols);
     kernels::im2col(x.data(), batch, shape_, col_.data());
     ycm_.resize(out_, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, out_, cols, shape_.patch_size(), T(1), w,
-                  shape_.patch_size(), col_.data(), cols, T(0), ycm_.data(), cols);
+    kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, out_, cols,
+                        shape_.patch_size(), T(1), w, shape_.patch_size(), col_.data(), cols, T(0),
+                        ycm_.data(), cols);
     y_.resize(batch, out_ * P);
     kernels::from_channel_major(ycm_.data(), batch, out_, P, y_.data(),
                                 options_.bias ? bias_.value.data() : nullptr, options_.activation,
@@ -217,10 +219,11 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       if (!col_kept_) {
         kernels::im2col_weight_grad(dzcm_.data(), out_, x_in_->data(), batch, shape_,
-                                    sn ? T(0) : T(1), dw);
+                                    sn ? T(0) : T(1), dw, this->precision_);
       } else {
-        kernels::gemm(kernels::Trans::no, kernels::Trans::yes, out_, patch, cols, T(1),
-                      dzcm_.data(), cols, col_.data(), cols, sn ? T(0) : T(1), dw, patch);
+        kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, out_, patch,
+                            cols, T(1), dzcm_.data(), cols, col_.data(), cols, sn ? T(0) : T(1), dw,
+                            patch);
       }
       if (sn) spectral_norm_.backward(weight_.grad);
       if (options_.bias) {
@@ -236,7 +239,9 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T> {
         spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data(),
         out_, patch, weight_t_.data());
     dx_.resize(batch, shape_.image_size());
-    kernels::gemm_col2im(weight_t_.data(), out_, dzcm_.data(), batch, shape_, dx_.data());
+    kernels::gemm_col2im(weight_t_.data(), out_, dzcm_.data(), batch, shape_, dx_.data(),
+                         static_cast<const T*>(nullptr), Activation::identity, T(0),
+                         this->precision_);
     return dx_;
   }
 

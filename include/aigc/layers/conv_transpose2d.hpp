@@ -19,6 +19,7 @@
 #include "aigc/kernels/im2col.hpp"
 #include "aigc/kernels/im2col_gemm.hpp"
 #include "aigc/layers/conv2d.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
@@ -41,7 +42,7 @@ inline Index conv_transpose2d_output_size(Index in, Index kernel, Index stride, 
 /// input height and width are given at construction or learnt from the input shape. Weight:
 /// in_channels x out_channels*kernel*kernel.
 template <class T>
-class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
+class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public PrecisionSettable {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "ConvTranspose2d";
@@ -182,13 +183,13 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
     xcm_kept_ = this->training();
     if (!xcm_kept_) {  // eval mode: X' is not kept for a backward
       kernels::gemm_col2im_images(weight_t_.data(), in_, x.data(), batch, out_shape_, y_.data(),
-                                  bias, options_.activation, slope);
+                                  bias, options_.activation, slope, this->precision_);
       return y_;
     }
     xcm_.resize(in_, cols);
     kernels::to_channel_major(x.data(), batch, in_, P, xcm_.data());
     kernels::gemm_col2im(weight_t_.data(), in_, xcm_.data(), batch, out_shape_, y_.data(), bias,
-                         options_.activation, slope);
+                         options_.activation, slope, this->precision_);
     return y_;
   }
 
@@ -226,10 +227,12 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       if (chunked) {
-        kernels::im2col_weight_grad(xcm_.data(), in_, dz, batch, out_shape_, sn ? T(0) : T(1), dw);
+        kernels::im2col_weight_grad(xcm_.data(), in_, dz, batch, out_shape_, sn ? T(0) : T(1), dw,
+                                    this->precision_);
       } else {
-        kernels::gemm(kernels::Trans::no, kernels::Trans::yes, in_, patch, cols, T(1), xcm_.data(),
-                      cols, dcol_.data(), cols, sn ? T(0) : T(1), dw, patch);
+        kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, in_, patch,
+                            cols, T(1), xcm_.data(), cols, dcol_.data(), cols, sn ? T(0) : T(1), dw,
+                            patch);
       }
       if (sn) spectral_norm_.backward(weight_.grad);
     }
@@ -241,12 +244,14 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T> {
         spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
     dx_.resize(batch, in_features());
     if (chunked) {
-      kernels::im2col_gemm(w, in_, dz, batch, out_shape_, dx_.data());
+      kernels::im2col_gemm(w, in_, dz, batch, out_shape_, dx_.data(),
+                           static_cast<const T*>(nullptr), Activation::identity, T(0),
+                           this->precision_);
       return dx_;
     }
     dxcm_.resize(in_, cols);
-    kernels::gemm(kernels::Trans::no, kernels::Trans::no, in_, cols, patch, T(1), w, patch,
-                  dcol_.data(), cols, T(0), dxcm_.data(), cols);
+    kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, in_, cols, patch,
+                        T(1), w, patch, dcol_.data(), cols, T(0), dxcm_.data(), cols);
     kernels::from_channel_major(dxcm_.data(), batch, in_, P, dx_.data());
     return dx_;
   }

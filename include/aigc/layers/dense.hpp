@@ -12,6 +12,7 @@
 #include "aigc/core/rng.hpp"
 #include "aigc/kernels/elementwise.hpp"
 #include "aigc/kernels/gemm.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 
 namespace aigc {
@@ -26,7 +27,7 @@ struct DenseOptions {
 /// A fully connected layer: Y = act(X W^T + b), W out x in, b 1 x out, the activation fused
 /// into the GEMM's output pass. Parameters "<name>.weight" and "<name>.bias".
 template <class T>
-class Dense : public Module<T>, public SpectralNormalizable<T> {
+class Dense : public Module<T>, public SpectralNormalizable<T>, public PrecisionSettable {
  public:
   /// The layer's type in model files.
   static constexpr const char* type_name = "Dense";
@@ -113,10 +114,17 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
     y_.resize(x.rows(), out_);
     const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
                                      : weight_.value.data();
+    const T* bias = options_.bias ? bias_.value.data() : nullptr;
+    const auto slope = static_cast<T>(options_.negative_slope);
+    if (this->precision_ == Precision::bf16) {
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, x.rows(), out_,
+                          in_, T(1), x.data(), in_, w, in_, T(0), y_.data(), out_);
+      kernels::bias_activation_forward(y_.data(), bias, x.rows(), out_, options_.activation, slope);
+      return y_;
+    }
     kernels::gemm_bias_activation(kernels::Trans::no, kernels::Trans::yes, x.rows(), out_, in_,
-                                  T(1), x.data(), in_, w, in_, T(0), y_.data(), out_,
-                                  options_.bias ? bias_.value.data() : nullptr, options_.activation,
-                                  static_cast<T>(options_.negative_slope));
+                                  T(1), x.data(), in_, w, in_, T(0), y_.data(), out_, bias,
+                                  options_.activation, slope);
     return y_;
   }
 
@@ -135,8 +143,8 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
     if (this->needs_param_grads()) {
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      kernels::gemm(kernels::Trans::yes, kernels::Trans::no, out_, in_, batch, T(1), dz, out_,
-                    x_in_->data(), in_, sn ? T(0) : T(1), dw, in_);
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::yes, kernels::Trans::no, out_, in_,
+                          batch, T(1), dz, out_, x_in_->data(), in_, sn ? T(0) : T(1), dw, in_);
       if (sn) spectral_norm_.backward(weight_.grad);
       if (options_.bias) kernels::column_sums(dz, batch, out_, bias_.grad.data(), true);
     }
@@ -147,6 +155,11 @@ class Dense : public Module<T>, public SpectralNormalizable<T> {
     dx_.resize(batch, in_);
     const T* w =
         spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
+    if (this->precision_ == Precision::bf16) {
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, batch, in_,
+                          out_, T(1), dz, out_, w, in_, T(0), dx_.data(), in_);
+      return dx_;
+    }
     kernels::gemm_by_weights(batch, in_, out_, dz, w, dx_.data());
     return dx_;
   }

@@ -21,6 +21,7 @@
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/diff_augment.hpp"
 #include "aigc/layers/module_tree.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/layers/spectral_norm.hpp"
 #include "aigc/losses/gan.hpp"
@@ -89,6 +90,9 @@ struct GanOptions {
   /// Every step starts with one power iteration of each normalised layer of G and D.
   bool spectral_norm_d = false;
   bool spectral_norm_g = false;  ///< see spectral_norm_d
+  /// The precision of G's and D's products (set_precision, applied by the trainer's
+  /// constructor): Precision::bf16 takes them on bfloat16 operands with FP32 sums.
+  Precision precision = Precision::fp32;
   /// DiffAugment (colour, translation, cutout) of the real and the fake images before D, in the
   /// D step and the G step (G's gradient flows back through it).
   bool diffaugment = false;
@@ -328,6 +332,10 @@ class GanTrainer {
     d_.set_needs_input_grad(false);
     opt_g_.set_schedule(o_.schedule_g);
     opt_d_.set_schedule(o_.schedule_d);
+    if (o_.precision != Precision::fp32) {
+      set_precision(generator, o_.precision);
+      set_precision(discriminator, o_.precision);
+    }
     if (o_.spectral_norm_d) apply_spectral_norm(discriminator);
     if (o_.spectral_norm_g) apply_spectral_norm(generator);
     spectral_norm_ = spectral_norm_layers(generator);

@@ -16,6 +16,7 @@
 #include "aigc/layers/conditioning.hpp"
 #include "aigc/layers/dense.hpp"
 #include "aigc/layers/module_tree.hpp"
+#include "aigc/layers/precision.hpp"
 #include "aigc/layers/sequential.hpp"
 #include "aigc/losses/bce.hpp"
 #include "aigc/losses/gaussian_kl.hpp"
@@ -57,6 +58,9 @@ struct VaeOptions {
   bool check_finite = true;     ///< stop with a NumericError on a non-finite loss or gradient
   /// beta of the objective BCE + beta KL (beta-VAE); the reported losses stay BCE and KL.
   double kl_weight = 1.0;
+  /// The precision of the encoder's and decoder's products (set_precision, applied by the
+  /// trainer's constructor): Precision::bf16 takes them on bfloat16 operands with FP32 sums.
+  Precision precision = Precision::fp32;
 };
 
 /// The losses of one step, per sample.
@@ -263,6 +267,10 @@ class VaeTrainer {
     opt_.set_schedule(o_.schedule);
     check_unique_names(encoder);  // two tensors of one name would share one checkpoint entry
     check_unique_names(decoder);
+    if (options.precision != Precision::fp32) {
+      set_precision(encoder, options.precision);
+      set_precision(decoder, options.precision);
+    }
     const std::size_t in_encoder = labelled_.size();
     labelled_.insert(labelled_.end(), decoder_labels.begin(), decoder_labels.end());
     if (!labelled_.empty() && (in_encoder == 0 || in_encoder == labelled_.size())) {
