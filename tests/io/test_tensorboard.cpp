@@ -182,19 +182,17 @@ TEST_CASE("TensorBoard event file: framing, CRCs and fields decode with protoc",
   CHECK(image.scalar(2) == "5");
   CHECK(image.scalar(3) == "1");
   CHECK(image.scalars.count(4) + image.messages.count(4) == 1);
-  // The PNG inside the record decodes (stb_image) back to the pixels written.
+  // The PNG inside the record decodes back to the pixels written.
   const auto& payload = records[4];
   const std::uint8_t signature[] = {0x89, 'P', 'N', 'G'};
   const auto at = std::search(payload.begin(), payload.end(), signature, signature + 4);
   REQUIRE(at != payload.end());
-  int w = 0, h = 0, c = 0;
-  unsigned char* px =
-      stbi_load_from_memory(&*at, static_cast<int>(payload.end() - at), &w, &h, &c, 1);
-  REQUIRE(px != nullptr);
-  CHECK(w == 5);
-  CHECK(h == 3);
-  CHECK(std::vector<unsigned char>(px, px + 15) == img.pixels);
-  stbi_image_free(px);
+  const DecodedImage px =
+      decode_png(&*at, static_cast<std::size_t>(payload.end() - at), "the event's image");
+  CHECK(px.width == 5);
+  CHECK(px.height == 3);
+  CHECK(px.channels == 1);
+  CHECK(px.pixels == img.pixels);
 }
 
 TEST_CASE("TensorBoard SessionLog START: Event.session_log.status 1 at the step", "[tensorboard]") {

@@ -12,7 +12,7 @@
 namespace aigc {
 
 // Reads every *.png of `dir` (sorted by file name) as one grey channel; all must have the same
-// size. Colour images are converted to grey by stb_image's luminance formula.
+// size. Colour images are converted to grey as read_png does ((77 R + 150 G + 29 B) / 256).
 template <class T>
 Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale::unit) {
   namespace fs = std::filesystem;

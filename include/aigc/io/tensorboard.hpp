@@ -106,24 +106,6 @@ inline std::uint32_t masked_crc32c(const void* data, std::size_t n) {
   return ((c >> 15) | (c << 17)) + 0xA282EAD8u;
 }
 
-/// Encodes an 8-bit image as PNG bytes in memory.
-inline std::vector<std::uint8_t> encode_png(const Image& img) {
-  std::vector<std::uint8_t> out;
-  auto append = [](void* context, void* data, int size) {
-    auto* v = static_cast<std::vector<std::uint8_t>*>(context);
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    v->insert(v->end(), p, p + size);
-  };
-  if (img.width <= 0 || img.height <= 0 ||
-      img.pixels.size() != static_cast<std::size_t>(img.width) * img.height * img.channels ||
-      !stbi_write_png_to_func(append, &out, img.width, img.height, img.channels, img.pixels.data(),
-                              img.width * img.channels)) {
-    throw ArgumentError("encode_png: cannot encode a " + std::to_string(img.width) + "x" +
-                        std::to_string(img.height) + "x" + std::to_string(img.channels) + " image");
-  }
-  return out;
-}
-
 /// Writes scalars and images to `DIR/events.out.tfevents.SECONDS.HOST`, which TensorBoard
 /// reads (`tensorboard --logdir DIR`). Every add_* call writes one record and flushes it.
 class TensorBoardWriter {
