@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 # protoc: the event-file test decodes records with it; ninja: builds; clang: the fuzz targets;
 # ONNX and protobuf: aigc::onnx, the ONNX export and its tests (test_onnx).
 scripts/install-deps.sh protobuf-compiler ninja-build clang-format clang-14 libclang-rt-14-dev \
-  libonnx-dev libprotobuf-dev
+  libonnx-dev libprotobuf-dev libopenmpi-dev openmpi-bin
 jobs="$(nproc)"
 started=$SECONDS
 stage_start=$SECONDS

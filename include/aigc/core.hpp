@@ -9,6 +9,7 @@
 #include "aigc/core/error.hpp"
 #include "aigc/core/module.hpp"
 #include "aigc/core/param.hpp"
+#include "aigc/core/process_group.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/core/tensor.hpp"

@@ -132,41 +132,67 @@ void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mea
   });
 }
 
-/// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
-/// may be null), and, when dx is not null, with k = gamma invstd:
-///   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
-///   fixed statistics (eval):   dx = k dy.
-/// scratch holds 3 C values.
+/// The sums behind batchnorm_backward: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy xhat over the
+/// batch's values of channel c.
 template <class T, class A = simd_arch>
-void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
-                        const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,
-                        T* scratch) {
+void batchnorm_backward_sums(const T* dy, const T* xhat, Index batch, Index C, Index S, T* sum_dy,
+                             T* sum_dy_xhat) {
   using Sd = detail::Simd<T, A>;
-  T* sum_dy = scratch;
-  T* sum_dy_xhat = scratch + C;
-  T* k = scratch + 2 * C;
   detail::channel_reduce<T, A>(batch, C, S, sum_dy, [&](Index i, Index m, auto full, auto) {
     return Sd::load(dy + i, m, full);
   });
   detail::channel_reduce<T, A>(batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto) {
     return Sd::load(dy + i, m, full) * Sd::load(xhat + i, m, full);
   });
+}
+
+/// The input gradient of batchnorm_normalize from the sums of batchnorm_backward_sums over
+/// `count` values per channel (this batch's, or all processes' for synchronised statistics),
+/// with k = gamma invstd:
+///   batch statistics (train):  dx = k (dy - sum_dy / count - xhat sum_dy_xhat / count),
+///   fixed statistics (eval):   dx = k dy.
+/// scratch holds 3 C values.
+template <class T, class A = simd_arch>
+void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, Index S,
+                              const T* gamma, const T* invstd, bool batch_statistics,
+                              const T* sum_dy, const T* sum_dy_xhat, Index count, T* dx,
+                              T* scratch) {
+  using Sd = detail::Simd<T, A>;
+  T* mean_dy = scratch;
+  T* mean_dy_xhat = scratch + C;
+  T* k = scratch + 2 * C;
+  const T inv_count = T(1) / static_cast<T>(count);
+  for (Index c = 0; c < C; ++c) {  // sums become means
+    k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
+    mean_dy[c] = sum_dy[c] * inv_count;
+    mean_dy_xhat[c] = sum_dy_xhat[c] * inv_count;
+  }
+  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
+    auto d = Sd::load(dy + i, m, full);
+    if (batch_statistics) d = d - pc(mean_dy) - Sd::load(xhat + i, m, full) * pc(mean_dy_xhat);
+    Sd::store(dx + i, pc(k) * d, m, full);
+  });
+}
+
+/// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
+/// may be null), and, when dx is not null, with k = gamma invstd:
+///   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
+///   fixed statistics (eval):   dx = k dy.
+/// scratch holds 5 C values.
+template <class T, class A = simd_arch>
+void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
+                        const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,
+                        T* scratch) {
+  T* sum_dy = scratch + 3 * C;
+  T* sum_dy_xhat = scratch + 4 * C;
+  batchnorm_backward_sums<T, A>(dy, xhat, batch, C, S, sum_dy, sum_dy_xhat);
   for (Index c = 0; c < C; ++c) {
     if (dgamma) dgamma[c] += sum_dy_xhat[c];
     if (dbeta) dbeta[c] += sum_dy[c];
   }
   if (!dx) return;
-  const T inv_count = T(1) / static_cast<T>(batch * S);
-  for (Index c = 0; c < C; ++c) {  // sums become means
-    k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
-    sum_dy[c] *= inv_count;
-    sum_dy_xhat[c] *= inv_count;
-  }
-  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
-    auto d = Sd::load(dy + i, m, full);
-    if (batch_statistics) d = d - pc(sum_dy) - Sd::load(xhat + i, m, full) * pc(sum_dy_xhat);
-    Sd::store(dx + i, pc(k) * d, m, full);
-  });
+  batchnorm_backward_input<T, A>(dy, xhat, batch, C, S, gamma, invstd, batch_statistics, sum_dy,
+                                 sum_dy_xhat, batch * S, dx, scratch);
 }
 
 }  // namespace aigc::kernels

@@ -12,6 +12,7 @@
 #include "aigc/core/buffer.hpp"
 #include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
+#include "aigc/core/process_group.hpp"
 #include "aigc/kernels/batchnorm.hpp"
 
 namespace aigc {
@@ -45,7 +46,9 @@ class BatchNorm : public Module<T> {
                             shape_string(x));
       }
       kernels::batchnorm_statistics(x.data(), batch, channels_, S, mean_.data(), var_.data());
-      kernels::batchnorm_update_running(mean_.data(), var_.data(), channels_, batch * S,
+      count_ = batch * S;
+      if (group_) synchronize_statistics();
+      kernels::batchnorm_update_running(mean_.data(), var_.data(), channels_, count_,
                                         options_.momentum, running_mean_.value.data(),
                                         running_var_.value.data());
       kernels::batchnorm_invstd(var_.data(), channels_, options_.eps, invstd_.data());
@@ -84,8 +87,24 @@ class BatchNorm : public Module<T> {
       no_dx_.resize(0, dy.cols());  // dx_ keeps its storage for the next call
     }
     const bool param_grads = options_.affine && this->needs_param_grads();
-    kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S,
-                                options_.affine ? weight_.value.data() : nullptr, invstd_.data(),
+    const T* gamma = options_.affine ? weight_.value.data() : nullptr;
+    if (group_ && batch_statistics_) {  // dX from the sums over every process's batch
+      T* sums = scratch_.data() + 3 * channels_;
+      kernels::batchnorm_backward_sums(dy.data(), xhat_.data(), batch, channels_, S, sums,
+                                       sums + channels_);
+      for (Index c = 0; param_grads && c < channels_; ++c) {  // this process's part, summed later
+        weight_.grad.data()[c] += sums[channels_ + c];
+        bias_.grad.data()[c] += sums[c];
+      }
+      group_->sum(sums, static_cast<std::size_t>(2 * channels_));
+      if (dx) {
+        kernels::batchnorm_backward_input(dy.data(), xhat_.data(), batch, channels_, S, gamma,
+                                          invstd_.data(), true, sums, sums + channels_, count_, dx,
+                                          scratch_.data());
+      }
+      return dx ? dx_ : no_dx_;
+    }
+    kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S, gamma, invstd_.data(),
                                 batch_statistics_, param_grads ? weight_.grad.data() : nullptr,
                                 param_grads ? bias_.grad.data() : nullptr, dx, scratch_.data());
     return dx ? dx_ : no_dx_;
@@ -116,6 +135,12 @@ class BatchNorm : public Module<T> {
   Buffer<T>& running_var() { return running_var_; }
   /// The options given at construction.
   const BatchNormOptions& options() const { return options_; }
+
+  /// Synchronised statistics (null: this process's batch alone, the default): in train mode the
+  /// mean and variance are those of the batches of every process of `group` together, and the
+  /// backward pass sums its per-channel terms over them; every process must then run each of
+  /// this layer's train-mode passes. The group must outlive the layer's use.
+  void set_process_group(ProcessGroup* group) { group_ = group; }
 
  protected:
   /// Writes "<size_key>" = channels and the options to a model file's configuration.
@@ -155,11 +180,32 @@ class BatchNorm : public Module<T> {
     var_.resize(channels);
     invstd_.resize(channels);
     other_mode_invstd_.resize(channels);
-    scratch_.resize(3 * channels);
+    scratch_.resize(5 * channels);
     set_name("");
   }
 
  private:
+  /// The mean and biased variance over every process's batch from each one's mean_ and var_ over
+  /// its count_ values: mean = sum n mean / N, var = sum n (var + (mean - mean_all)^2) / N.
+  void synchronize_statistics() {
+    const auto C = static_cast<std::size_t>(channels_);
+    const auto n = static_cast<double>(count_);
+    sync_.resize(C + 1);
+    for (std::size_t c = 0; c < C; ++c) sync_[c] = n * static_cast<double>(mean_[Index(c)]);
+    sync_[C] = n;
+    group_->sum(sync_.data(), C + 1);
+    const double total = sync_[C];
+    for (std::size_t c = 0; c < C; ++c) {
+      const double mean_all = sync_[c] / total;
+      const double d = static_cast<double>(mean_[Index(c)]) - mean_all;
+      mean_[Index(c)] = static_cast<T>(mean_all);
+      sync_[c] = n * (static_cast<double>(var_[Index(c)]) + d * d);
+    }
+    group_->sum(sync_.data(), C);
+    for (std::size_t c = 0; c < C; ++c) var_[Index(c)] = static_cast<T>(sync_[c] / total);
+    count_ = static_cast<Index>(total);
+  }
+
   /// Rows of channels * positions values (positions = 0: any multiple of the channels).
   void check_input(const Tensor<T>& x) const {
     const bool ok = positions_ > 0 ? x.cols() == channels_ * positions_
@@ -180,6 +226,9 @@ class BatchNorm : public Module<T> {
   bool batch_statistics_ = true;  ///< of the last forward
   bool other_mode_batch_statistics_ = false;
   RowVector<T> mean_, var_, invstd_, other_mode_invstd_, scratch_;
+  ProcessGroup* group_ = nullptr;  ///< synchronised statistics over these processes (null: none)
+  Index count_ = 0;                ///< values per channel behind the last train-mode statistics
+  std::vector<double> sync_;
   std::vector<Tensor<T>*> work_buffers() override { return {&xhat_, &y_, &dx_}; }
   Tensor<T> xhat_, y_, dx_, no_dx_;
 };

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "aigc/core/module.hpp"
+#include "aigc/core/process_group.hpp"
+#include "aigc/layers/batchnorm.hpp"
 #include "aigc/layers/sequential.hpp"
 
 namespace aigc {
@@ -49,6 +51,15 @@ void check_unique_names(Module<T>& root) {
     if (dynamic_cast<Sequential<T>*>(&m)) return;
     for (Param<T>* p : m.params()) claim(param_owner, p->name, m, "parameter");
     for (Buffer<T>* b : m.buffers()) claim(buffer_owner, b->name, m, "buffer");
+  });
+}
+
+/// Gives every BatchNorm layer of root's tree synchronised statistics over `group` (null: each
+/// process's own batch again); see BatchNorm::set_process_group.
+template <class T>
+void set_batch_norm_process_group(Module<T>& root, ProcessGroup* group) {
+  for_each_module<T>(root, [&](Module<T>& m) {
+    if (auto* bn = dynamic_cast<BatchNorm<T>*>(&m)) bn->set_process_group(group);
   });
 }
 

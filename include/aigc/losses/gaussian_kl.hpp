@@ -39,8 +39,14 @@ class Reparameterization {
   /// threads; the numbers depend on rng's state alone, not on the thread count.
   const Tensor<T>& forward(const Tensor<T>& mu, const Tensor<T>& logvar, Rng& rng) {
     check_same_shape(mu, logvar, "reparameterize (mu vs logvar)");
-    eps_.resize(mu.rows(), mu.cols());
-    const Index n = eps_.size();
+    draw_noise(mu.rows(), mu.cols(), rng, eps_);
+    return forward_with_noise(mu, logvar, eps_);
+  }
+
+  /// Fills eps (resized to rows x cols) with the draws forward makes for a batch of that shape.
+  void draw_noise(Index rows, Index cols, Rng& rng, Tensor<T>& eps) {
+    eps.resize(rows, cols);
+    const Index n = eps.size();
     const Index streams = std::max<Index>(2, n / stream_values);
     if (static_cast<Index>(generators_.size()) != streams) {
       generators_.resize(static_cast<std::size_t>(streams));
@@ -49,10 +55,9 @@ class Reparameterization {
     aigc::kernels::parallel_for(streams, 1, [&](Index begin, Index end) {
       for (Index s = begin; s < end; ++s) {
         const Index first = n * s / streams, last = n * (s + 1) / streams;
-        generators_[static_cast<std::size_t>(s)].rng.fill_normal(eps_.data() + first, last - first);
+        generators_[static_cast<std::size_t>(s)].rng.fill_normal(eps.data() + first, last - first);
       }
     });
-    return forward_with_noise(mu, logvar, eps_);
   }
 
   /// The same with a given eps (gradient checks, deterministic sampling).

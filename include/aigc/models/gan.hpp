@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aigc/core/module.hpp"
+#include "aigc/core/process_group.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
@@ -312,6 +313,22 @@ class GanTrainer {
   /// Steps taken so far: D steps (a G step follows every d_steps-th); checkpoints restore it.
   std::int64_t step_count() const { return d_count_; }
 
+  /// Data parallel over `group` (null: this process alone); the group must outlive the trainer.
+  /// Every process then passes the same global batch to step(), trains D and G on its own rows
+  /// of it (shard_rows) and of the global batch's noise and fake labels, and D's and G's
+  /// gradients are averaged over the global batch before each update, so every process applies
+  /// the same updates and reports the global batch's values. BatchNorm layers use each
+  /// process's own rows, or with synchronize_batch_norm the statistics of the global batch; their
+  /// running statistics are process 0's after every step. DiffAugment
+  /// draws its transforms per process. Set it before the first step, on every process.
+  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false) {
+    group_ = group;
+    set_batch_norm_process_group(g_, synchronize_batch_norm ? group : nullptr);
+    set_batch_norm_process_group(d_, synchronize_batch_norm ? group : nullptr);
+  }
+  /// The group set by set_process_group (null when none).
+  ProcessGroup* process_group() const { return group_; }
+
  protected:
   /// A conditional GAN: `g_labels` and `d_labels` are the conditioning layers inside G and D
   /// that receive the labels (both empty: an unconditional GAN).
@@ -371,15 +388,30 @@ class GanTrainer {
   }
 
  private:
-  GanStepStats train_step(const Tensor<T>& real, const std::vector<int>* labels) {
+  GanStepStats train_step(const Tensor<T>& global, const std::vector<int>* global_labels) {
     GanStepStats s;
+    global_rows_ = global.rows();
+    shard_ = {0, global.rows()};
+    const Tensor<T>* real = &global;
+    const std::vector<int>* labels = global_labels;
+    if (group_) {
+      shard_ = shard_rows(global.rows(), group_->rank(), group_->size(), "GanTrainer::step");
+      shard_real_ = global.middleRows(shard_.begin, shard_.rows);
+      real = &shard_real_;
+      if (global_labels && static_cast<Index>(global_labels->size()) == global.rows()) {
+        shard_labels_.assign(global_labels->begin() + shard_.begin,
+                             global_labels->begin() + shard_.begin + shard_.rows);
+        labels = &shard_labels_;
+      }
+    }
     for (SpectralNormalizable<T>* l : spectral_norm_) l->spectral_norm_power_iteration();
-    d_step(real, labels, s);
+    d_step(*real, labels, s);
     if (o_.ada && (d_count_ + 1) % o_.ada_interval == 0) adjust_ada();
     if (++d_count_ % o_.d_steps == 0) {
       g_step(s);
       s.g_step = true;
     }
+    if (group_) detail::broadcast_buffers(*group_, buffers(), packed_);
     return s;
   }
 
@@ -475,7 +507,7 @@ class GanTrainer {
   }
 
   void set_fake_labels(const std::vector<Conditioning<T>*>& layers) {
-    for (Conditioning<T>* c : layers) c->set_labels(fake_labels_);
+    for (Conditioning<T>* c : layers) c->set_labels(group_ ? shard_fake_labels_ : fake_labels_);
   }
 
   /// D's mean output on a batch: sigmoid(logit) for bce, the raw logit otherwise.
@@ -501,16 +533,21 @@ class GanTrainer {
   /// D's loss on the real batch and on G(z) for fresh noise z (and labels); D updated.
   void d_step(const Tensor<T>& real, const std::vector<int>* labels, GanStepStats& s) {
     const Index n = real.rows();
-    z_.resize(n, o_.latent);
+    z_.resize(global_rows_, o_.latent);  // the global batch's noise and fake labels
     rng_.fill_normal(z_);
     if (conditional()) {
-      fake_labels_.resize(static_cast<std::size_t>(n));
+      fake_labels_.resize(static_cast<std::size_t>(global_rows_));
       for (int& l : fake_labels_) l = static_cast<int>(rng_.below(num_classes()));
+      if (group_) {
+        shard_fake_labels_.assign(fake_labels_.begin() + shard_.begin,
+                                  fake_labels_.begin() + shard_.begin + shard_.rows);
+      }
       set_fake_labels(g_labels_);
     }
+    if (group_) shard_z_ = z_.middleRows(shard_.begin, shard_.rows);
     g_.set_training(true);
     d_.set_training(true);
-    fake_ = &g_.forward(z_);  // G's output buffer: kept (with G's caches) for the G step
+    fake_ = &g_.forward(group_ ? shard_z_ : z_);  // G's output: kept (with its caches) for G's step
     check_same_shape(*fake_, real, "GanTrainer: generator output vs real batch");
 
     opt_d_.zero_grad();
@@ -522,6 +559,7 @@ class GanTrainer {
     check_logits(real_logits, n);
     const double loss_real =
         gan_loss(o_.objective, GanTerm::d_real, real_logits, &dlogits_, o_.label_smoothing);
+    const double ada_before[2] = {ada_sum_, ada_count_};
     s.d_real = mean_output(real_logits);
     if (o_.ada) {
       for (Index i = 0; i < n; ++i) {
@@ -540,6 +578,18 @@ class GanTrainer {
     s.d_fake = mean_output(fake_logits);
     d_.backward(dlogits_);
     s.d_loss = loss_real + loss_fake + r1;
+    if (group_) {  // the global batch's means (each process's weighted by its rows)
+      const double w = static_cast<double>(n) / static_cast<double>(global_rows_);
+      double v[5] = {s.d_loss * w, s.d_real * w, s.d_fake * w, ada_sum_ - ada_before[0],
+                     ada_count_ - ada_before[1]};
+      group_->sum(v, 5);
+      s.d_loss = v[0];
+      s.d_real = v[1];
+      s.d_fake = v[2];
+      ada_sum_ = ada_before[0] + v[3];
+      ada_count_ = ada_before[1] + v[4];
+      detail::sum_gradients(*group_, opt_d_.params(), static_cast<T>(w), packed_);
+    }
     check_finite(s.d_loss, "the discriminator loss", d_count_);
     check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
     opt_d_.step();
@@ -558,12 +608,18 @@ class GanTrainer {
     if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
+    const double w = static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_);
+    if (group_) {
+      s.g_loss *= w;
+      group_->sum(&s.g_loss, 1);
+    }
     check_finite(s.g_loss, "the generator loss", d_count_);
     const Tensor<T>& dfake_in = d_.backward(dlogits_);
     const Tensor<T>& dfake = augment_ ? augment_->backward(dfake_in) : dfake_in;
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
+    if (group_) detail::sum_gradients(*group_, opt_g_.params(), static_cast<T>(w), packed_);
     check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
     opt_g_.step();
     if (ema_) ema_->update();
@@ -584,6 +640,12 @@ class GanTrainer {
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
   std::vector<int> labels_, fake_labels_, fixed_labels_;
+  ProcessGroup* group_ = nullptr;  ///< data parallel over these processes (null: alone)
+  Index global_rows_ = 0;          ///< rows of the step's global batch
+  RowShard shard_{};               ///< this process's rows of it
+  Tensor<T> shard_real_, shard_z_;
+  std::vector<int> shard_labels_, shard_fake_labels_;
+  std::vector<T> packed_;
 };
 
 /// Trains a conditional GAN: GanTrainer whose G's and D's conditioning layers receive labels:

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aigc/core/module.hpp"
+#include "aigc/core/process_group.hpp"
 #include "aigc/core/rng.hpp"
 #include "aigc/core/state.hpp"
 #include "aigc/data/loader.hpp"
@@ -105,7 +106,14 @@ class VaeTrainer {
   }
   /// One optimisation step on a batch and its labels (a conditional VAE).
   VaeStepStats step(const Tensor<T>& x, const std::vector<int>& labels) {
-    set_labels(labels, x.rows());
+    if (group_) {
+      if (static_cast<Index>(labels.size()) != x.rows()) set_labels(labels, x.rows());  // throws
+      const RowShard s = shard_rows(x.rows(), group_->rank(), group_->size(), name());
+      shard_labels_.assign(labels.begin() + s.begin, labels.begin() + s.begin + s.rows);
+      set_labels(shard_labels_, s.rows);
+    } else {
+      set_labels(labels, x.rows());
+    }
     return train_step(x);
   }
 
@@ -239,6 +247,21 @@ class VaeTrainer {
 
   /// Number of optimisation steps taken.
   std::int64_t step_count() const { return opt_.steps(); }
+
+  /// Data parallel over `group` (null: this process alone); the group must outlive the trainer.
+  /// Every process then passes the same global batch to step(), trains on its own rows of it
+  /// (shard_rows) with its rows of the global batch's noise, and the gradients are summed over
+  /// the group before each update, so every process applies the same update and reports the
+  /// global batch's losses. BatchNorm layers use each process's own rows, or with
+  /// synchronize_batch_norm the statistics of the global batch; their running statistics are
+  /// process 0's after every step. Set it before the first step, on every process.
+  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false) {
+    group_ = group;
+    set_batch_norm_process_group(enc_, synchronize_batch_norm ? group : nullptr);
+    set_batch_norm_process_group(dec_, synchronize_batch_norm ? group : nullptr);
+  }
+  /// The group set by set_process_group (null when none).
+  ProcessGroup* process_group() const { return group_; }
   /// Whether this is a conditional VAE (its conditioning layers receive labels).
   bool conditional() const { return !labelled_.empty(); }
   /// The number of classes of a conditional VAE (0 otherwise).
@@ -319,7 +342,8 @@ class VaeTrainer {
     return z;
   }
 
-  VaeStepStats train_step(const Tensor<T>& x) {
+  VaeStepStats train_step(const Tensor<T>& global) {
+    const Tensor<T>& x = group_ ? shard(global) : global;
     set_training(true);
     // x outlives this step: the encoder's first layer may keep a pointer to it instead of a copy.
     struct StableInput {
@@ -329,7 +353,13 @@ class VaeTrainer {
     } stable{enc_, enc_.input_stable()};
     enc_.set_input_stable(true);
     opt_.zero_grad();
-    const auto [bce, kl] = forward_loss(x, true);
+    auto [bce, kl] = forward_loss(x, true, global.rows());
+    if (group_) {  // the global batch's sums, so that every process makes the same checks
+      double sums[2] = {bce, kl};
+      group_->sum(sums, 2);
+      bce = sums[0];
+      kl = sums[1];
+    }
     const std::int64_t step = opt_.steps() + 1;
     if (o_.check_finite && !std::isfinite(bce + kl)) {
       throw NumericError(std::string(name()) + ": step " + std::to_string(step) +
@@ -346,11 +376,20 @@ class VaeTrainer {
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
+    if (group_) detail::sum_gradients(*group_, opt_.params(), T(1), packed_);  // summed losses
     if (o_.check_finite) check_finite_grads(opt_.params(), name(), step);
     if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
     opt_.step();
-    const double n = static_cast<double>(x.rows());
-    return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = x.rows()};
+    if (group_) detail::broadcast_buffers(*group_, buffers(), packed_);
+    const double n = static_cast<double>(global.rows());
+    return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = global.rows()};
+  }
+
+  /// This process's rows of a global batch (data parallel).
+  const Tensor<T>& shard(const Tensor<T>& global) {
+    const RowShard s = shard_rows(global.rows(), group_->rank(), group_->size(), name());
+    shard_ = global.middleRows(s.begin, s.rows);
+    return shard_;
   }
 
   static std::vector<Param<T>*> all_params(Module<T>& a, Module<T>& b) {
@@ -377,7 +416,9 @@ class VaeTrainer {
   }
 
   /// Encoder, reparameterisation, decoder, BCE + KL; with grads, fills dlogits_, dmu_, dlogvar_.
-  std::pair<double, double> forward_loss(const Tensor<T>& x, bool grads) {
+  /// With a process group and grads, x is this process's shard of a batch of global_rows and
+  /// takes its rows of that batch's noise.
+  std::pair<double, double> forward_loss(const Tensor<T>& x, bool grads, Index global_rows = 0) {
     const Tensor<T>& h = enc_.forward(x);
     if (h.cols() != 2 * o_.latent) {
       throw ShapeError("VaeTrainer: the encoder must output [batch x " +
@@ -385,7 +426,16 @@ class VaeTrainer {
     }
     mu_ = h.leftCols(o_.latent);
     logvar_ = h.rightCols(o_.latent);
-    const Tensor<T>& z = reparam_.forward(mu_, logvar_, grads ? rng_ : eval_rng_);
+    const Tensor<T>* zp = nullptr;
+    if (grads && group_) {
+      reparam_.draw_noise(global_rows, o_.latent, rng_, global_eps_);
+      const RowShard s = shard_rows(global_rows, group_->rank(), group_->size(), name());
+      shard_eps_ = global_eps_.middleRows(s.begin, s.rows);
+      zp = &reparam_.forward_with_noise(mu_, logvar_, shard_eps_);
+    } else {
+      zp = &reparam_.forward(mu_, logvar_, grads ? rng_ : eval_rng_);
+    }
+    const Tensor<T>& z = *zp;
     const Tensor<T>& logits = dec_.forward(z);
     check_same_shape(logits, x, "VaeTrainer: decoder output vs input");
     const double bce = bce_with_logits(logits, x, Reduction::sum, grads ? &dlogits_ : nullptr);
@@ -404,6 +454,10 @@ class VaeTrainer {
   std::vector<Conditioning<T>*> labelled_;  ///< the encoder's conditioning layers, the decoder's
   Tensor<T> batch_, mu_, logvar_, dlogits_, dmu_, dlogvar_, dh_;
   std::vector<int> labels_;
+  ProcessGroup* group_ = nullptr;  ///< data parallel over these processes (null: alone)
+  Tensor<T> shard_, global_eps_, shard_eps_;
+  std::vector<int> shard_labels_;
+  std::vector<T> packed_;
 };
 
 }  // namespace aigc

@@ -37,16 +37,22 @@ struct EpochMetric {
 /// What fit's on_epoch_end callback gets: the epoch that ended and a way to write pictures.
 class FitEpoch {
  public:
-  /// The end of epoch `epoch` (1-based) at step `step`, logging into `log`.
-  FitEpoch(int epoch, std::int64_t step, TrainingLog& log)
-      : epoch_(epoch), step_(step), log_(log) {}
+  /// The end of epoch `epoch` (1-based) at step `step`, logging into `log`; `primary` false: a
+  /// process of a data-parallel run other than process 0, which writes no picture.
+  FitEpoch(int epoch, std::int64_t step, TrainingLog& log, bool primary = true)
+      : epoch_(epoch), step_(step), log_(log), primary_(primary) {}
 
   /// The epoch that ended, from 1.
   int epoch() const { return epoch_; }
   /// The trainer's step count at its end.
   std::int64_t step() const { return step_; }
-  /// Writes `<out>/<name>.png` and, with TensorBoard on, the image under `name`.
-  void image(const std::string& name, const Image& img) { log_.image(name, img, step_); }
+  /// Writes `<out>/<name>.png` and, with TensorBoard on, the image under `name` (on process 0
+  /// only, in a data-parallel run).
+  void image(const std::string& name, const Image& img) {
+    if (primary_) log_.image(name, img, step_);
+  }
+  /// Whether this process writes: false on all but process 0 of a data-parallel run.
+  bool primary() const { return primary_; }
   /// The run's TensorBoard writer (null when TensorBoard is off).
   TensorBoardWriter* tensorboard() { return log_.tensorboard(); }
 
@@ -54,6 +60,7 @@ class FitEpoch {
   int epoch_;
   std::int64_t step_;
   TrainingLog& log_;
+  bool primary_;
 };
 
 /// What fit does besides training; every output can be switched off.
@@ -111,6 +118,17 @@ auto fit_step_stats() {
   }
 }
 
+/// Whether this process writes the logs, pictures and checkpoints: false on all but process 0 of
+/// a trainer that trains data parallel (set_process_group).
+template <class Trainer>
+bool fit_primary(const Trainer& trainer) {
+  if constexpr (requires { trainer.process_group(); }) {
+    return trainer.process_group() == nullptr || trainer.process_group()->rank() == 0;
+  } else {
+    return true;
+  }
+}
+
 inline void check_fit_options(const FitOptions& o) {
   if (o.epochs < 0)
     throw ArgumentError("fit: epochs must be >= 0, got " + std::to_string(o.epochs));
@@ -135,13 +153,17 @@ inline void check_fit_options(const FitOptions& o) {
 /// named values (trainer.step's stats, `values()`: StepValue) are shown, logged and averaged
 /// over the epoch by their weights; each epoch ends with its means and metrics, on_epoch_end and
 /// a checkpoint. A non-finite value, or the trainer's NumericError, stops the run with a
-/// NumericError that names the last good checkpoint.
+/// NumericError that names the last good checkpoint. A trainer that trains data parallel
+/// (set_process_group) reports the global batch's values; only its process 0 then shows
+/// progress, prints, logs, writes pictures and checkpoints (every process resumes).
 /// `Trainer` has train_epoch(loader, on_step(stats)), step_count(), save_state(StateDict&),
 /// load_state(const StateDict&), and a step(x) or step(x, labels) whose stats have values().
 template <class Trainer, class T>
 FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& options) {
   using Stats = decltype(detail::fit_step_stats<Trainer, T>());
-  const FitOptions& o = options;
+  const bool primary = detail::fit_primary(trainer);
+  FitOptions o = options;
+  if (!primary) o.progress = o.print = o.csv = o.tensorboard = o.plot = o.checkpoints = false;
   detail::check_fit_options(o);
   std::vector<std::string> names, epoch_names;
   for (const StepValue& v : Stats{}.values()) names.emplace_back(v.name);
@@ -216,7 +238,7 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         std::fflush(stdout);
       }
       if (o.on_epoch_end) {
-        FitEpoch end(epoch, step, log);
+        FitEpoch end(epoch, step, log, primary);
         o.on_epoch_end(end);
       }
       if (checkpoints && o.checkpoints) checkpoints->save();
