@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
       e.image("classes",
               aigc::make_grid(trainer.generate(class_z, class_labels), c, h, w, classes, sym));
     };
+    example::distribute(trainer);
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
     example::write_samples(f, run, train, options.latent, classes, sym,
                            [&](const aigc::Tensor<float>& zs, const std::vector<int>& labels) {

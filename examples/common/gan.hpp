@@ -89,6 +89,7 @@ inline void fit_gan(TrainerFlags& f, const GanFlags& gan, const std::string& tit
                     aigc::GanTrainer<float>& trainer, aigc::Module<float>& generator,
                     const aigc::Dataset<float>& train) {
   aigc::BatchLoader<float> loader = f.make_loader(train);
+  distribute(trainer);
   gan.schedule_run(trainer, loader.batches_per_epoch() * f.fit.epochs);
   std::printf("aigc %s (%s): %ld images from %s, %d thread(s)\n", title.c_str(),
               aigc::to_string(trainer.options().objective), static_cast<long>(train.size()),

@@ -2,7 +2,8 @@
 // epochs, batch size, seed, threads, checkpoints, resume, samples file, --verify, image folders,
 // augmentation, export), checked with messages that name the flag and quote the value; loading the
 // data (an IDX folder, or an image folder read as bytes with a held-out tenth); the samples file
-// for examples/evaluate; the exported model; and the error report.
+// for examples/evaluate; the exported model; the error report; and, built with aigc::mpi and
+// started by mpirun, data-parallel training over the job's processes.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,9 @@
 #include <aigc/data/idx_writer.hpp>
 #ifdef AIGC_WITH_ONNX
 #include <aigc/export/onnx.hpp>
+#endif
+#ifdef AIGC_WITH_MPI
+#include <aigc/distributed.hpp>
 #endif
 #include <algorithm>
 #include <charconv>
@@ -22,6 +26,40 @@
 #include <vector>
 
 namespace example {
+
+// The data-parallel run this program is part of: built with aigc::mpi and started by an MPI
+// launcher (mpirun -np N), every process trains on its share of each batch; else null.
+#ifdef AIGC_WITH_MPI
+struct Distributed {
+  aigc::MpiSession session;
+  aigc::MpiProcessGroup group;
+};
+inline std::unique_ptr<Distributed>& distributed() {
+  static std::unique_ptr<Distributed> d;
+  return d;
+}
+inline aigc::ProcessGroup* process_group() {
+  return distributed() ? &distributed()->group : nullptr;
+}
+#else
+inline aigc::ProcessGroup* process_group() { return nullptr; }
+#endif
+
+// Whether this process writes the outputs: true but on processes 1, 2, ... of a distributed run.
+inline bool primary() { return !process_group() || process_group()->rank() == 0; }
+
+// Makes `trainer` train data parallel over the job's processes when the program runs under
+// mpirun (fit then logs, draws and checkpoints on process 0 only).
+template <class Trainer>
+void distribute(Trainer& trainer) {
+  if (aigc::ProcessGroup* group = process_group()) {
+    trainer.set_process_group(group);
+    if (group->rank() == 0) {
+      std::printf("data parallel over %d processes: each batch split between them\n",
+                  group->size());
+    }
+  }
+}
 
 // "--flag: 'abc' is not a positive integer" (a non-negative one when zero_ok), checked before
 // CLI11 converts the text into the flag's type `Int`.
@@ -200,6 +238,7 @@ struct TrainerFlags {
   // with aigc::onnx) the same model as ONNX beside it: <name>.onnx.
   template <class Export>
   void write_export(Export export_model) const {
+    if (!primary()) return;
     const std::string path = export_path.empty() ? fit.out + "/" + export_file : export_path;
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -260,6 +299,7 @@ template <class Generate>
 void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    const aigc::Dataset<float>& data, long latent, int classes,
                    aigc::PixelScale scale, Generate generate) {
+  if (!primary()) return;
   if (data.channels != 1) {  // IDX image files hold one channel
     std::printf("wrote %s\n", run.summary(f.fit.out).c_str());
     return;
@@ -291,6 +331,7 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
 template <class Vae>
 void write_direction(const TrainerFlags& f, Vae& vae, const aigc::Dataset<float>& train,
                      const aigc::Dataset<float>& test, int from, int to, double scale) {
+  if (!primary()) return;
   if (train.channels != 1) throw aigc::ArgumentError("--direction: grey IDX data sets only");
   for (int c : {from, to}) {
     if (c < 0 || c >= train.num_classes) {
@@ -317,14 +358,24 @@ void write_direction(const TrainerFlags& f, Vae& vae, const aigc::Dataset<float>
       static_cast<long>(moved.rows()), from, scale, to, from, to);
 }
 
-// Runs the example's body; an exception becomes "<name>: error: <message>" and exit code 1.
+// Runs the example's body; an exception becomes "<name>: error: <message>" and exit code 1 (under
+// mpirun: the end of every process of the job, so that none waits for this one).
 template <class Body>
 int run(const char* name, Body body) {
   try {
+#ifdef AIGC_WITH_MPI
+    if (aigc::launched_by_mpi() && !distributed()) distributed() = std::make_unique<Distributed>();
+#endif
     body();
+#ifdef AIGC_WITH_MPI
+    distributed().reset();
+#endif
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", name, e.what());
+#ifdef AIGC_WITH_MPI
+    if (distributed()) aigc::MpiSession::abort(1);
+#endif
     return 1;
   }
 }

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
                                   originals, trainer.reconstruct(originals, original_labels), 8),
                               c, h, w, 8));
     };
+    example::distribute(trainer);
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
     example::write_samples(f, run, train, latent, classes, aigc::PixelScale::unit,
                            [&](const aigc::Tensor<float>& zs, const std::vector<int>& asked) {

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
                                                  c, h, w, 8));
       e.image("interpolation", aigc::make_grid(trainer.decode(path), c, h, w, 10));
     };
+    example::distribute(trainer);
     const aigc::FitResult run = aigc::fit(trainer, loader, f.fit);
     example::write_samples(
         f, run, train, latent, 0, aigc::PixelScale::unit,

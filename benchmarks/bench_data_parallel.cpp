@@ -1,0 +1,169 @@
+// Data parallel over MPI (aigc::mpi): the 64x64 DCGAN's training step (PyTorch's DCGAN, global
+// batch 128, random colour data), the MLP GAN's step (batch 128, random data) and the MLP VAE's
+// epoch (Fashion-MNIST, batch 128), each on
+// every process of the job; and the all-reduce of each model's gradients alone (the
+// communication part of a step). Run it under mpirun with 1 and 2 processes
+// (benchmarks/data_parallel.sh does, and prints the ratios).
+// Usage: mpirun -np P bench_data_parallel [--threads 1] [--steps 4] [--vae-epochs 1]
+//                                         [--data DIR] [--reduces 20]
+#include <aigc/aigc.hpp>
+#include <aigc/distributed.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Milliseconds (median of `reps`) of one all-reduce of `values` floats over the group.
+double allreduce_ms(aigc::MpiProcessGroup& group, std::size_t values, int reps) {
+  std::vector<float> v(values, 1.0f);
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    group.barrier();
+    const auto t0 = Clock::now();
+    group.sum(v.data(), v.size());
+    ms.push_back(1e3 * seconds_since(t0));
+  }
+  return median(ms);
+}
+
+std::size_t count(const std::vector<aigc::Param<float>*>& params) {
+  std::size_t n = 0;
+  for (const auto* p : params) n += static_cast<std::size_t>(p->value.size());
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  aigc::MpiSession mpi(argc, argv);
+  int threads = 1, steps = 4, vae_epochs = 1, reduces = 20;
+  std::string data = aigc::default_fashion_mnist_dir();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (k == "--steps")
+      steps = std::atoi(argv[i + 1]);
+    else if (k == "--vae-epochs")
+      vae_epochs = std::atoi(argv[i + 1]);
+    else if (k == "--reduces")
+      reduces = std::atoi(argv[i + 1]);
+    else if (k == "--data")
+      data = argv[i + 1];
+    else {
+      std::fprintf(stderr, "bench_data_parallel: unknown flag %s\n", k.c_str());
+      aigc::MpiSession::abort(2);
+    }
+  }
+  try {
+    aigc::MpiProcessGroup group;
+    aigc::set_num_threads(threads);
+    const bool root = group.rank() == 0;
+    const int P = group.size();
+
+    // The 64x64 DCGAN, global batch 128.
+    {
+      aigc::Rng init(1);
+      auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
+      auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
+      aigc::GanTrainer<float> trainer(*g, *d, {.latent = 100, .seed = 2});
+      trainer.set_process_group(&group);
+      aigc::Tensor<float> real(128, 3 * 64 * 64);
+      aigc::Rng data_rng(3);
+      data_rng.fill_uniform(real, -1.0, 1.0);
+      trainer.step(real);  // warm-up: buffers sized
+      std::vector<double> s;
+      for (int i = 0; i < steps; ++i) {
+        group.barrier();
+        const auto t0 = Clock::now();
+        trainer.step(real);
+        s.push_back(seconds_since(t0));
+      }
+      const std::size_t gp = count(trainer.generator_optimizer().params());
+      const std::size_t dp = count(trainer.discriminator_optimizer().params());
+      const double reduce_g = allreduce_ms(group, gp, reduces);
+      const double reduce_d = allreduce_ms(group, dp, reduces);
+      if (root) {
+        std::printf(
+            "dcgan64 processes %d threads %d step_s %.4f (min %.4f) params_g %zu params_d %zu "
+            "allreduce_g_ms %.3f allreduce_d_ms %.3f\n",
+            P, threads, median(s), *std::min_element(s.begin(), s.end()), gp, dp, reduce_g,
+            reduce_d);
+      }
+    }
+
+    // The MLP GAN of examples/gan (latent 64, 784 values per image), global batch 128.
+    {
+      aigc::Rng init(1);
+      auto g = aigc::make_mlp_generator<float>(64, 784, init);
+      auto d = aigc::make_mlp_discriminator<float>(784, init);
+      aigc::GanTrainer<float> trainer(*g, *d, {.latent = 64, .seed = 2});
+      trainer.set_process_group(&group);
+      aigc::Tensor<float> real(128, 784);
+      aigc::Rng data_rng(3);
+      data_rng.fill_uniform(real, -1.0, 1.0);
+      for (int i = 0; i < 5; ++i) trainer.step(real);  // warm-up
+      std::vector<double> s;
+      for (int r = 0; r < 5; ++r) {
+        group.barrier();
+        const auto t0 = Clock::now();
+        for (int i = 0; i < 20; ++i) trainer.step(real);
+        s.push_back(seconds_since(t0) / 20);
+      }
+      const std::size_t n = count(trainer.generator_optimizer().params()) +
+                            count(trainer.discriminator_optimizer().params());
+      const double reduce =
+          allreduce_ms(group, count(trainer.generator_optimizer().params()), reduces) +
+          allreduce_ms(group, count(trainer.discriminator_optimizer().params()), reduces);
+      if (root) {
+        std::printf("mlpgan processes %d threads %d step_s %.5f params %zu allreduce_ms %.3f\n", P,
+                    threads, median(s), n, reduce);
+      }
+    }
+
+    // The MLP VAE on Fashion-MNIST, batch 128: one epoch (469 steps).
+    {
+      const aigc::Dataset<float> train = aigc::load_mnist_format<float>(data, aigc::Split::train);
+      aigc::Rng init(1);
+      auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);
+      auto dec = aigc::make_vae_decoder<float>(20, 400, 784, init);
+      aigc::VaeTrainer<float> trainer(*enc, *dec, {.latent = 20, .seed = 2});
+      trainer.set_process_group(&group);
+      aigc::BatchLoader<float> loader(train, {.batch_size = 128, .seed = 4});
+      std::vector<double> s;
+      for (int e = 0; e < vae_epochs; ++e) {
+        group.barrier();
+        const auto t0 = Clock::now();
+        trainer.train_epoch(loader);
+        s.push_back(seconds_since(t0));
+      }
+      const std::size_t n = count(trainer.optimizer().params());
+      const double reduce = allreduce_ms(group, n, reduces);
+      if (root) {
+        std::printf(
+            "vae processes %d threads %d epoch_s %.4f steps %ld params %zu allreduce_ms %.3f\n", P,
+            threads, median(s), static_cast<long>(loader.batches_per_epoch()), n, reduce);
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_data_parallel: %s\n", e.what());
+    aigc::MpiSession::abort(1);
+  }
+  return 0;
+}
