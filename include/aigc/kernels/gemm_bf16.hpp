@@ -73,7 +73,8 @@ struct Bf16Blocking {
 
 /// n floats (n <= 32, zeros past n) as n/2 rounded up pairs of bfloat16, in order: pair i holds
 /// src[2 i] in its low half. vcvtne2ps2bf16 rounds to nearest even and flushes denormals to zero.
-inline __m512i bf16_pairs_contiguous(const float* src, Index n) {
+template <class T>
+__m512i bf16_pairs_contiguous(const T* src, Index n) {
   const auto lo_mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
   const auto hi_mask = static_cast<__mmask16>(n >= 32   ? 0xffffu
                                               : n <= 16 ? 0u
@@ -85,7 +86,8 @@ inline __m512i bf16_pairs_contiguous(const float* src, Index n) {
 
 /// n values (n <= 16, zeros past n) of two rows as n pairs of bfloat16: pair i holds lo[i] in its
 /// low half and hi[i] (zero when hi is null) in its high half.
-inline __m512i bf16_pairs_interleaved(const float* lo, const float* hi, Index n) {
+template <class T>
+__m512i bf16_pairs_interleaved(const T* lo, const T* hi, Index n) {
   const auto mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
   const __m512 l = _mm512_maskz_loadu_ps(mask, lo);
   const __m512 h = hi ? _mm512_maskz_loadu_ps(mask, hi) : _mm512_setzero_ps();
@@ -135,8 +137,8 @@ inline void transpose_16x16(__m512i r[16]) {
 /// op(A) (M x K) packed into panels of MR rows: panel p holds, for each depth pair k2 (K2 =
 /// ceil(K / 2) of them), its MR rows' pairs, at ap[(p K2 + k2) MR + r] (zeros past M and K).
 /// op(A)(r, k) = a[r lda + k] (k-contiguous rows) or, transposed, a[k lda + r].
-inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Index K,
-                        std::uint32_t* ap) {
+template <class T>
+void pack_a_bf16(const T* a, Index lda, bool transposed, Index M, Index K, std::uint32_t* ap) {
   using B = Bf16Blocking;
   const Index K2 = (K + 1) / 2, panels = (M + B::MR - 1) / B::MR;
   aigc::kernels::parallel_for(panels, 1, [&](Index p0, Index p1) {
@@ -161,7 +163,7 @@ inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Ind
       }
       const Index n = std::min<Index>(B::MR, M - p * B::MR);
       for (Index k2 = 0; k2 < K2; ++k2) {
-        const float* lo = a + 2 * k2 * lda + p * B::MR;
+        const T* lo = a + 2 * k2 * lda + p * B::MR;
         const __m512i v = bf16_pairs_interleaved(lo, 2 * k2 + 1 < K ? lo + lda : nullptr, n);
         _mm256_store_si256(reinterpret_cast<__m256i*>(dst + k2 * B::MR), _mm512_castsi512_si256(v));
       }
@@ -172,15 +174,15 @@ inline void pack_a_bf16(const float* a, Index lda, bool transposed, Index M, Ind
 /// op(B) (K x N) packed into panels of NR columns: panel q holds, for each depth pair k2, the NR
 /// columns' pairs, at bp[(q K2 + k2) NR + j] (zeros past N and K). op(B)(k, c) = b[k ldb + c]
 /// (rows) or, transposed, b[c ldb + k] (k-contiguous columns).
-inline void pack_b_bf16(const float* b, Index ldb, bool transposed, Index K, Index N,
-                        std::uint32_t* bp) {
+template <class T>
+void pack_b_bf16(const T* b, Index ldb, bool transposed, Index K, Index N, std::uint32_t* bp) {
   using B = Bf16Blocking;
   const Index K2 = (K + 1) / 2, panels = (N + B::NR - 1) / B::NR;
   if (!transposed) {
     aigc::kernels::parallel_for(K2, 16, [&](Index k0, Index k1) {
       for (Index k2 = k0; k2 < k1; ++k2) {
-        const float* lo = b + 2 * k2 * ldb;
-        const float* hi = 2 * k2 + 1 < K ? lo + ldb : nullptr;
+        const T* lo = b + 2 * k2 * ldb;
+        const T* hi = 2 * k2 + 1 < K ? lo + ldb : nullptr;
         for (Index q = 0; q < panels; ++q) {
           for (Index v = 0; v < B::NR; v += 16) {
             const Index c = q * B::NR + v, n = std::max<Index>(0, std::min<Index>(16, N - c));
@@ -217,8 +219,9 @@ inline void pack_b_bf16(const float* b, Index ldb, bool transposed, Index K, Ind
 
 /// One tile: C[0:mr, 0:nr] = alpha * (A panel x B panel over kc2 depth pairs) + beta * C (beta
 /// 0: C not read). Every element sums its pairs in depth order, whatever the tile's position.
-inline void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, float alpha,
-                      float beta, float* c, Index ldc, Index mr, Index nr) {
+template <class T>
+void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, T alpha, T beta, T* c,
+               Index ldc, Index mr, Index nr) {
   using B = Bf16Blocking;
   __m512 acc[B::MR][B::NV];
   for (Index r = 0; r < B::MR; ++r) {
@@ -242,7 +245,7 @@ inline void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* b
     for (Index v = 0; v < B::NV && v * 16 < nr; ++v) {
       const Index n = std::min<Index>(16, nr - v * 16);
       const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
-      float* out = c + r * ldc + v * 16;
+      T* out = c + r * ldc + v * 16;
       __m512 y = _mm512_mul_ps(va, acc[r][v]);
       if (beta != 0.0f) y = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, out), y);
       _mm512_mask_storeu_ps(out, m, y);
@@ -253,19 +256,20 @@ inline void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* b
 }  // namespace detail
 #endif
 
-/// C = alpha op(A) op(B) + beta C, as gemm (same arguments), with the products in bfloat16 and
-/// the sums in FP32 (see the file comment); beta == 0 overwrites C. Both operands are packed whole
-/// (rounded once), then the threads split C's columns in panels; each element sums its depth
+/// C = alpha op(A) op(B) + beta C, as gemm (same arguments, T float), with the products in bfloat16
+/// and the sums in FP32 (see the file comment); beta == 0 overwrites C. Both operands are packed
+/// whole (rounded once), then the threads split C's columns in panels; each element sums its depth
 /// pairs in order over depth blocks fixed by K, so the result is bitwise the same for any
 /// number of threads. Without AVX-512 BF16 in the target, this is gemm.
-inline void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, float alpha,
-                      const float* a, Index lda, const float* b, Index ldb, float beta, float* c,
-                      Index ldc) {
+template <class T>
+void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a,
+               Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
+  static_assert(std::is_same_v<T, float>, "gemm_bf16 multiplies floats");
 #ifdef AIGC_BF16_PRODUCTS
   using B = detail::Bf16Blocking;
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
-    gemm<float>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm<T>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
@@ -283,7 +287,7 @@ inline void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, f
       const Index g_end = std::min(q_end, g + B::NC_PANELS);
       for (Index kb = 0; kb < k2_blocks; ++kb) {
         const Index k0 = K2 * kb / k2_blocks, kc2 = K2 * (kb + 1) / k2_blocks - k0;
-        const float block_beta = kb == 0 ? beta : 1.0f;
+        const T block_beta = kb == 0 ? beta : T(1);
         for (Index i = 0; i < m_panels; ++i) {
           const std::uint32_t* a_panel = ap + (i * K2 + k0) * B::MR;
           for (Index q = g; q < g_end; ++q) {
@@ -297,7 +301,7 @@ inline void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, f
     }
   });
 #else
-  gemm<float>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm<T>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
 }
 
