@@ -199,7 +199,6 @@ void im2col_plane(const T* plane, const ConvShape& s, T* buf, T* dst, Index ld) 
         for (Index oh = 0; oh < OH; ++oh) {
           const T* from = src + oh * Wh;
           T* to = tap + oh * OW;
-#pragma GCC ivdep
           for (Index ow = 0; ow < OW; ++ow) to[ow] = from[ow];
         }
       }
