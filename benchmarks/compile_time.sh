@@ -29,7 +29,7 @@ for side in base new; do
       "$tree/include/aigc/version.hpp.in" > "$work/$side/aigc/version.hpp"
 done
 echo "# $cxx -std=c++20 -O2 ${CXXFLAGS:-} -c TU -I<tree>/include -I<generated version.hpp> $eigen"
-echo "# $("$cxx" --version | head -1); $(nproc) cores; base $base; new $PWD"
+echo "# $("$cxx" --version | sed -n 1p); $(nproc) cores; base $base; new $PWD"
 echo "# seconds: wall (user+sys)"
 for tu in include_only getting_started; do
   for r in $(seq "$rounds"); do

@@ -306,7 +306,7 @@ void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
 }
 
 /// gemm, or gemm_bf16 when `precision` is bf16 and T is float (double products stay double).
-template <class T>
+template <class T, class A = simd_arch>
 void gemm_in(Precision precision, Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
              const T* a, Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
   if constexpr (std::is_same_v<T, float>) {
@@ -315,7 +315,7 @@ void gemm_in(Precision precision, Trans trans_a, Trans trans_b, Index M, Index N
       return;
     }
   }
-  gemm<T>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm<T, A>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace aigc::kernels

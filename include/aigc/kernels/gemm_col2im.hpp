@@ -47,12 +47,8 @@ void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T*
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       const auto [b, ldb] = operand(n0, n);
-      if (precision == Precision::bf16) {
-        gemm_in<T>(precision, Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col,
-                   n * P);
-      } else {
-        gemm<T, A>(Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col, n * P);
-      }
+      gemm_in<T, A>(precision, Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col,
+                    n * P);
       col2im<T, A>(col, n, s, x + n0 * s.image_size(), false, bias, act, slope);
     }
   });

@@ -65,13 +65,8 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       im2col_part(x, n0, n, 0, s.channels, s, col);
-      if (precision == Precision::bf16) {
-        gemm_in<T>(precision, Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P,
-                   T(0), ycm, n * P);
-      } else {
-        gemm<T, A>(Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P, T(0), ycm,
-                   n * P);
-      }
+      gemm_in<T, A>(precision, Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P,
+                    T(0), ycm, n * P);
       from_channel_major<T, A>(ycm, n, out, P, y + n0 * out * P, bias, act, slope);
     }
   });
@@ -98,13 +93,8 @@ void im2col_weight_grad(const T* dz, Index out, const T* x, Index batch, const C
       for (Index g = g0; g < g1; ++g) {
         const Index c0 = g * group, c1 = std::min(C, c0 + group);
         im2col_part(x, n0, n, c0, c1, s, col);
-        if (precision == Precision::bf16) {
-          gemm_in<T>(precision, Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1),
-                     dz + n0 * P, cols, col, n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
-        } else {
-          gemm<T, A>(Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1), dz + n0 * P, cols,
-                     col, n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
-        }
+        gemm_in<T, A>(precision, Trans::no, Trans::yes, out, (c1 - c0) * KK, n * P, T(1),
+                      dz + n0 * P, cols, col, n * P, n0 == 0 ? beta : T(1), dw + c0 * KK, patch);
       }
     });
   }
