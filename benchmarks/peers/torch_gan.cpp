@@ -11,17 +11,22 @@
 #include <torch/torch.h>
 
 #include <aigc/data/dataset.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <functional>
-#include <memory>
 #include <string>
 #include <vector>
+
+#include "torch_gan_step.hpp"
 
 namespace {
 
 namespace nn = torch::nn;
+using torch_peers::conv;
+using torch_peers::dcgan64_discriminator;
+using torch_peers::dcgan64_generator;
+using torch_peers::deconv;
+using torch_peers::gan_step;
+using torch_peers::median;
 
 nn::Sequential mlp_generator() {
   return nn::Sequential(
@@ -37,16 +42,7 @@ nn::Sequential mlp_discriminator() {
       nn::Linear(256, 1));
 }
 
-nn::ConvTranspose2d deconv(int in, int out, int k, int s, int p) {
-  return nn::ConvTranspose2d(
-      nn::ConvTranspose2dOptions(in, out, k).stride(s).padding(p).bias(false));
-}
-
-nn::Conv2d conv(int in, int out, int k, int s, int p) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(s).padding(p).bias(false));
-}
-
-// Issue 4's DCGAN: z(100) -> 256x4x4 -> 128x7x7 -> 64x14x14 -> 1x28x28.
+// examples/dcgan's DCGAN: z(100) -> 256x4x4 -> 128x7x7 -> 64x14x14 -> 1x28x28.
 nn::Sequential dcgan_generator() {
   return nn::Sequential(nn::Unflatten(nn::UnflattenOptions(1, {100, 1, 1})),
                         deconv(100, 256, 4, 1, 0), nn::BatchNorm2d(256), nn::ReLU(),
@@ -61,63 +57,6 @@ nn::Sequential dcgan_discriminator() {
                         nn::LeakyReLU(leaky), conv(64, 128, 4, 2, 1), nn::BatchNorm2d(128),
                         nn::LeakyReLU(leaky), conv(128, 256, 4, 2, 1), nn::BatchNorm2d(256),
                         nn::LeakyReLU(leaky), conv(256, 1, 3, 1, 0), nn::Flatten());
-}
-
-// PyTorch's DCGAN example at 64x64 (dcgan/main.py: nz 100, ngf = ndf = 64, no biases).
-nn::Sequential dcgan64_generator() {
-  return nn::Sequential(
-      nn::Unflatten(nn::UnflattenOptions(1, {100, 1, 1})), deconv(100, 512, 4, 1, 0),
-      nn::BatchNorm2d(512), nn::ReLU(), deconv(512, 256, 4, 2, 1), nn::BatchNorm2d(256), nn::ReLU(),
-      deconv(256, 128, 4, 2, 1), nn::BatchNorm2d(128), nn::ReLU(), deconv(128, 64, 4, 2, 1),
-      nn::BatchNorm2d(64), nn::ReLU(), deconv(64, 3, 4, 2, 1), nn::Tanh(), nn::Flatten());
-}
-
-nn::Sequential dcgan64_discriminator() {
-  const auto leaky = nn::LeakyReLUOptions().negative_slope(0.2);
-  return nn::Sequential(nn::Unflatten(nn::UnflattenOptions(1, {3, 64, 64})), conv(3, 64, 4, 2, 1),
-                        nn::LeakyReLU(leaky), conv(64, 128, 4, 2, 1), nn::BatchNorm2d(128),
-                        nn::LeakyReLU(leaky), conv(128, 256, 4, 2, 1), nn::BatchNorm2d(256),
-                        nn::LeakyReLU(leaky), conv(256, 512, 4, 2, 1), nn::BatchNorm2d(512),
-                        nn::LeakyReLU(leaky), conv(512, 1, 4, 1, 0), nn::Flatten());
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Seconds per epoch of 938 steps, median of `rounds` rounds of `steps` timed steps (after one
-// untimed step).
-// One D step and one G step at batch `batch` as step() returns it (real batches taken in turn).
-std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t latent,
-                               const torch::Tensor& images, int64_t batch) {
-  auto opt_g = std::make_shared<torch::optim::Adam>(
-      g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
-  auto opt_d = std::make_shared<torch::optim::Adam>(
-      d->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
-  auto at = std::make_shared<int64_t>(0);
-  return [=]() mutable {
-    const int64_t n = images.size(0);
-    if (*at + batch > n) *at = 0;
-    const torch::Tensor real = images.slice(0, *at, *at + batch);
-    *at += batch;
-    const torch::Tensor fake = g->forward(torch::randn({batch, latent}));
-    opt_d->zero_grad();
-    const torch::Tensor real_logits = d->forward(real);
-    const torch::Tensor fake_logits = d->forward(fake.detach());
-    const torch::Tensor d_loss =
-        torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
-        torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
-    d_loss.backward();
-    opt_d->step();
-    opt_g->zero_grad();
-    const torch::Tensor logits = d->forward(fake);
-    const torch::Tensor g_loss =
-        torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
-    g_loss.backward();
-    opt_g->step();
-  };
 }
 
 // The 64x64 DCGAN on random colour data: seconds per training step at batch 128 and generator
@@ -156,6 +95,8 @@ void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
               median(step_s), median(images_per_s));
 }
 
+// Seconds per epoch of 938 steps, median of `rounds` rounds of `steps` timed steps (after one
+// untimed step).
 double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
              const torch::Tensor& images, int steps, int rounds) {
   auto step = gan_step(g, d, latent, images, 64);
