@@ -13,7 +13,7 @@ epochs="${1:-10}"
 mkdir -p benchmarks/results
 results_file="benchmarks/results/$(date -u '+%Y-%m-%d-%H%M')-$(git rev-parse --short HEAD 2>/dev/null || echo unknown).txt"
 exec > >(tee "$results_file") 2>&1
-scripts/install-deps.sh libbenchmark-dev libopenblas-dev libtorch-dev
+scripts/install-deps.sh libbenchmark-dev libopenblas-dev libtorch-dev libgloo-dev
 dir=build/bench
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAIGC_NATIVE=ON -DAIGC_BUILD_BENCHMARKS=ON \
       -DAIGC_BUILD_TESTS=OFF -DAIGC_BUILD_EXAMPLES=OFF > /dev/null
