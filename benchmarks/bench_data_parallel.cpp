@@ -6,6 +6,7 @@
 // (benchmarks/data_parallel.sh does, and prints the ratios).
 // Usage: mpirun -np P bench_data_parallel [--threads 1] [--steps 4] [--vae-epochs 1]
 //                                         [--data DIR] [--reduces 20]
+//                                         [--models dcgan64,mlpgan,vae]
 #include <aigc/aigc.hpp>
 #include <aigc/distributed.hpp>
 #include <algorithm>
@@ -53,7 +54,7 @@ std::size_t count(const std::vector<aigc::Param<float>*>& params) {
 int main(int argc, char** argv) {
   aigc::MpiSession mpi(argc, argv);
   int threads = 1, steps = 4, vae_epochs = 1, reduces = 20;
-  std::string data = aigc::default_fashion_mnist_dir();
+  std::string data = aigc::default_fashion_mnist_dir(), models = "dcgan64,mlpgan,vae";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--threads")
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
       reduces = std::atoi(argv[i + 1]);
     else if (k == "--data")
       data = argv[i + 1];
+    else if (k == "--models")
+      models = "," + std::string(argv[i + 1]) + ",";
     else {
       std::fprintf(stderr, "bench_data_parallel: unknown flag %s\n", k.c_str());
       aigc::MpiSession::abort(2);
@@ -77,8 +80,13 @@ int main(int argc, char** argv) {
     const bool root = group.rank() == 0;
     const int P = group.size();
 
+    const auto wanted = [&](const char* m) {
+      return models.find(std::string(",") + m + ",") != std::string::npos ||
+             models == "dcgan64,mlpgan,vae";
+    };
+
     // The 64x64 DCGAN, global batch 128.
-    {
+    if (wanted("dcgan64")) {
       aigc::Rng init(1);
       auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
       auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
@@ -109,7 +117,7 @@ int main(int argc, char** argv) {
     }
 
     // The MLP GAN of examples/gan (latent 64, 784 values per image), global batch 128.
-    {
+    if (wanted("mlpgan")) {
       aigc::Rng init(1);
       auto g = aigc::make_mlp_generator<float>(64, 784, init);
       auto d = aigc::make_mlp_discriminator<float>(784, init);
@@ -138,7 +146,7 @@ int main(int argc, char** argv) {
     }
 
     // The MLP VAE on Fashion-MNIST, batch 128: one epoch (469 steps).
-    {
+    if (wanted("vae")) {
       const aigc::Dataset<float> train = aigc::load_mnist_format<float>(data, aigc::Split::train);
       aigc::Rng init(1);
       auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);

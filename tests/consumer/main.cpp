@@ -1,7 +1,7 @@
 // A user's program: checks that the version macros match the CMake package, then trains a custom
 // model (a small auto-encoder of its own, not one of aigc's trainers) with aigc::fit and checks
 // what fit gives it: a progress line, CSV logs, a TensorBoard file, loss.png, and a checkpoint
-// that a second run resumes from.
+// that a second run resumes from; then sets its layers' products to bfloat16.
 #include <aigc/aigc.hpp>
 #include <algorithm>
 #include <array>
@@ -129,6 +129,18 @@ int main() {
   const std::string steps = read_text(out / "steps.csv");
   expect(std::count(steps.begin(), steps.end(), '\n') == 17, "steps.csv does not hold 16 steps");
   std::filesystem::remove_all(out);
+
+  // Mixed precision on the user's own model: its two Dense layers take bfloat16 products (FP32 on
+  // a build without AVX-512 BF16, which says so on stderr), close to the FP32 forward.
+  {
+    AutoEncoder model;
+    const aigc::Tensor<float> fp32 = model.net.forward(data.images);
+    expect(aigc::set_precision(model.net, aigc::Precision::bf16) == 2,
+           "set_precision did not reach the two Dense layers");
+    const aigc::Tensor<float> bf16 = model.net.forward(data.images);
+    const float worst = (fp32 - bf16).cwiseAbs().maxCoeff();
+    expect(worst < 0.05f, "bf16 forward off by " + std::to_string(worst));
+  }
   std::printf("aigc %s: a custom model trained with fit and resumed: %s\n", AIGC_VERSION_STRING,
               failures ? "FAILED" : "ok");
   return failures ? 1 : 0;

@@ -1,8 +1,9 @@
 // The program the distributed tests start under mpirun: trains a small model of each kind with
 // fit, data parallel over every process of the job, and writes each process's final state.
 //   mpi_worker --model vae|cvae|gan|cgan|dcgan --out DIR [--epochs E] [--batches K] [--batch B]
-//              [--resume] [--fail-at S --fail-how kill|throw] [--double] [--sync-bn]
+//              [--resume] [--fail-at S --fail-how kill|throw] [--double] [--sync-bn] [--ring]
 // Process P - 1 fails after its step S when asked (SIGKILL, or an exception that ends the job).
+// --ring sums over the ring of messages even when every process runs on this machine.
 #include <unistd.h>
 
 #include <aigc/aigc.hpp>
@@ -24,13 +25,14 @@ struct Args {
   std::string fail_how = "kill";
   bool double_precision = false;
   bool sync_batch_norm = false;
+  bool ring = false;
 };
 
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (i + 1 >= argc && k != "--resume" && k != "--double" && k != "--sync-bn")
+    if (i + 1 >= argc && k != "--resume" && k != "--double" && k != "--sync-bn" && k != "--ring")
       throw aigc::ArgumentError("mpi_worker: " + k + ": no value");
     if (k == "--model")
       a.model = argv[++i];
@@ -48,6 +50,8 @@ Args parse(int argc, char** argv) {
       a.double_precision = true;
     else if (k == "--sync-bn")
       a.sync_batch_norm = true;
+    else if (k == "--ring")
+      a.ring = true;
     else if (k == "--fail-at")
       a.fail_at = std::atoll(argv[++i]);
     else if (k == "--fail-how")
@@ -168,8 +172,9 @@ void run(const Args& a, aigc::ProcessGroup& group) {
 int main(int argc, char** argv) {
   aigc::MpiSession mpi(argc, argv);
   try {
-    aigc::MpiProcessGroup group;
     const Args a = parse(argc, argv);
+    aigc::MpiProcessGroup group(MPI_COMM_WORLD,
+                                a.ring ? aigc::MpiSum::ring : aigc::MpiSum::automatic);
     if (a.double_precision) {
       run<double>(a, group);
     } else {

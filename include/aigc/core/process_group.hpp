@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,53 @@ class ProcessGroup {
   virtual void sum(float* data, std::size_t n) = 0;
   /// The same in double.
   virtual void sum(double* data, std::size_t n) = 0;
+
+  /// The sum of scattered values in one exchange: the concatenation of `pieces`, each value
+  /// multiplied by `scale` first, is replaced by its sum over the processes, and `extras` (a few
+  /// doubles, not scaled: losses, counts) by theirs. Every process passes pieces of the same sizes.
+  /// The bits are those of scaling, packing into one buffer and calling sum() on it and on
+  /// `extras`, which is what this default does; a group may save the copies or the second
+  /// exchange.
+  virtual void sum_pieces(std::span<const std::span<float>> pieces, float scale,
+                          std::span<double> extras) {
+    packed_sum(pieces, scale, extras, packed_float_);
+  }
+  /// The same in double.
+  virtual void sum_pieces(std::span<const std::span<double>> pieces, double scale,
+                          std::span<double> extras) {
+    packed_sum(pieces, scale, extras, packed_double_);
+  }
+
+ protected:
+  /// sum_pieces through one packed buffer and sum().
+  template <class T>
+  void packed_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
+                  std::vector<T>& packed) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    packed.resize(n);
+    T* out = packed.data();
+    for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);
+    if (n > 0) sum(packed.data(), n);
+    const T* in = packed.data();
+    for (const std::span<T>& p : pieces) {
+      std::copy(in, in + p.size(), p.data());
+      in += p.size();
+    }
+    if (!extras.empty()) sum(extras.data(), extras.size());
+  }
+
+  /// Writes scale * from[0, n) to `to` (a plain copy when scale is 1) and returns to + n.
+  template <class T>
+  static T* scaled_copy(const T* from, std::size_t n, T scale, T* to) {
+    if (scale == T(1)) return std::copy(from, from + n, to);
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i] * scale;
+    return to + n;
+  }
+
+ private:
+  std::vector<float> packed_float_;
+  std::vector<double> packed_double_;
 };
 
 /// The rows [begin, begin + rows) of a global batch that one process trains on.
@@ -53,53 +101,29 @@ inline RowShard shard_rows(Index rows, int rank, int size, const char* who) {
 
 namespace detail {
 
-/// Sums the gradients of `params` over `group`: each process's gradients, times `scale`, are
-/// packed into `packed`, summed in the group's fixed order and unpacked.
+/// Sums the gradients of `params`, each process's times `scale`, over `group` in one exchange
+/// with `extras` (the step's losses); `pieces` is the caller's scratch.
 template <class T>
 void sum_gradients(ProcessGroup& group, const std::vector<Param<T>*>& params, T scale,
-                   std::vector<T>& packed) {
-  std::size_t n = 0;
-  for (const Param<T>* p : params) n += static_cast<std::size_t>(p->grad.size());
-  packed.resize(n);
-  T* out = packed.data();
-  for (const Param<T>* p : params) {
-    const T* g = p->grad.data();
-    const Index k = p->grad.size();
-    if (scale == T(1)) {
-      std::copy(g, g + k, out);
-    } else {
-      for (Index i = 0; i < k; ++i) out[i] = g[i] * scale;
-    }
-    out += k;
-  }
-  group.sum(packed.data(), n);
-  const T* in = packed.data();
-  for (Param<T>* p : params) {
-    std::copy(in, in + p->grad.size(), p->grad.data());
-    in += p->grad.size();
-  }
+                   std::vector<std::span<T>>& pieces, std::span<double> extras = {}) {
+  pieces.clear();
+  for (Param<T>* p : params)
+    pieces.emplace_back(p->grad.data(), static_cast<std::size_t>(p->grad.size()));
+  group.sum_pieces(pieces, scale, extras);
 }
 
 /// Gives every process of `group` the values of process 0's `buffers` (a sum to which the other
 /// processes add zeros, so the bits are process 0's).
 template <class T>
 void broadcast_buffers(ProcessGroup& group, const std::vector<Buffer<T>*>& buffers,
-                       std::vector<T>& packed) {
-  std::size_t n = 0;
-  for (const Buffer<T>* b : buffers) n += static_cast<std::size_t>(b->value.size());
-  if (n == 0) return;
-  packed.assign(n, T(0));
-  if (group.rank() == 0) {
-    T* out = packed.data();
-    for (const Buffer<T>* b : buffers)
-      out = std::copy(b->value.data(), b->value.data() + b->value.size(), out);
-  }
-  group.sum(packed.data(), n);
-  const T* in = packed.data();
+                       std::vector<std::span<T>>& pieces) {
+  pieces.clear();
   for (Buffer<T>* b : buffers) {
-    std::copy(in, in + b->value.size(), b->value.data());
-    in += b->value.size();
+    if (group.rank() != 0) b->value.setZero();
+    pieces.emplace_back(b->value.data(), static_cast<std::size_t>(b->value.size()));
   }
+  if (pieces.empty()) return;
+  group.sum_pieces(pieces, T(1), {});
 }
 
 }  // namespace detail

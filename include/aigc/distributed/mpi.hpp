@@ -6,10 +6,13 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,15 +70,32 @@ class MpiSession {
   int uncaught_;
 };
 
+/// How an MpiProcessGroup adds up its processes' values.
+enum class MpiSum {
+  /// Through shared memory when every process of the communicator runs on one machine (MPI-3
+  /// shared windows), else the ring.
+  automatic,
+  /// Always the ring of MPI_Sendrecv (what runs between machines).
+  ring,
+};
+
 /// The processes of an MPI communicator (by default every process of the job) as a ProcessGroup.
-/// sum() is a ring all-reduce (reduce-scatter, then all-gather) over MPI_Sendrecv, with each of
-/// its size() chunks added in the ring's order starting at the process of its index: the
-/// additions are fixed by the number of processes, not by the MPI library, and every process
-/// receives the same bits. Each process sends and receives 2 (P - 1) / P of the values.
+///
+/// The sums are added in an order fixed by the number of processes P, never by the MPI library:
+/// the values are cut into P chunks, chunk c being [n c / P, n (c + 1) / P), and chunk c is added
+/// starting at process c: ((x_c + x_{c+1}) + x_{c+2}) + ... (indices mod P). Every process
+/// receives the same bits, and both ways of getting there give the same bits:
+/// - the ring (between machines): a reduce-scatter, then an all-gather, over MPI_Sendrecv to the
+///   neighbours; each process sends and receives 2 (P - 1) / P of the values;
+/// - shared memory (every process on one machine, the default there): each process writes its
+///   values into its part of an MPI-3 shared window, process c adds chunk c of every part into
+///   its own, and each process reads the finished chunks back; two barriers, no message, no copy
+///   through the kernel, and the losses ride along with the gradients (sum_pieces).
 class MpiProcessGroup : public ProcessGroup {
  public:
   /// A group of the processes of `comm` (duplicated: its messages never meet the program's).
-  explicit MpiProcessGroup(MPI_Comm comm = MPI_COMM_WORLD) {
+  explicit MpiProcessGroup(MPI_Comm comm = MPI_COMM_WORLD, MpiSum how = MpiSum::automatic)
+      : uncaught_(std::uncaught_exceptions()) {
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (!initialized) throw Error("MpiProcessGroup: MPI is not initialised (make an MpiSession)");
@@ -83,24 +103,58 @@ class MpiProcessGroup : public ProcessGroup {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
+    if (how == MpiSum::automatic && size_ > 1) {
+      MPI_Comm node = MPI_COMM_NULL;
+      check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
+      int node_size = 0;
+      MPI_Comm_size(node, &node_size);
+      MPI_Comm_free(&node);
+      shared_ = node_size == size_;
+    }
   }
   MpiProcessGroup(const MpiProcessGroup&) = delete;             ///< owns its communicator
   MpiProcessGroup& operator=(const MpiProcessGroup&) = delete;  ///< owns its communicator
-  /// Frees the duplicated communicator (unless MPI is already finalised).
+  /// Frees the shared window and the duplicated communicator (collective calls), unless MPI is
+  /// already finalised or an exception is on its way out: then the other processes may never
+  /// join, and the job is about to end (MpiSession aborts it).
   ~MpiProcessGroup() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Comm_free(&comm_);
+    if (finalized || std::uncaught_exceptions() > uncaught_) return;
+    free_window();
+    MPI_Comm_free(&comm_);
   }
 
   /// This process's rank in the communicator.
   int rank() const override { return rank_; }
   /// The number of processes in the communicator.
   int size() const override { return size_; }
-  /// The ring all-reduce of data[0, n) (see the class comment).
-  void sum(float* data, std::size_t n) override { ring_sum(data, n, MPI_FLOAT, float_scratch_); }
+  /// Whether the sums go through shared memory (every process on this machine) or the ring.
+  bool shared_memory() const { return shared_; }
+  /// The sum of data[0, n) over the processes (see the class comment for the order).
+  void sum(float* data, std::size_t n) override { sum_one(data, n, MPI_FLOAT, float_scratch_); }
   /// The same in double.
-  void sum(double* data, std::size_t n) override { ring_sum(data, n, MPI_DOUBLE, double_scratch_); }
+  void sum(double* data, std::size_t n) override { sum_one(data, n, MPI_DOUBLE, double_scratch_); }
+  /// ProcessGroup::sum_pieces: in one exchange through shared memory, without packing copies
+  /// of its own; over the ring, packed (one copy) and summed with sum().
+  void sum_pieces(std::span<const std::span<float>> pieces, float scale,
+                  std::span<double> extras) override {
+    if (shared_) {
+      shared_sum(pieces, scale, extras);
+    } else {
+      ProcessGroup::sum_pieces(pieces, scale, extras);
+    }
+  }
+  /// The same in double.
+  void sum_pieces(std::span<const std::span<double>> pieces, double scale,
+                  std::span<double> extras) override {
+    if (shared_) {
+      shared_sum(pieces, scale, extras);
+    } else {
+      ProcessGroup::sum_pieces(pieces, scale, extras);
+    }
+  }
   /// Waits until every process of the group gets here.
   void barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
   /// The communicator (a duplicate of the one given).
@@ -118,6 +172,17 @@ class MpiProcessGroup : public ProcessGroup {
   /// Chunk c of n values: [n c / P, n (c + 1) / P).
   std::size_t chunk_begin(std::size_t n, int c) const {
     return n * static_cast<std::size_t>(c) / static_cast<std::size_t>(size_);
+  }
+
+  template <class T>
+  void sum_one(T* data, std::size_t n, MPI_Datatype type, std::vector<T>& scratch) {
+    if (size_ == 1 || n == 0) return;
+    if (shared_) {
+      const std::span<T> piece(data, n);
+      shared_sum(std::span<const std::span<T>>(&piece, 1), T(1), {});
+    } else {
+      ring_sum(data, n, type, scratch);
+    }
   }
 
   template <class T>
@@ -156,8 +221,152 @@ class MpiProcessGroup : public ProcessGroup {
     }
   }
 
+  // Shared memory. Each process's part of the window holds two slots (used in turn, so that a
+  // process may write the next sum's values while another still reads this one's results); a
+  // slot is a header (the two lengths, to catch processes that disagree), the values, the
+  // extras.
+  static constexpr std::size_t kAlign = 64;
+  static std::size_t round_up(std::size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+  /// Makes each process's slots hold `slot_bytes` (collective: every process calls it with the
+  /// same sizes, as every sum is collective).
+  void reserve_window(std::size_t slot_bytes) {
+    if (slot_bytes <= slot_bytes_) return;
+    free_window();
+    slot_bytes = round_up(slot_bytes + slot_bytes / 4);  // room to grow without a new window
+    void* base = nullptr;
+    check(MPI_Win_allocate_shared(static_cast<MPI_Aint>(2 * slot_bytes), 1, MPI_INFO_NULL, comm_,
+                                  &base, &window_),
+          "MPI_Win_allocate_shared");
+    check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_), "MPI_Win_lock_all");
+    parts_.assign(static_cast<std::size_t>(size_), nullptr);
+    for (int r = 0; r < size_; ++r) {
+      MPI_Aint bytes = 0;
+      int unit = 0;
+      void* part = nullptr;
+      check(MPI_Win_shared_query(window_, r, &bytes, &unit, &part), "MPI_Win_shared_query");
+      parts_[static_cast<std::size_t>(r)] = static_cast<unsigned char*>(part);
+    }
+    slot_bytes_ = slot_bytes;
+    slot_ = 0;
+  }
+
+  void free_window() {
+    if (window_ == MPI_WIN_NULL) return;
+    MPI_Win_unlock_all(window_);
+    MPI_Win_free(&window_);
+    slot_bytes_ = 0;
+  }
+
+  /// Every process's writes to the window before this call are seen by every process after it.
+  void window_barrier() {
+    check(MPI_Win_sync(window_), "MPI_Win_sync");
+    check(MPI_Barrier(comm_), "MPI_Barrier");
+    check(MPI_Win_sync(window_), "MPI_Win_sync");
+  }
+
+  template <class T>
+  void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t m = extras.size();
+    if (size_ == 1 || (n == 0 && m == 0)) return;
+    const std::size_t header = round_up(2 * sizeof(std::uint64_t));
+    const std::size_t values_bytes = round_up(n * sizeof(T));
+    reserve_window(header + values_bytes + m * sizeof(double));
+    slot_ ^= 1;
+    const auto slot = [&](int r) {
+      return parts_[static_cast<std::size_t>(r)] + slot_ * slot_bytes_;
+    };
+    const auto values = [&](int r) { return reinterpret_cast<T*>(slot(r) + header); };
+    const auto extra = [&](int r) {
+      return reinterpret_cast<double*>(slot(r) + header + values_bytes);
+    };
+    // 1. This process's values (scaled) into its slot, all but chunk `rank` (which only this
+    //    process reads, from the pieces themselves), and its extras.
+    auto* lengths = reinterpret_cast<std::uint64_t*>(slot(rank_));
+    lengths[0] = n;
+    lengths[1] = m;
+    const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
+    const auto outside_own = [&](auto&& f) {  // f(segment, its first value's index) outside it
+      for_segments(pieces, 0, own_begin, f);
+      for_segments(pieces, own_end, n, f);
+    };
+    outside_own([&](T* seg, std::size_t at, std::size_t len) {
+      scaled_copy(seg, len, scale, values(rank_) + at);
+    });
+    std::copy(extras.begin(), extras.end(), extra(rank_));
+    window_barrier();
+    for (int r = 0; r < size_; ++r) {
+      const auto* l = reinterpret_cast<const std::uint64_t*>(slot(r));
+      if (l[0] != n || l[1] != m) {
+        throw Error("MpiProcessGroup::sum: process " + std::to_string(r) + " sums " +
+                    std::to_string(l[0]) + " + " + std::to_string(l[1]) + " values, this process " +
+                    std::to_string(n) + " + " + std::to_string(m));
+      }
+    }
+    // 2. Chunk `rank`: this process's values, then those of processes rank + 1, rank + 2, ...
+    //    added in turn, written back into the pieces and into the slot for the others to read;
+    //    each extra added in the same order for its chunk, by every process for itself.
+    const int P = size_;
+    for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
+      // In blocks that stay in L1 while every process's values are added: one pass over memory.
+      constexpr std::size_t kBlock = 2048;
+      for (std::size_t b = 0; b < len; b += kBlock) {
+        const std::size_t e = std::min(len, b + kBlock);
+        T* shared = values(rank_) + at;
+        scaled_copy(seg + b, e - b, scale, shared + b);
+        for (int k = 1; k < P; ++k) {
+          const T* x = values((rank_ + k) % P) + at;
+          for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+        }
+        std::copy(shared + b, shared + e, seg + b);
+      }
+    });
+    for (int c = 0; c < P; ++c) {
+      for (std::size_t j = chunk_begin(m, c); j < chunk_begin(m, c + 1); ++j) {
+        double v = extra(c)[j];
+        for (int k = 1; k < P; ++k) v = v + extra((c + k) % P)[j];
+        extras[j] = v;
+      }
+    }
+    window_barrier();
+    // 3. The other finished chunks back into the pieces, each from the process that added it.
+    int c = 0;
+    outside_own([&](T* seg, std::size_t at, std::size_t len) {
+      while (len > 0) {
+        while (chunk_begin(n, c + 1) <= at) ++c;
+        const std::size_t take = std::min(len, chunk_begin(n, c + 1) - at);
+        const T* from = values(c) + at;
+        seg = std::copy(from, from + take, seg);
+        at += take;
+        len -= take;
+      }
+    });
+  }
+
+  /// Calls f(data, at, len) for each run of the concatenated pieces' values [begin, end): `len`
+  /// values at `data`, the first being value `at` of the concatenation; in order.
+  template <class T, class F>
+  static void for_segments(std::span<const std::span<T>> pieces, std::size_t begin, std::size_t end,
+                           F&& f) {
+    std::size_t at = 0;
+    for (const std::span<T>& p : pieces) {
+      if (at >= end) return;
+      const std::size_t lo = std::max(at, begin), hi = std::min(at + p.size(), end);
+      if (lo < hi) f(p.data() + (lo - at), lo, hi - lo);
+      at += p.size();
+    }
+  }
+
+  int uncaught_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
+  bool shared_ = false;
+  MPI_Win window_ = MPI_WIN_NULL;
+  std::vector<unsigned char*> parts_;  ///< each process's part of the window, as mapped here
+  std::size_t slot_bytes_ = 0;
+  int slot_ = 0;
   std::vector<float> float_scratch_;
   std::vector<double> double_scratch_;
 };

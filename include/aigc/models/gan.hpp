@@ -411,7 +411,7 @@ class GanTrainer {
       g_step(s);
       s.g_step = true;
     }
-    if (group_) detail::broadcast_buffers(*group_, buffers(), packed_);
+    if (group_) detail::broadcast_buffers(*group_, buffers(), pieces_);
     return s;
   }
 
@@ -582,13 +582,12 @@ class GanTrainer {
       const double w = static_cast<double>(n) / static_cast<double>(global_rows_);
       double v[5] = {s.d_loss * w, s.d_real * w, s.d_fake * w, ada_sum_ - ada_before[0],
                      ada_count_ - ada_before[1]};
-      group_->sum(v, 5);
+      detail::sum_gradients(*group_, opt_d_.params(), static_cast<T>(w), pieces_, v);
       s.d_loss = v[0];
       s.d_real = v[1];
       s.d_fake = v[2];
       ada_sum_ = ada_before[0] + v[3];
       ada_count_ = ada_before[1] + v[4];
-      detail::sum_gradients(*group_, opt_d_.params(), static_cast<T>(w), packed_);
     }
     check_finite(s.d_loss, "the discriminator loss", d_count_);
     check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
@@ -608,18 +607,19 @@ class GanTrainer {
     if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
     s.g_loss = gan_loss(o_.objective, GanTerm::g, logits, &dlogits_);
-    const double w = static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_);
-    if (group_) {
-      s.g_loss *= w;
-      group_->sum(&s.g_loss, 1);
-    }
-    check_finite(s.g_loss, "the generator loss", d_count_);
     const Tensor<T>& dfake_in = d_.backward(dlogits_);
     const Tensor<T>& dfake = augment_ ? augment_->backward(dfake_in) : dfake_in;
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
-    if (group_) detail::sum_gradients(*group_, opt_g_.params(), static_cast<T>(w), packed_);
+    if (group_) {  // G's gradients and the global batch's loss, at once
+      const double w = static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_);
+      s.g_loss *= w;
+      detail::sum_gradients(*group_, opt_g_.params(), static_cast<T>(w), pieces_,
+                            std::span<double>(&s.g_loss, 1));
+    }
+    // Checked after the exchange (every process the same sums); nothing is applied before.
+    check_finite(s.g_loss, "the generator loss", d_count_);
     check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
     opt_g_.step();
     if (ema_) ema_->update();
@@ -645,7 +645,7 @@ class GanTrainer {
   RowShard shard_{};               ///< this process's rows of it
   Tensor<T> shard_real_, shard_z_;
   std::vector<int> shard_labels_, shard_fake_labels_;
-  std::vector<T> packed_;
+  std::vector<std::span<T>> pieces_;  ///< the exchanges' scratch
 };
 
 /// Trains a conditional GAN: GanTrainer whose G's and D's conditioning layers receive labels:

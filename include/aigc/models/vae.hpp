@@ -354,18 +354,6 @@ class VaeTrainer {
     enc_.set_input_stable(true);
     opt_.zero_grad();
     auto [bce, kl] = forward_loss(x, true, global.rows());
-    if (group_) {  // the global batch's sums, so that every process makes the same checks
-      double sums[2] = {bce, kl};
-      group_->sum(sums, 2);
-      bce = sums[0];
-      kl = sums[1];
-    }
-    const std::int64_t step = opt_.steps() + 1;
-    if (o_.check_finite && !std::isfinite(bce + kl)) {
-      throw NumericError(std::string(name()) + ": step " + std::to_string(step) +
-                         ": the loss is not finite (" + (std::isfinite(bce) ? "KL" : "BCE") +
-                         "; BCE = " + std::to_string(bce) + ", KL = " + std::to_string(kl) + ")");
-    }
     if (o_.kl_weight != 1.0) {  // d(beta KL)/d(mu, logvar), before the path through z is added
       dmu_ *= static_cast<T>(o_.kl_weight);
       dlogvar_ *= static_cast<T>(o_.kl_weight);
@@ -376,11 +364,24 @@ class VaeTrainer {
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
-    if (group_) detail::sum_gradients(*group_, opt_.params(), T(1), packed_);  // summed losses
+    if (group_) {  // the summed losses' gradients and the global batch's loss sums, at once
+      double sums[2] = {bce, kl};
+      detail::sum_gradients(*group_, opt_.params(), T(1), pieces_, sums);
+      bce = sums[0];
+      kl = sums[1];
+    }
+    // Checked after the exchange, so that every process makes the same checks on the same sums
+    // (a non-finite loss makes non-finite gradients, which nothing has applied yet).
+    const std::int64_t step = opt_.steps() + 1;
+    if (o_.check_finite && !std::isfinite(bce + kl)) {
+      throw NumericError(std::string(name()) + ": step " + std::to_string(step) +
+                         ": the loss is not finite (" + (std::isfinite(bce) ? "KL" : "BCE") +
+                         "; BCE = " + std::to_string(bce) + ", KL = " + std::to_string(kl) + ")");
+    }
     if (o_.check_finite) check_finite_grads(opt_.params(), name(), step);
     if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
     opt_.step();
-    if (group_) detail::broadcast_buffers(*group_, buffers(), packed_);
+    if (group_) detail::broadcast_buffers(*group_, buffers(), pieces_);
     const double n = static_cast<double>(global.rows());
     return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = global.rows()};
   }
@@ -457,7 +458,7 @@ class VaeTrainer {
   ProcessGroup* group_ = nullptr;  ///< data parallel over these processes (null: alone)
   Tensor<T> shard_, global_eps_, shard_eps_;
   std::vector<int> shard_labels_;
-  std::vector<T> packed_;
+  std::vector<std::span<T>> pieces_;  ///< the exchanges' scratch
 };
 
 }  // namespace aigc
