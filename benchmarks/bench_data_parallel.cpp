@@ -6,7 +6,10 @@
 // (benchmarks/data_parallel.sh does, and prints the ratios).
 // Usage: mpirun -np P bench_data_parallel [--threads 1] [--steps 4] [--vae-epochs 1]
 //                                         [--data DIR] [--reduces 20]
-//                                         [--models dcgan64,mlpgan,vae]
+//                                         [--models dcgan64,mlpgan,vae] [--shards 64,16,2]
+// --shards R,...: also the step of one process (without a group) on R rows of a batch, the share
+// of each of P = 128 / R processes: the compute part of the scaling model (docs/distributed.md),
+// measured rather than assumed to shrink as 1 / P.
 #include <aigc/aigc.hpp>
 #include <aigc/distributed.hpp>
 #include <algorithm>
@@ -43,6 +46,18 @@ double allreduce_ms(aigc::MpiProcessGroup& group, std::size_t values, int reps) 
   return median(ms);
 }
 
+// Milliseconds (median of `reps`) of one optimizer update: the work of a step that every process
+// does whole, however many share the batch (on the gradients the last step left).
+double update_ms(aigc::Adam<float>& opt, int reps) {
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = Clock::now();
+    opt.step();
+    ms.push_back(1e3 * seconds_since(t0));
+  }
+  return median(ms);
+}
+
 std::size_t count(const std::vector<aigc::Param<float>*>& params) {
   std::size_t n = 0;
   for (const auto* p : params) n += static_cast<std::size_t>(p->value.size());
@@ -55,6 +70,7 @@ int main(int argc, char** argv) {
   aigc::MpiSession mpi(argc, argv);
   int threads = 1, steps = 4, vae_epochs = 1, reduces = 20;
   std::string data = aigc::default_fashion_mnist_dir(), models = "dcgan64,mlpgan,vae";
+  std::vector<aigc::Index> shards;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--threads")
@@ -69,6 +85,12 @@ int main(int argc, char** argv) {
       data = argv[i + 1];
     else if (k == "--models")
       models = "," + std::string(argv[i + 1]) + ",";
+    else if (k == "--shards")
+      for (std::string v = argv[i + 1]; !v.empty();) {
+        const std::size_t comma = v.find(',');
+        shards.push_back(std::stol(v.substr(0, comma)));
+        v = comma == std::string::npos ? "" : v.substr(comma + 1);
+      }
     else {
       std::fprintf(stderr, "bench_data_parallel: unknown flag %s\n", k.c_str());
       aigc::MpiSession::abort(2);
@@ -107,12 +129,36 @@ int main(int argc, char** argv) {
       const std::size_t dp = count(trainer.discriminator_optimizer().params());
       const double reduce_g = allreduce_ms(group, gp, reduces);
       const double reduce_d = allreduce_ms(group, dp, reduces);
+      const double update = update_ms(trainer.generator_optimizer(), reduces) +
+                            update_ms(trainer.discriminator_optimizer(), reduces);
       if (root) {
         std::printf(
             "dcgan64 processes %d threads %d step_s %.4f (min %.4f) params_g %zu params_d %zu "
-            "allreduce_g_ms %.3f allreduce_d_ms %.3f\n",
+            "allreduce_g_ms %.3f allreduce_d_ms %.3f update_ms %.3f\n",
             P, threads, median(s), *std::min_element(s.begin(), s.end()), gp, dp, reduce_g,
-            reduce_d);
+            reduce_d, update);
+      }
+    }
+
+    // One process, no group, on each shard's rows: seconds per step (median of `steps`).
+    if (root && P == 1 && wanted("dcgan64")) {
+      for (const aigc::Index rows : shards) {
+        aigc::Rng init(1);
+        auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
+        auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
+        aigc::GanTrainer<float> trainer(*g, *d, {.latent = 100, .seed = 2});
+        aigc::Tensor<float> real(rows, 3 * 64 * 64);
+        aigc::Rng data_rng(3);
+        data_rng.fill_uniform(real, -1.0, 1.0);
+        trainer.step(real);
+        std::vector<double> s;
+        for (int i = 0; i < steps; ++i) {
+          const auto t0 = Clock::now();
+          trainer.step(real);
+          s.push_back(seconds_since(t0));
+        }
+        std::printf("dcgan64_shard rows %ld step_ms %.3f\n", static_cast<long>(rows),
+                    1e3 * median(s));
       }
     }
 
@@ -139,9 +185,34 @@ int main(int argc, char** argv) {
       const double reduce =
           allreduce_ms(group, count(trainer.generator_optimizer().params()), reduces) +
           allreduce_ms(group, count(trainer.discriminator_optimizer().params()), reduces);
+      const double update = update_ms(trainer.generator_optimizer(), reduces) +
+                            update_ms(trainer.discriminator_optimizer(), reduces);
       if (root) {
-        std::printf("mlpgan processes %d threads %d step_s %.5f params %zu allreduce_ms %.3f\n", P,
-                    threads, median(s), n, reduce);
+        std::printf(
+            "mlpgan processes %d threads %d step_s %.5f params %zu allreduce_ms %.3f update_ms "
+            "%.3f\n",
+            P, threads, median(s), n, reduce, update);
+      }
+    }
+
+    if (root && P == 1 && wanted("mlpgan")) {
+      for (const aigc::Index rows : shards) {
+        aigc::Rng init(1);
+        auto g = aigc::make_mlp_generator<float>(64, 784, init);
+        auto d = aigc::make_mlp_discriminator<float>(784, init);
+        aigc::GanTrainer<float> trainer(*g, *d, {.latent = 64, .seed = 2});
+        aigc::Tensor<float> real(rows, 784);
+        aigc::Rng data_rng(3);
+        data_rng.fill_uniform(real, -1.0, 1.0);
+        for (int i = 0; i < 5; ++i) trainer.step(real);
+        std::vector<double> s;
+        for (int r = 0; r < 5; ++r) {
+          const auto t0 = Clock::now();
+          for (int i = 0; i < 20; ++i) trainer.step(real);
+          s.push_back(seconds_since(t0) / 20);
+        }
+        std::printf("mlpgan_shard rows %ld step_ms %.4f\n", static_cast<long>(rows),
+                    1e3 * median(s));
       }
     }
 
@@ -163,10 +234,35 @@ int main(int argc, char** argv) {
       }
       const std::size_t n = count(trainer.optimizer().params());
       const double reduce = allreduce_ms(group, n, reduces);
+      const double update = update_ms(trainer.optimizer(), reduces);
       if (root) {
         std::printf(
-            "vae processes %d threads %d epoch_s %.4f steps %ld params %zu allreduce_ms %.3f\n", P,
-            threads, median(s), static_cast<long>(loader.batches_per_epoch()), n, reduce);
+            "vae processes %d threads %d epoch_s %.4f steps %ld params %zu allreduce_ms %.3f "
+            "update_ms %.3f\n",
+            P, threads, median(s), static_cast<long>(loader.batches_per_epoch()), n, reduce,
+            update);
+      }
+    }
+    if (root && P == 1 && wanted("vae")) {  // 400 steps on the shard's rows of real batches
+      const aigc::Dataset<float> train = aigc::load_mnist_format<float>(data, aigc::Split::train);
+      for (const aigc::Index rows : shards) {
+        aigc::Rng init(1);
+        auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);
+        auto dec = aigc::make_vae_decoder<float>(20, 400, 784, init);
+        aigc::VaeTrainer<float> trainer(*enc, *dec, {.latent = 20, .seed = 2});
+        aigc::BatchLoader<float> loader(train, {.batch_size = rows, .seed = 4});
+        aigc::Tensor<float> batch;
+        const auto run = [&](int n) {
+          for (int i = 0; i < n; ++i) {
+            if (!loader.next(batch)) loader.next(batch);  // the next epoch's first batch
+            trainer.step(batch);
+          }
+        };
+        run(50);
+        const auto t0 = Clock::now();
+        run(400);
+        std::printf("vae_shard rows %ld step_ms %.4f\n", static_cast<long>(rows),
+                    1e3 * seconds_since(t0) / 400);
       }
     }
   } catch (const std::exception& e) {

@@ -6,27 +6,47 @@
 # benchmarks/run.sh does), PyTorch's own data parallel DCGAN step (libtorch's c10d with Gloo) on
 # 1 and 2 processes x 1 thread under the same mpirun, beside aigc's in a second table.
 # Usage: benchmarks/data_parallel.sh [build dir (default build/bench)] [steps (default 4)]
+#        benchmarks/data_parallel.sh --tables FILE   (the tables again, from a saved output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --tables ]; then  # the tables again, from a saved output (benchmarks/results/)
+  tables_only="$2"
+  set -- build/bench
+fi
 build="${1:-build/bench}"
 steps="${2:-4}"
 bench="$build/benchmarks/bench_data_parallel"
 [ -x "$bench" ] || { echo "no $bench: configure with -DAIGC_BUILD_BENCHMARKS=ON and MPI" >&2; exit 1; }
 mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
-out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-"${mpi[@]}" -np 1 "$bench" --threads 1 --steps "$steps" | tee -a "$out"
-"${mpi[@]}" -np 2 "$bench" --threads 1 --steps "$steps" | tee -a "$out"
-"${mpi[@]}" -np 1 "$bench" --threads 2 --steps "$steps" | tee -a "$out"
-ddp="$build/benchmarks/peers/torch_ddp"
-if [ -x "$ddp" ]; then
-  "${mpi[@]}" -np 1 "$ddp" --threads 1 --steps "$steps" | tee -a "$out"
-  "${mpi[@]}" -np 2 "$ddp" --threads 1 --steps "$steps" | tee -a "$out"
+if [ -n "${tables_only:-}" ]; then
+  out="$tables_only"
+else
+  out="$(mktemp)"
+  trap 'rm -f "$out"' EXIT
+  "${mpi[@]}" -np 1 "$bench" --threads 1 --steps "$steps" --shards 64,16,2 | tee -a "$out"
+  "${mpi[@]}" -np 2 "$bench" --threads 1 --steps "$steps" | tee -a "$out"
+  "${mpi[@]}" -np 1 "$bench" --threads 2 --steps "$steps" | tee -a "$out"
+  ddp="$build/benchmarks/peers/torch_ddp"
+  if [ -x "$ddp" ]; then
+    "${mpi[@]}" -np 1 "$ddp" --threads 1 --steps "$steps" | tee -a "$out"
+    "${mpi[@]}" -np 2 "$ddp" --threads 1 --steps "$steps" | tee -a "$out"
+  fi
 fi
 awk '
-  $1 == "dcgan64" { dcgan[$3 "x" $5] = $7 }
-  $1 == "vae" { vae[$3 "x" $5] = $7 }
-  $1 == "mlpgan" { mlp[$3 "x" $5] = $7 }
+  function after(name,   i) { for (i = 1; i < NF; ++i) if ($i == name) return $(i + 1); return 0 }
+  $1 == "dcgan64" { dcgan[$3 "x" $5] = $7; key = "dcgan64 " $3 "x" $5
+                    step_ms[key] = 1e3 * $7; reduce[key] = after("allreduce_g_ms") + after("allreduce_d_ms")
+                    update[key] = after("update_ms") }
+  $1 == "vae" { vae[$3 "x" $5] = $7; key = "vae " $3 "x" $5
+                step_ms[key] = 1e3 * $7 / after("steps"); reduce[key] = after("allreduce_ms")
+                update[key] = after("update_ms") }
+  $1 ~ /_shard$/ { m = $1; sub(/_shard$/, "", m); shard[m, $3] = $5 }
+  $1 == "dcgan64" { params["dcgan64"] = after("params_g") + after("params_d"); reductions["dcgan64"] = 2 }
+  $1 == "vae" { params["vae"] = after("params"); reductions["vae"] = 1 }
+  $1 == "mlpgan" { params["mlpgan"] = after("params"); reductions["mlpgan"] = 2 }
+  $1 == "mlpgan" { mlp[$3 "x" $5] = $7; key = "mlpgan " $3 "x" $5
+                   step_ms[key] = 1e3 * $7; reduce[key] = after("allreduce_ms")
+                   update[key] = after("update_ms") }
   $1 == "DCGAN64_DDP_RESULT" {
     split($3, p, "="); split($4, t, "="); split($5, s, "=")
     if (t[2] == 1) torch[p[2]] = s[2]
@@ -36,6 +56,36 @@ awk '
     printf "| DCGAN 64x64 step (s) | %.3f | %.3f | %.3f | %.2fx | %.2fx |\n", dcgan["1x1"], dcgan["2x1"], dcgan["1x2"], dcgan["1x1"] / dcgan["2x1"], dcgan["1x2"] / dcgan["2x1"]
     printf "| MLP GAN step (s) | %.5f | %.5f | %.5f | %.2fx | %.2fx |\n", mlp["1x1"], mlp["2x1"], mlp["1x2"], mlp["1x1"] / mlp["2x1"], mlp["1x2"] / mlp["2x1"]
     printf "| VAE epoch (s) | %.3f | %.3f | %.3f | %.2fx | %.2fx |\n", vae["1x1"], vae["2x1"], vae["1x2"], vae["1x1"] / vae["2x1"], vae["1x2"] / vae["2x1"]
+    # The scaling model of docs/distributed.md: T(P) = S(128 / P) + A(P), the step of one process
+    # on its share of the batch (measured on one process: "_shard" lines) plus the all-reduces
+    # (timed alone on 2 processes here; from the ring formula below for 8 and 64 machines).
+    printf "\n| model | T1 (ms/step) | S(64): 1 process, 64 rows (ms) | A(2): all-reduces (ms) | predicted T(2) | measured T(2) | error |\n|---|---|---|---|---|---|---|\n"
+    n = split("vae mlpgan dcgan64", models, " ")
+    for (i = 1; i <= n; ++i) {
+      m = models[i]; t1 = step_ms[m " 1x1"]; t2 = step_ms[m " 2x1"]; s64 = shard[m, 64]
+      if (t1 == 0 || t2 == 0 || s64 == 0) continue
+      a = reduce[m " 2x1"]; pred = s64 + a
+      printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %+.0f%% |\n", m, t1, s64, a, pred, t2, 100 * (pred / t2 - 1)
+    }
+    # 8 and 64 machines, one process each: A(P) = sum over the all-reduces of a step of
+    # 2 (P - 1) / P * bytes / W + 2 (P - 1) L (a ring), for two networks.
+    nets = 2; w[1] = 10e9 / 8; l[1] = 25e-6; name[1] = "10 Gb/s, L = 25 us"
+    w[2] = 100e9 / 8; l[2] = 3e-6; name[2] = "100 Gb/s, L = 3 us"
+    for (k = 1; k <= nets; ++k) {
+      printf "\nPredicted speed-up over 1 process, %s (ms/step in brackets):\n\n| model | 8 machines | 64 machines |\n|---|---|---|\n", name[k]
+      for (i = 1; i <= n; ++i) {
+        m = models[i]; t1 = step_ms[m " 1x1"]
+        if (t1 == 0 || shard[m, 16] == 0 || shard[m, 2] == 0) continue
+        line = sprintf("| %s |", m)
+        split("8 64", ps, " ")
+        for (j = 1; j <= 2; ++j) {
+          P = ps[j]; rows = 128 / P
+          tp = shard[m, rows] + 1e3 * (2 * (P - 1) / P * 4 * params[m] / w[k] + 2 * (P - 1) * l[k] * reductions[m])
+          line = line sprintf(" %.1fx (%.1f) |", t1 / tp, tp)
+        }
+        print line
+      }
+    }
     if ((1 in torch) && (2 in torch)) {
       printf "\n| DCGAN 64x64 step (s) | 1 process x 1 thread | 2 processes x 1 thread | 2 vs 1 |\n|---|---|---|---|\n"
       printf "| aigc | %.3f | %.3f | %.2fx |\n", dcgan["1x1"], dcgan["2x1"], dcgan["1x1"] / dcgan["2x1"]
