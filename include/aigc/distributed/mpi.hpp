@@ -1,7 +1,7 @@
 /// @file
 /// aigc: data parallel over MPI (link aigc::mpi): the MPI session of a program and the
-/// ProcessGroup the trainers sum their gradients through, a ring all-reduce whose order of
-/// additions is fixed by the number of processes.
+/// ProcessGroup the trainers sum their gradients through: shared memory on one machine, a ring
+/// all-reduce between machines, in an order of additions fixed by the number of processes.
 #pragma once
 
 #include <mpi.h>
