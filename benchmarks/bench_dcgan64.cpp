@@ -4,7 +4,7 @@
 // that load from other processes hits them alike. With --profile, milliseconds of each layer's
 // forward (G in eval mode at the sampling batch) and forward + backward (training batch).
 // Usage: bench_dcgan64 [--threads 1,2] [--steps N] [--rounds N] [--sample-batches N]
-//                      [--profile 1]
+//                      [--profile 1] [--batch 128]
 #include <aigc/aigc.hpp>
 #include <algorithm>
 #include <chrono>
@@ -19,7 +19,8 @@ using aigc::Index;
 using aigc::Tensor;
 using Clock = std::chrono::steady_clock;
 
-constexpr Index latent = 100, channels = 3, size = 64, train_batch = 128, sample_batch = 256;
+constexpr Index latent = 100, channels = 3, size = 64, sample_batch = 256;
+Index train_batch = 128;  // --batch
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -94,6 +95,8 @@ int main(int argc, char** argv) {
       steps = std::stoi(value);
     } else if (flag == "--rounds") {
       rounds = std::stoi(value);
+    } else if (flag == "--batch") {
+      train_batch = std::stol(value);
     } else if (flag == "--sample-batches") {
       sample_batches = std::stoi(value);
     } else if (flag == "--profile") {
