@@ -41,8 +41,8 @@ TEST_CASE(
   struct Shape {
     Index M, N, K;
   };
-  const Shape shapes[] = {{1, 1, 1},    {7, 17, 33},    {9, 49, 31},
-                          {33, 100, 2}, {64, 97, 1030}, {128, 400, 64}};
+  const Shape shapes[] = {{1, 1, 1},      {7, 17, 33},    {9, 49, 31},    {33, 100, 2},
+                          {64, 97, 1030}, {128, 400, 64}, {41, 150, 257}, {130, 20, 500}};
   const float eps = std::numeric_limits<float>::epsilon();
   for (const Shape& s : shapes) {
     for (Trans ta : {Trans::no, Trans::yes}) {
