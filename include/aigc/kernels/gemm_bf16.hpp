@@ -354,6 +354,89 @@ void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
 #endif
 }
 
+/// op(A) (M x K, T float) rounded to bfloat16 and packed once, by all threads, for several
+/// gemm_bf16_packed products with it: a layer's weight multiplied by chunk after chunk of images.
+/// Keeps the pointer to A (which must outlive the products); without AVX-512 BF16 in the target
+/// that is all it keeps, and the products are gemm's.
+template <class T>
+class Bf16PackedA {
+ public:
+  /// Packs op(A) (M x K; op(A)(r, k) = a[r lda + k], or a[k lda + r] when transposed).
+  void pack(Trans trans_a, Index M, Index K, const T* a, Index lda) {
+    static_assert(std::is_same_v<T, float>, "Bf16PackedA packs floats");
+    trans_ = trans_a;
+    M_ = M;
+    K_ = K;
+    a_ = a;
+    lda_ = lda;
+#ifdef AIGC_BF16_PRODUCTS
+    using B = detail::Bf16Blocking;
+    if (M <= 0 || K <= 0) return;
+    const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
+    stride_ = (K2 + 1) / 2 * 2 * B::MR;
+    std::uint32_t* ap = ap_ =
+        buffer_.get<std::uint32_t>(static_cast<std::size_t>(m_panels * stride_));
+    const Index pairs = (m_panels + 1) / 2;  // pack_a_bf16 transposes 16 rows at a time
+    aigc::kernels::parallel_for(pairs, 1, [&](Index u0, Index u1) {
+      detail::pack_a_bf16(a, lda, trans_a == Trans::yes, M, K, 2 * u0, std::min(m_panels, 2 * u1),
+                          stride_, ap);
+    });
+#endif
+  }
+
+ private:
+  template <class U>
+  friend void gemm_bf16_packed(const Bf16PackedA<U>& a, Trans trans_b, Index N, U alpha, const U* b,
+                               Index ldb, U beta, U* c, Index ldc);
+  Trans trans_ = Trans::no;
+  Index M_ = 0, K_ = 0, lda_ = 0;
+  const T* a_ = nullptr;
+  [[maybe_unused]] Index stride_ = 0;  ///< of a packed panel
+  [[maybe_unused]] std::uint32_t* ap_ = nullptr;
+  [[maybe_unused]] aigc::kernels::AlignedBuffer buffer_;
+};
+
+/// C = alpha op(A) op(B) + beta C with op(A) packed by Bf16PackedA: bitwise gemm_bf16's result
+/// on the same operands, for any number of threads, without packing A again.
+template <class T>
+void gemm_bf16_packed(const Bf16PackedA<T>& a, Trans trans_b, Index N, T alpha, const T* b,
+                      Index ldb, T beta, T* c, Index ldc) {
+  const Index M = a.M_, K = a.K_;
+#ifdef AIGC_BF16_PRODUCTS
+  using B = detail::Bf16Blocking;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    gemm<T>(a.trans_, trans_b, M, N, K, alpha, a.a_, a.lda_, b, ldb, beta, c, ldc);
+    return;
+  }
+  const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
+  const Index n_panels = (N + B::NR - 1) / B::NR;
+  const std::uint32_t* ap = a.ap_;
+  thread_local aigc::kernels::AlignedBuffer b_buffer;
+  auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
+  const bool tb = trans_b == Trans::yes;
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
+  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  if (n_panels < threads) {  // few columns: B packed shared, the threads split the rows
+    const int parts = static_cast<int>(std::min<Index>(threads, m_panels));
+    detail::pack_b_bf16(b, ldb, tb, K, N, 0, n_panels, bp);
+    aigc::kernels::parallel_parts(parts, [&](int p) {
+      const Index i0 = m_panels * p / parts, i1 = m_panels * (p + 1) / parts;
+      detail::bf16_block(M, N, K2, ap, a.stride_, bp, alpha, beta, c, ldc, i0, i1, 0, n_panels);
+    });
+    return;
+  }
+  const int parts = static_cast<int>(std::min<Index>(threads, n_panels));
+  aigc::kernels::parallel_parts(parts, [&](int p) {
+    const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
+    detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
+    detail::bf16_block(M, N, K2, ap, a.stride_, bp, alpha, beta, c, ldc, 0, m_panels, q0, q1);
+  });
+#else
+  gemm<T>(a.trans_, trans_b, M, N, K, alpha, a.a_, a.lda_, b, ldb, beta, c, ldc);
+#endif
+}
+
 /// gemm, or gemm_bf16 when `precision` is bf16 and T is float (double products stay double).
 template <class T, class A = simd_arch>
 void gemm_in(Precision precision, Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
