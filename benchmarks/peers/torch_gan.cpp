@@ -6,8 +6,11 @@
 // some steps each and scaled to 938, as bench_train does for aigc.
 // With --models dcgan64: PyTorch's 64x64 DCGAN on random colour data, seconds per step at batch
 // 128 and generator images per second (eval mode, batch 256).
-// Usage: torch_gan [--threads T] [--models gan,dcgan,dcgan64] [--gan-steps N] [--dcgan-steps N]
-//                  [--dcgan64-steps N] [--sample-batches N] [--rounds N] [--data DIR]
+// --precision bf16: G's and D's forward passes and the losses under CPU autocast to bfloat16
+// (bf16_autocast.hpp), sampling too.
+// Usage: torch_gan [--threads T] [--models gan,dcgan,dcgan64] [--precision fp32|bf16]
+//                  [--gan-steps N] [--dcgan-steps N] [--dcgan64-steps N] [--sample-batches N]
+//                  [--rounds N] [--data DIR]
 #include <torch/torch.h>
 
 #include <aigc/data/dataset.hpp>
@@ -18,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "bf16_autocast.hpp"
 
 namespace {
 
@@ -91,7 +96,7 @@ double median(std::vector<double> v) {
 // untimed step).
 // One D step and one G step at batch `batch` as step() returns it (real batches taken in turn).
 std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t latent,
-                               const torch::Tensor& images, int64_t batch) {
+                               const torch::Tensor& images, int64_t batch, bool bf16) {
   auto opt_g = std::make_shared<torch::optim::Adam>(
       g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
   auto opt_d = std::make_shared<torch::optim::Adam>(
@@ -102,19 +107,27 @@ std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t laten
     if (*at + batch > n) *at = 0;
     const torch::Tensor real = images.slice(0, *at, *at + batch);
     *at += batch;
-    const torch::Tensor fake = g->forward(torch::randn({batch, latent}));
+    torch::Tensor fake, d_loss, g_loss;
+    {
+      const Bf16Autocast autocast(bf16);
+      fake = g->forward(torch::randn({batch, latent}));
+    }
     opt_d->zero_grad();
-    const torch::Tensor real_logits = d->forward(real);
-    const torch::Tensor fake_logits = d->forward(fake.detach());
-    const torch::Tensor d_loss =
-        torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
-        torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
+    {
+      const Bf16Autocast autocast(bf16);
+      const torch::Tensor real_logits = d->forward(real);
+      const torch::Tensor fake_logits = d->forward(fake.detach());
+      d_loss = torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
+               torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
+    }
     d_loss.backward();
     opt_d->step();
     opt_g->zero_grad();
-    const torch::Tensor logits = d->forward(fake);
-    const torch::Tensor g_loss =
-        torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
+    {
+      const Bf16Autocast autocast(bf16);
+      const torch::Tensor logits = d->forward(fake);
+      g_loss = torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
+    }
     g_loss.backward();
     opt_g->step();
   };
@@ -122,14 +135,15 @@ std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t laten
 
 // The 64x64 DCGAN on random colour data: seconds per training step at batch 128 and generator
 // images per second (eval mode, no autograd, batch 256), medians of `rounds` rounds.
-void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
+void bench_dcgan64(int threads, int steps, int rounds, int sample_batches, bool bf16) {
   constexpr int64_t latent = 100, batch = 128, sample_batch = 256;
   nn::Sequential g = dcgan64_generator(), d = dcgan64_discriminator();
   const torch::Tensor images = torch::rand({batch, 3 * 64 * 64}).mul(2).sub(1);
   const torch::Tensor z = torch::randn({sample_batch, latent});
-  auto step = gan_step(g, d, latent, images, batch);
+  auto step = gan_step(g, d, latent, images, batch, bf16);
   auto sample = [&] {
     torch::NoGradGuard no_grad;
+    const Bf16Autocast autocast(bf16);
     g->eval();
     const torch::Tensor x = g->forward(z);
     g->train();
@@ -152,13 +166,13 @@ void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
                 images_per_s.back());
     std::fflush(stdout);
   }
-  std::printf("DCGAN64_RESULT torch threads=%d step_s=%.4f images_per_s=%.1f\n", threads,
-              median(step_s), median(images_per_s));
+  std::printf("DCGAN64_RESULT torch threads=%d step_s=%.4f images_per_s=%.1f precision=%s\n",
+              threads, median(step_s), median(images_per_s), bf16 ? "bf16" : "fp32");
 }
 
 double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
-             const torch::Tensor& images, int steps, int rounds) {
-  auto step = gan_step(g, d, latent, images, 64);
+             const torch::Tensor& images, int steps, int rounds, bool bf16) {
+  auto step = gan_step(g, d, latent, images, 64, bf16);
   g->train();
   d->train();
   step();
@@ -181,6 +195,7 @@ int main(int argc, char** argv) {
   int threads = 2, gan_steps = 200, dcgan_steps = 20, rounds = 3, dcgan64_steps = 2;
   int sample_batches = 2;
   std::string models = "gan,dcgan", data = aigc::default_fashion_mnist_dir();
+  bool bf16 = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads") {
@@ -197,6 +212,8 @@ int main(int argc, char** argv) {
       sample_batches = std::stoi(value);
     } else if (flag == "--rounds") {
       rounds = std::stoi(value);
+    } else if (flag == "--precision" && (value == "fp32" || value == "bf16")) {
+      bf16 = value == "bf16";
     } else if (flag == "--data") {
       data = value;
     } else {
@@ -214,9 +231,9 @@ int main(int argc, char** argv) {
     return ("," + models + ",").find("," + m + ",") != std::string::npos;
   };
   if (wanted("dcgan64")) {
-    std::printf("PyTorch %s DCGAN 3x64x64, batch 128, %d thread(s)\n", TORCH_VERSION,
-                torch::get_num_threads());
-    bench_dcgan64(threads, dcgan64_steps, rounds, sample_batches);
+    std::printf("PyTorch %s DCGAN 3x64x64, batch 128, %d thread(s)%s\n", TORCH_VERSION,
+                torch::get_num_threads(), bf16 ? ", CPU autocast to bfloat16" : "");
+    bench_dcgan64(threads, dcgan64_steps, rounds, sample_batches, bf16);
     if (models == "dcgan64") return 0;
   }
   const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
@@ -225,18 +242,22 @@ int main(int argc, char** argv) {
                                                 {train.size(), train.features()}, torch::kFloat32)
                                    .mul(2)
                                    .sub(1);
-  std::printf("PyTorch %s GANs, batch 64, %d thread(s)\n", TORCH_VERSION, torch::get_num_threads());
+  std::printf("PyTorch %s GANs, batch 64, %d thread(s)%s\n", TORCH_VERSION,
+              torch::get_num_threads(), bf16 ? ", CPU autocast to bfloat16" : "");
   if (wanted("gan")) {
     const double s =
-        bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds);
-    std::printf("GAN_RESULT torch model=MLP_GAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
-                threads, s, gan_steps);
+        bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds, bf16);
+    std::printf(
+        "GAN_RESULT torch model=MLP_GAN threads=%d epoch_s=%.3f scaled_from_steps=%d "
+        "precision=%s\n",
+        threads, s, gan_steps, bf16 ? "bf16" : "fp32");
   }
   if (wanted("dcgan")) {
-    const double s =
-        bench("DCGAN", dcgan_generator(), dcgan_discriminator(), 100, images, dcgan_steps, rounds);
-    std::printf("GAN_RESULT torch model=DCGAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
-                threads, s, dcgan_steps);
+    const double s = bench("DCGAN", dcgan_generator(), dcgan_discriminator(), 100, images,
+                           dcgan_steps, rounds, bf16);
+    std::printf(
+        "GAN_RESULT torch model=DCGAN threads=%d epoch_s=%.3f scaled_from_steps=%d precision=%s\n",
+        threads, s, dcgan_steps, bf16 ? "bf16" : "fp32");
   }
   return 0;
 }
