@@ -3,13 +3,15 @@
 // second (eval mode, batch 256), per thread count, rounds interleaved across the thread counts so
 // that load from other processes hits them alike. With --profile, milliseconds of each layer's
 // forward (G in eval mode at the sampling batch) and forward + backward (training batch).
-// Usage: bench_dcgan64 [--threads 1,2] [--steps N] [--rounds N] [--sample-batches N]
-//                      [--profile 1] [--batch 128]
+// --precision fp32,bf16 runs each thread count with the products in each precision (interleaved).
+// Usage: bench_dcgan64 [--threads 1,2] [--precision fp32|bf16|fp32,bf16] [--steps N] [--rounds N]
+//                      [--sample-batches N] [--profile 1] [--batch 128]
 #include <aigc/aigc.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,25 @@ Index train_batch = 128;  // --batch
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+const char* precision_name(aigc::Precision p) {
+  return p == aigc::Precision::bf16 ? "bf16" : "fp32";
+}
+
+// "fp32", "bf16" or a comma-separated list of them.
+std::vector<aigc::Precision> parse_precisions(const std::string& value) {
+  std::vector<aigc::Precision> out;
+  for (std::size_t p = 0; p < value.size();) {
+    const std::size_t q = std::min(value.find(',', p), value.size());
+    const std::string name = value.substr(p, q - p);
+    if (name != "fp32" && name != "bf16") {
+      throw std::invalid_argument("--precision takes fp32 and/or bf16, got '" + name + "'");
+    }
+    out.push_back(name == "bf16" ? aigc::Precision::bf16 : aigc::Precision::fp32);
+    p = q + 1;
+  }
+  return out;
 }
 
 double median(std::vector<double> v) {
@@ -41,6 +62,7 @@ Tensor<float> uniform(Index rows, Index cols, std::uint64_t seed) {
 
 struct Run {
   int threads;
+  aigc::Precision precision;
   std::unique_ptr<aigc::Sequential<float>> g, d;
   std::unique_ptr<aigc::GanTrainer<float>> trainer;
   std::vector<double> step_seconds, images_per_s;
@@ -89,6 +111,7 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   int steps = 3, rounds = 3, sample_batches = 2;
   bool profile_layers = false;
+  std::vector<aigc::Precision> precisions = {aigc::Precision::fp32};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--steps") {
@@ -99,6 +122,8 @@ int main(int argc, char** argv) {
       train_batch = std::stol(value);
     } else if (flag == "--sample-batches") {
       sample_batches = std::stoi(value);
+    } else if (flag == "--precision") {
+      precisions = parse_precisions(value);
     } else if (flag == "--profile") {
       profile_layers = value != "0";
     } else if (flag == "--threads") {
@@ -129,6 +154,8 @@ int main(int argc, char** argv) {
       aigc::Rng init(0);
       auto g = aigc::make_dcgan_generator<float>(latent, channels, size, init);
       auto d = aigc::make_dcgan_discriminator<float>(channels, size, init);
+      aigc::set_precision(*g, precisions.back());
+      aigc::set_precision(*d, precisions.back());
       profile("G sampling (eval)", *g, z, false, 3);
       profile("G training", *g, z.topRows(train_batch), true, 3);
       profile("D training", *d, real, true, 3);
@@ -137,18 +164,21 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Run> runs;
-  for (int t : thread_counts) {
-    Run r;
-    r.threads = t;
-    aigc::Rng init(0);
-    r.g = aigc::make_dcgan_generator<float>(latent, channels, size, init);
-    r.d = aigc::make_dcgan_discriminator<float>(channels, size, init);
-    r.trainer =
-        std::make_unique<aigc::GanTrainer<float>>(*r.g, *r.d, aigc::GanOptions{.latent = latent});
-    aigc::set_num_threads(t);
-    r.last = r.trainer->step(real);  // sizes the buffers
-    r.trainer->generate(z);
-    runs.push_back(std::move(r));
+  for (aigc::Precision p : precisions) {
+    for (int t : thread_counts) {
+      Run r;
+      r.threads = t;
+      r.precision = p;
+      aigc::Rng init(0);
+      r.g = aigc::make_dcgan_generator<float>(latent, channels, size, init);
+      r.d = aigc::make_dcgan_discriminator<float>(channels, size, init);
+      r.trainer = std::make_unique<aigc::GanTrainer<float>>(
+          *r.g, *r.d, aigc::GanOptions{.latent = latent, .precision = p});
+      aigc::set_num_threads(t);
+      r.last = r.trainer->step(real);  // sizes the buffers
+      r.trainer->generate(z);
+      runs.push_back(std::move(r));
+    }
   }
   std::printf(
       "aigc DCGAN 3x64x64 (nz 100, ngf = ndf = 64), random colour data: training step at batch "
@@ -165,15 +195,17 @@ int main(int argc, char** argv) {
       for (int i = 0; i < sample_batches; ++i) r.trainer->generate(z);
       r.images_per_s.push_back(static_cast<double>(sample_batch * sample_batches) /
                                seconds_since(t0));
-      std::printf("  | %d thread(s): %.3f s/step, %.0f images/s, D loss %.3f", r.threads,
-                  r.step_seconds.back(), r.images_per_s.back(), r.last.d_loss);
+      std::printf("  | %d thread(s) %s: %.3f s/step, %.0f images/s, D loss %.3f", r.threads,
+                  precision_name(r.precision), r.step_seconds.back(), r.images_per_s.back(),
+                  r.last.d_loss);
     }
     std::printf("\n");
     std::fflush(stdout);
   }
   for (const Run& r : runs) {
-    std::printf("DCGAN64_RESULT aigc threads=%d step_s=%.4f images_per_s=%.1f\n", r.threads,
-                median(r.step_seconds), median(r.images_per_s));
+    std::printf("DCGAN64_RESULT aigc threads=%d step_s=%.4f images_per_s=%.1f precision=%s\n",
+                r.threads, median(r.step_seconds), median(r.images_per_s),
+                precision_name(r.precision));
   }
   return 0;
 }

@@ -4,15 +4,18 @@
 // per epoch (938 steps of batch 64) of the MLP GAN and the 28x28 DCGAN (examples/gan,
 // examples/dcgan), timed over a few rounds of some steps each (interleaved across the thread
 // counts) and scaled to 938 steps, beside PyTorch's figures from the issue; with dcgan-tools, the
-// DCGAN's seconds per step with each of GanTrainer's tools alone. Usage: bench_train
-// [--epochs N] [--threads 1,2] [--data DIR] [--models vae,gan,dcgan,dcgan-tools]
-//                    [--gan-steps N] [--dcgan-steps N] [--rounds N]
+// DCGAN's seconds per step with each of GanTrainer's tools alone. --precision fp32,bf16 runs each
+// thread count with the products in each precision (interleaved as well). Usage: bench_train
+// [--epochs N] [--threads 1,2] [--precision fp32|bf16|fp32,bf16] [--data DIR]
+//                    [--models vae,gan,dcgan,dcgan-tools] [--gan-steps N] [--dcgan-steps N]
+//                    [--rounds N]
 #include <aigc/aigc.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -22,12 +25,37 @@ namespace {
 
 struct Run {
   int threads;
+  aigc::Precision precision;
   std::unique_ptr<aigc::Sequential<float>> encoder, decoder;
   std::unique_ptr<aigc::VaeTrainer<float>> trainer;
   std::unique_ptr<aigc::BatchLoader<float>> loader;
   std::vector<double> seconds;
   double test_loss = 0.0;
 };
+
+const char* precision_name(aigc::Precision p) {
+  return p == aigc::Precision::bf16 ? "bf16" : "fp32";
+}
+
+// " bf16" after a run's thread count, nothing for FP32.
+const char* precision_suffix(aigc::Precision p) {
+  return p == aigc::Precision::bf16 ? " bf16" : "";
+}
+
+// "fp32", "bf16" or a comma-separated list of them.
+std::vector<aigc::Precision> parse_precisions(const std::string& value) {
+  std::vector<aigc::Precision> out;
+  for (std::size_t p = 0; p < value.size();) {
+    const std::size_t q = std::min(value.find(',', p), value.size());
+    const std::string name = value.substr(p, q - p);
+    if (name != "fp32" && name != "bf16") {
+      throw std::invalid_argument("--precision takes fp32 and/or bf16, got '" + name + "'");
+    }
+    out.push_back(name == "bf16" ? aigc::Precision::bf16 : aigc::Precision::fp32);
+    p = q + 1;
+  }
+  return out;
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -53,10 +81,12 @@ bool same_parameters(aigc::Module<float>& a, aigc::Module<float>& b) {
 template <class MakeNets>
 void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index latent,
                MakeNets make_nets, int steps, int rounds, const std::vector<int>& thread_counts,
-               double torch_seconds, double target_seconds) {
+               const std::vector<aigc::Precision>& precisions, double torch_seconds,
+               double target_seconds) {
   constexpr double steps_per_epoch = 938;
   struct GanRun {
     int threads;
+    aigc::Precision precision;
     std::unique_ptr<aigc::Module<float>> g, d;
     std::unique_ptr<aigc::GanTrainer<float>> trainer;
     std::unique_ptr<aigc::BatchLoader<float>> loader;
@@ -65,16 +95,19 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
     aigc::GanStepStats last;
   };
   std::vector<GanRun> runs;
-  for (int t : thread_counts) {
-    GanRun r;
-    r.threads = t;
-    aigc::Rng init(0);
-    std::tie(r.g, r.d) = make_nets(init);
-    r.trainer =
-        std::make_unique<aigc::GanTrainer<float>>(*r.g, *r.d, aigc::GanOptions{.latent = latent});
-    r.loader = std::make_unique<aigc::BatchLoader<float>>(
-        train, aigc::LoaderOptions{.batch_size = 64, .shuffle = true, .seed = 0});
-    runs.push_back(std::move(r));
+  for (aigc::Precision p : precisions) {
+    for (int t : thread_counts) {
+      GanRun r;
+      r.threads = t;
+      r.precision = p;
+      aigc::Rng init(0);
+      std::tie(r.g, r.d) = make_nets(init);
+      r.trainer = std::make_unique<aigc::GanTrainer<float>>(
+          *r.g, *r.d, aigc::GanOptions{.latent = latent, .precision = p});
+      r.loader = std::make_unique<aigc::BatchLoader<float>>(
+          train, aigc::LoaderOptions{.batch_size = 64, .shuffle = true, .seed = 0});
+      runs.push_back(std::move(r));
+    }
   }
   auto one_step = [](GanRun& r) {
     if (!r.loader->next(r.batch)) r.loader->next(r.batch);  // the next epoch
@@ -96,8 +129,9 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
       for (int i = 0; i < steps; ++i) one_step(r);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       r.epoch_seconds.push_back(s / steps * steps_per_epoch);
-      std::printf("  | %d thread(s): %.2f s/epoch, D loss %.3f, G loss %.3f", r.threads,
-                  r.epoch_seconds.back(), r.last.d_loss, r.last.g_loss);
+      std::printf("  | %d thread(s)%s: %.2f s/epoch, D loss %.3f, G loss %.3f", r.threads,
+                  precision_suffix(r.precision), r.epoch_seconds.back(), r.last.d_loss,
+                  r.last.g_loss);
     }
     std::printf("\n");
     std::fflush(stdout);
@@ -108,15 +142,17 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
       name);
   for (GanRun& r : runs) {
     const double m = median(r.epoch_seconds);
-    std::printf("| %s | %d | %.2f | %.2f | %.0f | %.2fx | <= %.0f |\n", name, r.threads, m,
+    std::printf("| %s | %d%s | %.2f | %.2f | %.0f | %.2fx | <= %.0f |\n", name, r.threads,
+                precision_suffix(r.precision), m,
                 *std::min_element(r.epoch_seconds.begin(), r.epoch_seconds.end()), torch_seconds,
                 torch_seconds / m, target_seconds);
   }
   std::string tag = name;  // one word for the RESULT line: "MLP GAN" -> "MLP_GAN"
   std::replace(tag.begin(), tag.end(), ' ', '_');
   for (GanRun& r : runs) {
-    std::printf("GAN_RESULT aigc model=%s threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
-                tag.c_str(), r.threads, median(r.epoch_seconds), steps);
+    std::printf(
+        "GAN_RESULT aigc model=%s threads=%d epoch_s=%.3f scaled_from_steps=%d precision=%s\n",
+        tag.c_str(), r.threads, median(r.epoch_seconds), steps, precision_name(r.precision));
   }
 }
 
@@ -192,6 +228,7 @@ int main(int argc, char** argv) {
   std::string data = aigc::default_fashion_mnist_dir();
   std::string models = "vae,gan,dcgan";
   int gan_steps = 200, dcgan_steps = 20, rounds = 3;
+  std::vector<aigc::Precision> precisions = {aigc::Precision::fp32};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--epochs") {
@@ -204,6 +241,8 @@ int main(int argc, char** argv) {
       dcgan_steps = std::stoi(value);
     } else if (flag == "--rounds") {
       rounds = std::stoi(value);
+    } else if (flag == "--precision") {
+      precisions = parse_precisions(value);
     } else if (flag == "--data") {
       data = value;
     } else if (flag == "--threads") {
@@ -227,17 +266,20 @@ int main(int argc, char** argv) {
     const aigc::Index features = train.features(), hidden = 400, latent = 20, batch = 128;
 
     std::vector<Run> runs;
-    for (int t : thread_counts) {
-      Run r;
-      r.threads = t;
-      aigc::Rng init(0);
-      r.encoder = aigc::make_vae_encoder<float>(features, hidden, latent, init);
-      r.decoder = aigc::make_vae_decoder<float>(latent, hidden, features, init);
-      r.trainer = std::make_unique<aigc::VaeTrainer<float>>(*r.encoder, *r.decoder,
-                                                            aigc::VaeOptions{.latent = latent});
-      r.loader = std::make_unique<aigc::BatchLoader<float>>(
-          train, aigc::LoaderOptions{.batch_size = batch, .shuffle = true, .seed = 0});
-      runs.push_back(std::move(r));
+    for (aigc::Precision p : precisions) {
+      for (int t : thread_counts) {
+        Run r;
+        r.threads = t;
+        r.precision = p;
+        aigc::Rng init(0);
+        r.encoder = aigc::make_vae_encoder<float>(features, hidden, latent, init);
+        r.decoder = aigc::make_vae_decoder<float>(latent, hidden, features, init);
+        r.trainer = std::make_unique<aigc::VaeTrainer<float>>(
+            *r.encoder, *r.decoder, aigc::VaeOptions{.latent = latent, .precision = p});
+        r.loader = std::make_unique<aigc::BatchLoader<float>>(
+            train, aigc::LoaderOptions{.batch_size = batch, .shuffle = true, .seed = 0});
+        runs.push_back(std::move(r));
+      }
     }
 
     std::printf("aigc VAE %ld-%ld-%ld, batch %ld, %ld training images; training epoch seconds\n",
@@ -250,7 +292,8 @@ int main(int argc, char** argv) {
         const auto s = r.trainer->train_epoch(*r.loader);
         r.seconds.push_back(s.seconds);
         r.test_loss = r.trainer->evaluate(test);
-        std::printf("  | %d thread(s): %.3f s, test loss %.2f", r.threads, s.seconds, r.test_loss);
+        std::printf("  | %d thread(s)%s: %.3f s, test loss %.2f", r.threads,
+                    precision_suffix(r.precision), s.seconds, r.test_loss);
       }
       std::printf("\n");
       std::fflush(stdout);
@@ -279,22 +322,29 @@ int main(int argc, char** argv) {
         epochs);
     for (std::size_t i = 0; i < runs.size(); ++i) {
       const Run& r = runs[i];
-      std::printf("| %d | %.3f | %.3f | %.2f | %.0f |\n", r.threads, median(r.seconds),
+      std::printf("| %d%s | %.3f | %.3f | %.2f | %.0f |\n", r.threads,
+                  precision_suffix(r.precision), median(r.seconds),
                   *std::min_element(r.seconds.begin(), r.seconds.end()), r.test_loss,
                   images_per_s[i]);
     }
-    for (std::size_t i = 1; i < runs.size(); ++i) {
-      std::printf("speed-up %d vs %d threads (median epoch): %.2fx; parameters bitwise equal: %s\n",
-                  runs[i].threads, runs[0].threads,
-                  median(runs[0].seconds) / median(runs[i].seconds),
-                  same_parameters(*runs[0].encoder, *runs[i].encoder) &&
-                          same_parameters(*runs[0].decoder, *runs[i].decoder)
-                      ? "yes"
-                      : "no");
+    for (std::size_t i = 0; i < runs.size(); ++i) {  // against the first run of its precision
+      std::size_t f = 0;
+      while (runs[f].precision != runs[i].precision) ++f;
+      if (f == i) continue;
+      std::printf(
+          "speed-up %d vs %d threads%s (median epoch): %.2fx; parameters bitwise equal: %s\n",
+          runs[i].threads, runs[f].threads, precision_suffix(runs[i].precision),
+          median(runs[f].seconds) / median(runs[i].seconds),
+          same_parameters(*runs[f].encoder, *runs[i].encoder) &&
+                  same_parameters(*runs[f].decoder, *runs[i].decoder)
+              ? "yes"
+              : "no");
     }
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      std::printf("RESULT aigc threads=%d epoch_s=%.4f test_loss=%.4f images_per_s=%.0f\n",
-                  runs[i].threads, median(runs[i].seconds), runs[i].test_loss, images_per_s[i]);
+      std::printf(
+          "RESULT aigc threads=%d epoch_s=%.4f test_loss=%.4f images_per_s=%.0f precision=%s\n",
+          runs[i].threads, median(runs[i].seconds), runs[i].test_loss, images_per_s[i],
+          precision_name(runs[i].precision));
     }
   }
 
@@ -310,7 +360,7 @@ int main(int argc, char** argv) {
             return Nets(aigc::make_mlp_generator<float>(64, gan_train.features(), rng),
                         aigc::make_mlp_discriminator<float>(gan_train.features(), rng));
           },
-          gan_steps, rounds, thread_counts, 33.0, 8.0);
+          gan_steps, rounds, thread_counts, precisions, 33.0, 8.0);
     }
     if (wanted("dcgan")) {
       bench_gan(
@@ -319,7 +369,7 @@ int main(int argc, char** argv) {
             return Nets(aigc::make_dcgan_generator<float>(100, rng),
                         aigc::make_dcgan_discriminator<float>(rng));
           },
-          dcgan_steps, rounds, thread_counts, 336.0, 135.0);
+          dcgan_steps, rounds, thread_counts, precisions, 336.0, 135.0);
     }
     if (wanted("dcgan-tools"))
       bench_gan_tools(gan_train, dcgan_steps, rounds, thread_counts.back());

@@ -3,7 +3,7 @@
 // threads, in microseconds per step. Adam and
 // zero_grad are run a second time right after the first ("again") to show what they cost on
 // data that is already in the right core's cache.
-// Usage: bench_vae_phases [steps = 300] [--data DIR]
+// Usage: bench_vae_phases [steps = 300] [--data DIR] [--precision fp32|bf16]
 #include <aigc/aigc.hpp>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +22,8 @@ void run(const aigc::Dataset<float>& train, int threads, int steps) {
   Rng init(0);
   auto enc = make_vae_encoder<float>(784, 400, 20, init);
   auto dec = make_vae_decoder<float>(20, 400, 784, init);
+  set_precision(*enc, vae_step_precision);
+  set_precision(*dec, vae_step_precision);
   std::vector<Param<float>*> params = enc->params();
   for (Param<float>* p : dec->params()) params.push_back(p);
   Adam<float> opt(params, AdamOptions{});

@@ -137,11 +137,12 @@ int main(int argc, char** argv) {
                                      .clone();
     torch::manual_seed(1 + rank);  // each process its own latent vectors
     double reduce_s = 0;
-    auto step = torch_peers::gan_step(g, d, latent, images, batch, [&](nn::Sequential& model) {
-      const auto t0 = Clock::now();
-      average_gradients(group, model);
-      reduce_s += seconds_since(t0);
-    });
+    auto step =
+        torch_peers::gan_step(g, d, latent, images, batch, false, [&](nn::Sequential& model) {
+          const auto t0 = Clock::now();
+          average_gradients(group, model);
+          reduce_s += seconds_since(t0);
+        });
     if (root) {
       std::printf(
           "PyTorch %s DCGAN 3x64x64 data parallel, c10d Gloo over loopback: %d process(es) x %d "

@@ -6,8 +6,11 @@
 // some steps each and scaled to 938, as bench_train does for aigc.
 // With --models dcgan64: PyTorch's 64x64 DCGAN on random colour data, seconds per step at batch
 // 128 and generator images per second (eval mode, batch 256).
-// Usage: torch_gan [--threads T] [--models gan,dcgan,dcgan64] [--gan-steps N] [--dcgan-steps N]
-//                  [--dcgan64-steps N] [--sample-batches N] [--rounds N] [--data DIR]
+// --precision bf16: G's and D's forward passes and the losses under CPU autocast to bfloat16
+// (bf16_autocast.hpp), sampling too.
+// Usage: torch_gan [--threads T] [--models gan,dcgan,dcgan64] [--precision fp32|bf16]
+//                  [--gan-steps N] [--dcgan-steps N] [--dcgan64-steps N] [--sample-batches N]
+//                  [--rounds N] [--data DIR]
 #include <torch/torch.h>
 
 #include <aigc/data/dataset.hpp>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bf16_autocast.hpp"
 #include "torch_gan_step.hpp"
 
 namespace {
@@ -61,14 +65,15 @@ nn::Sequential dcgan_discriminator() {
 
 // The 64x64 DCGAN on random colour data: seconds per training step at batch 128 and generator
 // images per second (eval mode, no autograd, batch 256), medians of `rounds` rounds.
-void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
+void bench_dcgan64(int threads, int steps, int rounds, int sample_batches, bool bf16) {
   constexpr int64_t latent = 100, batch = 128, sample_batch = 256;
   nn::Sequential g = dcgan64_generator(), d = dcgan64_discriminator();
   const torch::Tensor images = torch::rand({batch, 3 * 64 * 64}).mul(2).sub(1);
   const torch::Tensor z = torch::randn({sample_batch, latent});
-  auto step = gan_step(g, d, latent, images, batch);
+  auto step = gan_step(g, d, latent, images, batch, bf16);
   auto sample = [&] {
     torch::NoGradGuard no_grad;
+    const Bf16Autocast autocast(bf16);
     g->eval();
     const torch::Tensor x = g->forward(z);
     g->train();
@@ -91,15 +96,13 @@ void bench_dcgan64(int threads, int steps, int rounds, int sample_batches) {
                 images_per_s.back());
     std::fflush(stdout);
   }
-  std::printf("DCGAN64_RESULT torch threads=%d step_s=%.4f images_per_s=%.1f\n", threads,
-              median(step_s), median(images_per_s));
+  std::printf("DCGAN64_RESULT torch threads=%d step_s=%.4f images_per_s=%.1f precision=%s\n",
+              threads, median(step_s), median(images_per_s), bf16 ? "bf16" : "fp32");
 }
 
-// Seconds per epoch of 938 steps, median of `rounds` rounds of `steps` timed steps (after one
-// untimed step).
 double bench(const char* name, nn::Sequential g, nn::Sequential d, int64_t latent,
-             const torch::Tensor& images, int steps, int rounds) {
-  auto step = gan_step(g, d, latent, images, 64);
+             const torch::Tensor& images, int steps, int rounds, bool bf16) {
+  auto step = gan_step(g, d, latent, images, 64, bf16);
   g->train();
   d->train();
   step();
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
   int threads = 2, gan_steps = 200, dcgan_steps = 20, rounds = 3, dcgan64_steps = 2;
   int sample_batches = 2;
   std::string models = "gan,dcgan", data = aigc::default_fashion_mnist_dir();
+  bool bf16 = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads") {
@@ -138,6 +142,8 @@ int main(int argc, char** argv) {
       sample_batches = std::stoi(value);
     } else if (flag == "--rounds") {
       rounds = std::stoi(value);
+    } else if (flag == "--precision" && (value == "fp32" || value == "bf16")) {
+      bf16 = value == "bf16";
     } else if (flag == "--data") {
       data = value;
     } else {
@@ -155,9 +161,9 @@ int main(int argc, char** argv) {
     return ("," + models + ",").find("," + m + ",") != std::string::npos;
   };
   if (wanted("dcgan64")) {
-    std::printf("PyTorch %s DCGAN 3x64x64, batch 128, %d thread(s)\n", TORCH_VERSION,
-                torch::get_num_threads());
-    bench_dcgan64(threads, dcgan64_steps, rounds, sample_batches);
+    std::printf("PyTorch %s DCGAN 3x64x64, batch 128, %d thread(s)%s\n", TORCH_VERSION,
+                torch::get_num_threads(), bf16 ? ", CPU autocast to bfloat16" : "");
+    bench_dcgan64(threads, dcgan64_steps, rounds, sample_batches, bf16);
     if (models == "dcgan64") return 0;
   }
   const auto train = aigc::load_mnist_format<float>(data, aigc::Split::train);
@@ -166,18 +172,22 @@ int main(int argc, char** argv) {
                                                 {train.size(), train.features()}, torch::kFloat32)
                                    .mul(2)
                                    .sub(1);
-  std::printf("PyTorch %s GANs, batch 64, %d thread(s)\n", TORCH_VERSION, torch::get_num_threads());
+  std::printf("PyTorch %s GANs, batch 64, %d thread(s)%s\n", TORCH_VERSION,
+              torch::get_num_threads(), bf16 ? ", CPU autocast to bfloat16" : "");
   if (wanted("gan")) {
     const double s =
-        bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds);
-    std::printf("GAN_RESULT torch model=MLP_GAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
-                threads, s, gan_steps);
+        bench("MLP GAN", mlp_generator(), mlp_discriminator(), 64, images, gan_steps, rounds, bf16);
+    std::printf(
+        "GAN_RESULT torch model=MLP_GAN threads=%d epoch_s=%.3f scaled_from_steps=%d "
+        "precision=%s\n",
+        threads, s, gan_steps, bf16 ? "bf16" : "fp32");
   }
   if (wanted("dcgan")) {
-    const double s =
-        bench("DCGAN", dcgan_generator(), dcgan_discriminator(), 100, images, dcgan_steps, rounds);
-    std::printf("GAN_RESULT torch model=DCGAN threads=%d epoch_s=%.3f scaled_from_steps=%d\n",
-                threads, s, dcgan_steps);
+    const double s = bench("DCGAN", dcgan_generator(), dcgan_discriminator(), 100, images,
+                           dcgan_steps, rounds, bf16);
+    std::printf(
+        "GAN_RESULT torch model=DCGAN threads=%d epoch_s=%.3f scaled_from_steps=%d precision=%s\n",
+        threads, s, dcgan_steps, bf16 ? "bf16" : "fp32");
   }
   return 0;
 }

@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include "bf16_autocast.hpp"
+
 namespace torch_peers {
 
 namespace nn = torch::nn;
@@ -52,9 +54,10 @@ using BeforeStep = std::function<void(nn::Sequential&)>;
 
 // One D step and one G step at batch `batch` as step() returns it (real batches taken in turn):
 // D on a real batch and on G(z) for fresh z, D updated; then G's loss on the same fake batch
-// through the updated D, G updated.
+// through the updated D, G updated. With bf16, the forward passes and the losses run under CPU
+// autocast to bfloat16 (bf16_autocast.hpp).
 inline std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_t latent,
-                                      const torch::Tensor& images, int64_t batch,
+                                      const torch::Tensor& images, int64_t batch, bool bf16 = false,
                                       BeforeStep before_step = {}) {
   auto opt_g = std::make_shared<torch::optim::Adam>(
       g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
@@ -66,20 +69,28 @@ inline std::function<void()> gan_step(nn::Sequential g, nn::Sequential d, int64_
     if (*at + batch > n) *at = 0;
     const torch::Tensor real = images.slice(0, *at, *at + batch);
     *at += batch;
-    const torch::Tensor fake = g->forward(torch::randn({batch, latent}));
+    torch::Tensor fake, d_loss, g_loss;
+    {
+      const Bf16Autocast autocast(bf16);
+      fake = g->forward(torch::randn({batch, latent}));
+    }
     opt_d->zero_grad();
-    const torch::Tensor real_logits = d->forward(real);
-    const torch::Tensor fake_logits = d->forward(fake.detach());
-    const torch::Tensor d_loss =
-        torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
-        torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
+    {
+      const Bf16Autocast autocast(bf16);
+      const torch::Tensor real_logits = d->forward(real);
+      const torch::Tensor fake_logits = d->forward(fake.detach());
+      d_loss = torch::binary_cross_entropy_with_logits(real_logits, torch::ones_like(real_logits)) +
+               torch::binary_cross_entropy_with_logits(fake_logits, torch::zeros_like(fake_logits));
+    }
     d_loss.backward();
     if (before_step) before_step(d);
     opt_d->step();
     opt_g->zero_grad();
-    const torch::Tensor logits = d->forward(fake);
-    const torch::Tensor g_loss =
-        torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
+    {
+      const Bf16Autocast autocast(bf16);
+      const torch::Tensor logits = d->forward(fake);
+      g_loss = torch::binary_cross_entropy_with_logits(logits, torch::ones_like(logits));
+    }
     g_loss.backward();
     if (before_step) before_step(g);
     opt_g->step();

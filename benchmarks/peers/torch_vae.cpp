@@ -1,14 +1,17 @@
 // The default VAE of examples/vae (PyTorch's examples/vae/main.py: 784-400-20, ReLU, batch 128,
 // Adam 1e-3, loss = BCE(sum) + KL(sum), one sampled z per image) written with PyTorch's C++
 // library, for the speed and test-loss comparison of benchmarks/run.sh. The images are read with
-// aigc's IDX reader (data loading only); every computation is libtorch's.
-// Usage: torch_vae [--epochs N] [--threads T] [--data DIR]
+// aigc's IDX reader (data loading only); every computation is libtorch's. --precision bf16: the
+// forward passes and the loss under CPU autocast to bfloat16 (bf16_autocast.hpp), training and
+// test. Usage: torch_vae [--epochs N] [--threads T] [--precision fp32|bf16] [--data DIR]
 #include <torch/torch.h>
 
 #include <aigc/data/dataset.hpp>
 #include <chrono>
 #include <cstdio>
 #include <string>
+
+#include "bf16_autocast.hpp"
 
 namespace {
 
@@ -52,6 +55,7 @@ torch::Tensor to_torch(const aigc::Dataset<float>& d) {
 
 int main(int argc, char** argv) {
   int epochs = 10, threads = 2;
+  bool bf16 = false;
   std::string data = aigc::default_fashion_mnist_dir();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
@@ -59,6 +63,8 @@ int main(int argc, char** argv) {
       epochs = std::stoi(value);
     } else if (flag == "--threads") {
       threads = std::stoi(value);
+    } else if (flag == "--precision" && (value == "fp32" || value == "bf16")) {
+      bf16 = value == "bf16";
     } else if (flag == "--data") {
       data = value;
     } else {
@@ -74,8 +80,9 @@ int main(int argc, char** argv) {
 
   Vae model;
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
-  std::printf("PyTorch %s VAE 784-400-20, batch %ld, %d thread(s)\n", TORCH_VERSION,
-              static_cast<long>(batch), torch::get_num_threads());
+  std::printf("PyTorch %s VAE 784-400-20, batch %ld, %d thread(s)%s\n", TORCH_VERSION,
+              static_cast<long>(batch), torch::get_num_threads(),
+              bf16 ? ", CPU autocast to bfloat16" : "");
   std::vector<double> seconds;
   double test_loss = 0.0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
@@ -86,8 +93,12 @@ int main(int argc, char** argv) {
     for (int64_t begin = 0; begin < n; begin += batch) {
       const torch::Tensor x = train.index_select(0, order.slice(0, begin, begin + batch));
       optimizer.zero_grad();
-      auto [logits, mu, logvar] = model->forward(x);
-      const torch::Tensor loss = loss_function(logits, x, mu, logvar);
+      torch::Tensor loss;
+      {
+        const Bf16Autocast autocast(bf16);
+        auto [logits, mu, logvar] = model->forward(x);
+        loss = loss_function(logits, x, mu, logvar);
+      }
       loss.backward();
       optimizer.step();
       train_loss += loss.item<double>();
@@ -98,6 +109,7 @@ int main(int argc, char** argv) {
     test_loss = 0.0;
     for (int64_t begin = 0; begin < test.size(0); begin += 1000) {
       const torch::Tensor x = test.slice(0, begin, begin + 1000);
+      const Bf16Autocast autocast(bf16);
       auto [logits, mu, logvar] = model->forward(x);
       test_loss += loss_function(logits, x, mu, logvar).item<double>();
     }
@@ -113,6 +125,7 @@ int main(int argc, char** argv) {
   double best = 1e30;
   for (int pass = 0; pass < 5; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
+    const Bf16Autocast autocast(bf16);
     for (int b = 0; b < 10; ++b) model->decode(z);
     best = std::min(best,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -121,7 +134,8 @@ int main(int argc, char** argv) {
   const double median = seconds.size() % 2
                             ? seconds[seconds.size() / 2]
                             : 0.5 * (seconds[seconds.size() / 2 - 1] + seconds[seconds.size() / 2]);
-  std::printf("RESULT torch threads=%d epoch_s=%.4f test_loss=%.4f images_per_s=%.0f\n",
-              torch::get_num_threads(), median, test_loss, 10000.0 / best);
+  std::printf(
+      "RESULT torch threads=%d epoch_s=%.4f test_loss=%.4f images_per_s=%.0f precision=%s\n",
+      torch::get_num_threads(), median, test_loss, 10000.0 / best, bf16 ? "bf16" : "fp32");
   return 0;
 }

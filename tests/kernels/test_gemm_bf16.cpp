@@ -41,8 +41,8 @@ TEST_CASE(
   struct Shape {
     Index M, N, K;
   };
-  const Shape shapes[] = {{1, 1, 1},    {7, 17, 33},    {9, 49, 31},
-                          {33, 100, 2}, {64, 97, 1030}, {128, 400, 64}};
+  const Shape shapes[] = {{1, 1, 1},      {7, 17, 33},    {9, 49, 31},    {33, 100, 2},
+                          {64, 97, 1030}, {128, 400, 64}, {41, 150, 257}, {130, 20, 500}};
   const float eps = std::numeric_limits<float>::epsilon();
   for (const Shape& s : shapes) {
     for (Trans ta : {Trans::no, Trans::yes}) {
@@ -92,6 +92,46 @@ TEST_CASE(
             for (Index j = s.N; j < ldc; ++j) REQUIRE(results[0][i * ldc + j] == c0[i * ldc + j]);
           }
         }
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "gemm_bf16_packed gives gemm_bf16's bits for an A packed once (Bf16PackedA), for any thread "
+    "count, product after product",
+    "[gemm_bf16][kernels]") {
+  struct Shape {
+    Index M, N, K;
+  };
+  const Shape shapes[] = {{1, 1, 1}, {9, 49, 31}, {64, 97, 1030}, {130, 20, 500}, {300, 700, 40}};
+  for (const Shape& s : shapes) {
+    for (Trans ta : {Trans::no, Trans::yes}) {
+      for (Trans tb : {Trans::no, Trans::yes}) {
+        INFO(s.M << " x " << s.N << " x " << s.K << " " << (ta == Trans::no ? "N" : "T")
+                 << (tb == Trans::no ? "N" : "T"));
+        const Index lda = (ta == Trans::no ? s.K : s.M) + 1;
+        const Index ldb = (tb == Trans::no ? s.N : s.K) + 2;
+        const auto a = random_vector<float>((ta == Trans::no ? s.M : s.K) * lda, 4);
+        const auto b1 = random_vector<float>((tb == Trans::no ? s.K : s.N) * ldb, 5);
+        const auto b2 = random_vector<float>((tb == Trans::no ? s.K : s.N) * ldb, 6);
+        const auto c0 = random_vector<float>(s.M * s.N, 7);
+        std::vector<float> want1 = c0, want2 = c0;
+        kernels::gemm_bf16(ta, tb, s.M, s.N, s.K, 0.5f, a.data(), lda, b1.data(), ldb, 1.0f,
+                           want1.data(), s.N);
+        kernels::gemm_bf16(ta, tb, s.M, s.N, s.K, 1.0f, a.data(), lda, b2.data(), ldb, 0.0f,
+                           want2.data(), s.N);
+        for (int threads : {1, 2, 3}) {
+          set_num_threads(threads);
+          kernels::Bf16PackedA<float> packed;
+          packed.pack(ta, s.M, s.K, a.data(), lda);
+          std::vector<float> c1 = c0, c2 = c0;
+          kernels::gemm_bf16_packed(packed, tb, s.N, 0.5f, b1.data(), ldb, 1.0f, c1.data(), s.N);
+          kernels::gemm_bf16_packed(packed, tb, s.N, 1.0f, b2.data(), ldb, 0.0f, c2.data(), s.N);
+          CHECK(c1 == want1);
+          CHECK(c2 == want2);
+        }
+        set_num_threads(0);
       }
     }
   }

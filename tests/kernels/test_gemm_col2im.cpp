@@ -47,41 +47,47 @@ std::vector<T> naive_gemm_col2im(const std::vector<T>& a, Index K, const std::ve
 
 }  // namespace
 
-TEST_CASE("gemm_col2im matches a naive loop and gemm then col2im bitwise, for any thread count",
-          "[gemm_col2im][kernels]") {
-  const ConvShape shapes[] = {{3, 8, 8, 4, 2, 1},
-                              {2, 7, 9, 3, 2, 1},
-                              {5, 4, 4, 4, 1, 0},
-                              {1, 17, 13, 5, 3, 2},
-                              {4, 34, 34, 4, 2, 1}};
-  for (const ConvShape& s : shapes) {
-    for (Index K : {1, 7, 33}) {
-      for (Index batch : {1, 5, 17}) {
-        INFO("shape " << s.to_string() << " K " << K << " batch " << batch);
-        const Index patch = s.patch_size(), cols = batch * s.out_positions();
-        const auto a = random_vector<float>(patch * K, 1);
-        const auto b = random_vector<float>(K * cols, 2);
-        const auto bias = random_vector<float>(s.channels, 3);
-        const auto ref = naive_gemm_col2im(a, K, b, batch, s, bias);
+TEST_CASE(
+    "gemm_col2im matches a naive loop and gemm then col2im bitwise, for any thread count, in "
+    "FP32 and with bf16 products",
+    "[gemm_col2im][kernels]") {
+  for (const Precision precision : {Precision::fp32, Precision::bf16}) {
+    const ConvShape shapes[] = {{3, 8, 8, 4, 2, 1},
+                                {2, 7, 9, 3, 2, 1},
+                                {5, 4, 4, 4, 1, 0},
+                                {1, 17, 13, 5, 3, 2},
+                                {4, 34, 34, 4, 2, 1}};
+    for (const ConvShape& s : shapes) {
+      for (Index K : {1, 7, 33}) {
+        for (Index batch : {1, 5, 17}) {
+          INFO("shape " << s.to_string() << " K " << K << " batch " << batch);
+          const Index patch = s.patch_size(), cols = batch * s.out_positions();
+          const auto a = random_vector<float>(patch * K, 1);
+          const auto b = random_vector<float>(K * cols, 2);
+          const auto bias = random_vector<float>(s.channels, 3);
+          const auto ref = naive_gemm_col2im(a, K, b, batch, s, bias);
 
-        // the unchunked reference: one GEMM over the batch, then col2im
-        std::vector<float> col(static_cast<std::size_t>(patch * cols));
-        kernels::gemm(kernels::Trans::no, kernels::Trans::no, patch, cols, K, 1.0f, a.data(), K,
-                      b.data(), cols, 0.0f, col.data(), cols);
-        std::vector<float> whole(ref.size());
-        kernels::col2im(col.data(), batch, s, whole.data(), false, bias.data(),
-                        Activation::leaky_relu, 0.2f);
-        for (std::size_t e = 0; e < ref.size(); ++e) {
-          REQUIRE(whole[e] == Approx(ref[e]).epsilon(1e-4).margin(1e-5));
+          // the unchunked reference: one GEMM over the batch, then col2im
+          std::vector<float> col(static_cast<std::size_t>(patch * cols));
+          kernels::gemm_in(precision, kernels::Trans::no, kernels::Trans::no, patch, cols, K, 1.0f,
+                           a.data(), K, b.data(), cols, 0.0f, col.data(), cols);
+          std::vector<float> whole(ref.size());
+          kernels::col2im(col.data(), batch, s, whole.data(), false, bias.data(),
+                          Activation::leaky_relu, 0.2f);
+          if (precision == Precision::fp32 || !kernels::has_bf16_products) {
+            for (std::size_t e = 0; e < ref.size(); ++e) {
+              REQUIRE(whole[e] == Approx(ref[e]).epsilon(1e-4).margin(1e-5));
+            }
+          }
+          for (int threads : {1, 2, 3}) {
+            set_num_threads(threads);
+            std::vector<float> x(ref.size(), 7.0f);
+            kernels::gemm_col2im(a.data(), K, b.data(), batch, s, x.data(), bias.data(),
+                                 Activation::leaky_relu, 0.2f, precision);
+            CHECK(x == whole);
+          }
+          set_num_threads(0);
         }
-        for (int threads : {1, 2, 3}) {
-          set_num_threads(threads);
-          std::vector<float> x(ref.size(), 7.0f);
-          kernels::gemm_col2im(a.data(), K, b.data(), batch, s, x.data(), bias.data(),
-                               Activation::leaky_relu, 0.2f);
-          CHECK(x == whole);
-        }
-        set_num_threads(0);
       }
     }
   }

@@ -41,32 +41,36 @@ std::vector<double> naive_weight_grad(const std::vector<float>& dz, Index out,
 
 }  // namespace
 
-TEST_CASE("im2col_gemm equals im2col, gemm and from_channel_major bitwise, for any thread count",
-          "[im2col_gemm][kernels]") {
-  for (const ConvShape& s : chunked_shapes) {
-    for (Index out : {1, 9, 40}) {
-      for (Index batch : {1, 6, 19}) {
-        INFO("shape " << s.to_string() << " out " << out << " batch " << batch);
-        const Index patch = s.patch_size(), P = s.out_positions(), cols = batch * P;
-        const auto w = random_vector<float>(out * patch, 1);
-        const auto x = random_vector<float>(batch * s.image_size(), 2);
-        const auto bias = random_vector<float>(out, 3);
-        std::vector<float> col(static_cast<std::size_t>(patch * cols));
-        std::vector<float> ycm(static_cast<std::size_t>(out * cols));
-        std::vector<float> whole(static_cast<std::size_t>(batch * out * P));
-        kernels::im2col(x.data(), batch, s, col.data());
-        kernels::gemm(kernels::Trans::no, kernels::Trans::no, out, cols, patch, 1.0f, w.data(),
-                      patch, col.data(), cols, 0.0f, ycm.data(), cols);
-        kernels::from_channel_major(ycm.data(), batch, out, P, whole.data(), bias.data(),
-                                    Activation::leaky_relu, 0.2f);
-        for (int threads : {1, 2, 3}) {
-          set_num_threads(threads);
-          std::vector<float> y(whole.size(), 7.0f);
-          kernels::im2col_gemm(w.data(), out, x.data(), batch, s, y.data(), bias.data(),
-                               Activation::leaky_relu, 0.2f);
-          CHECK(y == whole);
+TEST_CASE(
+    "im2col_gemm equals im2col, gemm and from_channel_major bitwise, for any thread count, in "
+    "FP32 and with bf16 products",
+    "[im2col_gemm][kernels]") {
+  for (const Precision precision : {Precision::fp32, Precision::bf16}) {
+    for (const ConvShape& s : chunked_shapes) {
+      for (Index out : {1, 9, 40}) {
+        for (Index batch : {1, 6, 19}) {
+          INFO("shape " << s.to_string() << " out " << out << " batch " << batch);
+          const Index patch = s.patch_size(), P = s.out_positions(), cols = batch * P;
+          const auto w = random_vector<float>(out * patch, 1);
+          const auto x = random_vector<float>(batch * s.image_size(), 2);
+          const auto bias = random_vector<float>(out, 3);
+          std::vector<float> col(static_cast<std::size_t>(patch * cols));
+          std::vector<float> ycm(static_cast<std::size_t>(out * cols));
+          std::vector<float> whole(static_cast<std::size_t>(batch * out * P));
+          kernels::im2col(x.data(), batch, s, col.data());
+          kernels::gemm_in(precision, kernels::Trans::no, kernels::Trans::no, out, cols, patch,
+                           1.0f, w.data(), patch, col.data(), cols, 0.0f, ycm.data(), cols);
+          kernels::from_channel_major(ycm.data(), batch, out, P, whole.data(), bias.data(),
+                                      Activation::leaky_relu, 0.2f);
+          for (int threads : {1, 2, 3}) {
+            set_num_threads(threads);
+            std::vector<float> y(whole.size(), 7.0f);
+            kernels::im2col_gemm(w.data(), out, x.data(), batch, s, y.data(), bias.data(),
+                                 Activation::leaky_relu, 0.2f, precision);
+            CHECK(y == whole);
+          }
+          set_num_threads(0);
         }
-        set_num_threads(0);
       }
     }
   }

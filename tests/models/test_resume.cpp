@@ -262,19 +262,22 @@ TEST_CASE("VAE gradient clipping bounds the update's gradient norm", "[resume][v
 namespace {
 
 // The MLP GAN, or the DCGAN (conv, BatchNorm), of latent 16 on a set in [-1, 1], built from
-// scratch.
+// scratch, its products in `precision`.
 struct GanRun {
   std::unique_ptr<Sequential<float>> g, d;
   std::unique_ptr<GanTrainer<float>> trainer;
   std::unique_ptr<BatchLoader<float>> loader;
 
-  GanRun(const Dataset<float>& data, std::uint64_t seed, bool dcgan = false, Index batch = 64) {
+  GanRun(const Dataset<float>& data, std::uint64_t seed, bool dcgan = false, Index batch = 64,
+         Precision precision = Precision::fp32) {
     Rng init(seed);
     // The DCGAN at an eighth of its width (features 8): the same layers, 1/64 of the products.
     g = dcgan ? make_dcgan_generator<float>(16, init, 8) : make_mlp_generator<float>(16, 784, init);
     d = dcgan ? make_dcgan_discriminator<float>(init, 8) : make_mlp_discriminator<float>(784, init);
     trainer = std::make_unique<GanTrainer<float>>(
-        *g, *d, GanOptions{.latent = 16, .d_steps = 2, .fixed_samples = 4, .seed = seed});
+        *g, *d,
+        GanOptions{
+            .latent = 16, .d_steps = 2, .fixed_samples = 4, .seed = seed, .precision = precision});
     loader = std::make_unique<BatchLoader<float>>(data,
                                                   LoaderOptions{.batch_size = batch, .seed = seed});
   }
@@ -358,8 +361,12 @@ TEST_CASE("MLP GAN: a checkpoint of another GAN is refused naming the tensor", "
   REQUIRE_THROWS_WITH(other.load_state(s), Catch::Contains("latent size 16"));
 }
 
-TEST_CASE("DCGAN (conv, BatchNorm): 2 epochs + checkpoint + fresh process + 2 equal 4, bit for bit",
-          "[resume][gan][dcgan]") {
+TEST_CASE(
+    "DCGAN (conv, BatchNorm): 2 epochs + checkpoint + fresh process + 2 equal 4, bit for bit, with "
+    "FP32 and with bf16 products",
+    "[resume][gan][dcgan]") {
+  const Precision precision = GENERATE(Precision::fp32, Precision::bf16);
+  INFO((precision == Precision::bf16 ? "bf16" : "fp32"));
   // 12 images of random bytes in a gzip'd IDX file: 3 batches of 4 per epoch.
   test::TempDir dir("resume-dcgan");
   std::vector<std::uint8_t> pixels(12 * 28 * 28);
@@ -368,15 +375,15 @@ TEST_CASE("DCGAN (conv, BatchNorm): 2 epochs + checkpoint + fresh process + 2 eq
   test::write_file(dir / "images.gz", test::idx_bytes(3, {12, 28, 28}, pixels), true);
   const Dataset<float> data = read_idx_images<float>(dir / "images.gz", PixelScale::symmetric);
 
-  GanRun straight(data, 5, true, 4);
+  GanRun straight(data, 5, true, 4, precision);
   for (int e = 0; e < 4; ++e) straight.trainer->train_epoch(*straight.loader);
   std::string path;
   {
-    GanRun first(data, 5, true, 4);
+    GanRun first(data, 5, true, 4, precision);
     for (int e = 0; e < 2; ++e) first.trainer->train_epoch(*first.loader);
     path = CheckpointManager({.folder = dir / "ck"}).save(first.state(), 6);
   }
-  GanRun resumed(data, 5, true, 4);
+  GanRun resumed(data, 5, true, 4, precision);
   const StateDict s = read_checkpoint(path);
   CHECK(s.contains("buffer/generator.bn1.running_mean"));
   CHECK(s.contains("buffer/discriminator.bn2.running_var"));
@@ -392,7 +399,7 @@ TEST_CASE("DCGAN (conv, BatchNorm): 2 epochs + checkpoint + fresh process + 2 eq
   for (std::size_t i = 0; i < m.size(); ++i) CHECK(m[i] == n[i]);
   CHECK(straight.trainer->sample_fixed() == resumed.trainer->sample_fixed());
   // Training moved the parameters and the running statistics.
-  const GanRun fresh(data, 5, true, 4);
+  const GanRun fresh(data, 5, true, 4, precision);
   CHECK(fresh.params()[0] != a[0]);
   CHECK(fresh.buffers()[0] != m[0]);
 }

@@ -65,10 +65,10 @@ inline float from_bf16(std::uint16_t h) {
 namespace detail {
 
 /// Tiles of 8 rows by 48 columns (3 vectors of 16 FP32 sums: 24 of the 32 registers); depth
-/// blocks of at most 1024 values (512 pairs), fixed by K alone; column groups of 8 panels (384
-/// columns) whose packed depth block stays in L2.
+/// blocks of at most 1024 values (512 pairs), fixed by K alone; column groups of 4 panels (192
+/// columns) whose packed depth block (384 KB) stays in L2 while the A panels stream past it.
 struct Bf16Blocking {
-  static constexpr Index MR = 8, NV = 3, NR = 48, KC = 1024, NC_PANELS = 8;
+  static constexpr Index MR = 8, NV = 3, NR = 48, KC = 1024, NC_PANELS = 4;
 };
 
 /// n floats (n <= 32, zeros past n) as n/2 rounded up pairs of bfloat16, in order: pair i holds
@@ -134,33 +134,17 @@ inline void transpose_16x16(__m512i r[16]) {
   swap_blocks<1>(r);
 }
 
-/// op(A) (M x K) packed into panels of MR rows: panel p holds, for each depth pair k2 (K2 =
-/// ceil(K / 2) of them), its MR rows' pairs, at ap[(p K2 + k2) MR + r] (zeros past M and K).
-/// op(A)(r, k) = a[r lda + k] (k-contiguous rows) or, transposed, a[k lda + r].
+/// Panels [p0, p1) of op(A) (M x K) packed in panels of MR rows: panel p holds, for each depth
+/// pair k2 (K2 = ceil(K / 2) of them), its MR rows' pairs, at ap[p stride + k2 MR + r] (zeros past
+/// M and K). op(A)(r, k) = a[r lda + k] (k-contiguous rows) or, transposed, a[k lda + r].
 template <class T>
-void pack_a_bf16(const T* a, Index lda, bool transposed, Index M, Index K, std::uint32_t* ap) {
+void pack_a_bf16(const T* a, Index lda, bool transposed, Index M, Index K, Index p0, Index p1,
+                 Index stride, std::uint32_t* ap) {
   using B = Bf16Blocking;
-  const Index K2 = (K + 1) / 2, panels = (M + B::MR - 1) / B::MR;
-  aigc::kernels::parallel_for(panels, 1, [&](Index p0, Index p1) {
-    alignas(64) std::uint32_t pairs[16];
+  const Index K2 = (K + 1) / 2;
+  if (transposed) {
     for (Index p = p0; p < p1; ++p) {
-      std::uint32_t* dst = ap + p * K2 * B::MR;
-      if (!transposed) {
-        for (Index r = 0; r < B::MR; ++r) {
-          const Index row = p * B::MR + r;
-          if (row >= M) {
-            for (Index k2 = 0; k2 < K2; ++k2) dst[k2 * B::MR + r] = 0u;
-            continue;
-          }
-          for (Index k = 0; k < K; k += 32) {
-            _mm512_store_si512(
-                pairs, bf16_pairs_contiguous(a + row * lda + k, std::min<Index>(32, K - k)));
-            const Index n = std::min<Index>(16, K2 - k / 2);
-            for (Index i = 0; i < n; ++i) dst[(k / 2 + i) * B::MR + r] = pairs[i];
-          }
-        }
-        continue;
-      }
+      std::uint32_t* dst = ap + p * stride;
       const Index n = std::min<Index>(B::MR, M - p * B::MR);
       for (Index k2 = 0; k2 < K2; ++k2) {
         const T* lo = a + 2 * k2 * lda + p * B::MR;
@@ -168,53 +152,77 @@ void pack_a_bf16(const T* a, Index lda, bool transposed, Index M, Index K, std::
         _mm256_store_si256(reinterpret_cast<__m256i*>(dst + k2 * B::MR), _mm512_castsi512_si256(v));
       }
     }
-  });
-}
-
-/// op(B) (K x N) packed into panels of NR columns: panel q holds, for each depth pair k2, the NR
-/// columns' pairs, at bp[(q K2 + k2) NR + j] (zeros past N and K). op(B)(k, c) = b[k ldb + c]
-/// (rows) or, transposed, b[c ldb + k] (k-contiguous columns).
-template <class T>
-void pack_b_bf16(const T* b, Index ldb, bool transposed, Index K, Index N, std::uint32_t* bp) {
-  using B = Bf16Blocking;
-  const Index K2 = (K + 1) / 2, panels = (N + B::NR - 1) / B::NR;
-  if (!transposed) {
-    aigc::kernels::parallel_for(K2, 16, [&](Index k0, Index k1) {
-      for (Index k2 = k0; k2 < k1; ++k2) {
-        const T* lo = b + 2 * k2 * ldb;
-        const T* hi = 2 * k2 + 1 < K ? lo + ldb : nullptr;
-        for (Index q = 0; q < panels; ++q) {
-          for (Index v = 0; v < B::NR; v += 16) {
-            const Index c = q * B::NR + v, n = std::max<Index>(0, std::min<Index>(16, N - c));
-            _mm512_store_si512(bp + (q * K2 + k2) * B::NR + v,
-                               n > 0 ? bf16_pairs_interleaved(lo + c, hi ? hi + c : nullptr, n)
-                                     : _mm512_setzero_si512());
-          }
+    return;
+  }
+  // k-contiguous rows: two panels (16 rows) x 32 depths become 16 vectors of 16 pairs (one per
+  // row), transposed into 16 vectors of 16 rows (one per depth pair), each half to its panel
+  __m512i v[16];
+  for (Index p = p0; p < p1; p += 2) {
+    const bool two = p + 1 < p1;
+    std::uint32_t* dst0 = ap + p * stride;
+    std::uint32_t* dst1 = ap + (p + 1) * stride;
+    for (Index k = 0; k < K; k += 32) {
+      const Index n = std::min<Index>(32, K - k);
+      for (Index i = 0; i < 16; ++i) {
+        const Index row = p * B::MR + i;
+        v[i] = row < M && (i < B::MR || two) ? bf16_pairs_contiguous(a + row * lda + k, n)
+                                             : _mm512_setzero_si512();
+      }
+      transpose_16x16(v);
+      const Index pairs = std::min<Index>(16, K2 - k / 2);
+      for (Index j = 0; j < pairs; ++j) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(dst0 + (k / 2 + j) * B::MR),
+                           _mm512_castsi512_si256(v[j]));
+        if (two) {
+          _mm256_store_si256(reinterpret_cast<__m256i*>(dst1 + (k / 2 + j) * B::MR),
+                             _mm512_extracti64x4_epi64(v[j], 1));
         }
       }
-    });
+    }
+  }
+}
+
+/// Panels [q0, q1) of op(B) (K x N) packed in panels of NR columns: panel q holds, for each depth
+/// pair k2, the NR columns' pairs, at bp[(q K2 + k2) NR + j] (zeros past N and K).
+/// op(B)(k, c) = b[k ldb + c] (rows) or, transposed, b[c ldb + k] (k-contiguous columns).
+template <class T>
+void pack_b_bf16(const T* b, Index ldb, bool transposed, Index K, Index N, Index q0, Index q1,
+                 std::uint32_t* bp) {
+  using B = Bf16Blocking;
+  const Index K2 = (K + 1) / 2;
+  if (!transposed) {
+    for (Index k2 = 0; k2 < K2; ++k2) {
+      const T* lo = b + 2 * k2 * ldb;
+      const T* hi = 2 * k2 + 1 < K ? lo + ldb : nullptr;
+      for (Index q = q0; q < q1; ++q) {
+        for (Index v = 0; v < B::NR; v += 16) {
+          const Index c = q * B::NR + v, n = std::max<Index>(0, std::min<Index>(16, N - c));
+          _mm512_store_si512(bp + (q * K2 + k2) * B::NR + v,
+                             n > 0 ? bf16_pairs_interleaved(lo + c, hi ? hi + c : nullptr, n)
+                                   : _mm512_setzero_si512());
+        }
+      }
+    }
     return;
   }
   // k-contiguous columns: 16 columns x 32 depths become 16 vectors of 16 pairs (one per column),
   // transposed into 16 vectors of 16 columns (one per depth pair), stored whole
-  aigc::kernels::parallel_for(panels * (B::NR / 16), 1, [&](Index g0, Index g1) {
-    __m512i v[16];
-    for (Index g = g0; g < g1; ++g) {  // 16 columns: panel g / 3, vector g % 3
-      const Index q = g / (B::NR / 16), c0 = g * 16;
-      std::uint32_t* dst = bp + q * K2 * B::NR + (g % (B::NR / 16)) * 16;
-      for (Index k = 0; k < K; k += 32) {
-        const Index n = std::min<Index>(32, K - k);
-        for (Index i = 0; i < 16; ++i) {
-          v[i] = c0 + i < N ? bf16_pairs_contiguous(b + (c0 + i) * ldb + k, n)
-                            : _mm512_setzero_si512();
-        }
-        transpose_16x16(v);
-        for (Index i = 0; i < std::min<Index>(16, K2 - k / 2); ++i) {
-          _mm512_store_si512(dst + (k / 2 + i) * B::NR, v[i]);
-        }
+  __m512i v[16];
+  for (Index g = q0 * (B::NR / 16); g < q1 * (B::NR / 16); ++g) {  // panel g / 3, vector g % 3
+    const Index q = g / (B::NR / 16), c0 = g * 16;
+    std::uint32_t* dst = bp + q * K2 * B::NR + (g % (B::NR / 16)) * 16;
+    for (Index k = 0; k < K; k += 32) {
+      const Index n = std::min<Index>(32, K - k);
+      for (Index i = 0; i < 16; ++i) {
+        v[i] =
+            c0 + i < N ? bf16_pairs_contiguous(b + (c0 + i) * ldb + k, n) : _mm512_setzero_si512();
+      }
+      transpose_16x16(v);
+      for (Index i = 0; i < std::min<Index>(16, K2 - k / 2); ++i) {
+        _mm512_store_si512(dst + (k / 2 + i) * B::NR, v[i]);
       }
     }
-  });
+  }
 }
 
 /// One tile: C[0:mr, 0:nr] = alpha * (A panel x B panel over kc2 depth pairs) + beta * C (beta
@@ -229,6 +237,7 @@ void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, T al
   }
   for (Index k2 = 0; k2 < kc2; ++k2) {
     __m512bh bv[B::NV];
+#pragma GCC unroll 3
     for (Index v = 0; v < B::NV; ++v) {
       bv[v] = reinterpret_cast<__m512bh>(_mm512_load_si512(bp + k2 * B::NR + v * 16));
     }
@@ -240,9 +249,13 @@ void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, T al
       for (Index v = 0; v < B::NV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
     }
   }
+  // unrolled, so that the sums stay in registers (a loop to mr would index them in memory)
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-  for (Index r = 0; r < mr; ++r) {
-    for (Index v = 0; v < B::NV && v * 16 < nr; ++v) {
+#pragma GCC unroll 8
+  for (Index r = 0; r < B::MR; ++r) {
+#pragma GCC unroll 3
+    for (Index v = 0; v < B::NV; ++v) {
+      if (r >= mr || v * 16 >= nr) continue;
       const Index n = std::min<Index>(16, nr - v * 16);
       const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
       T* out = c + r * ldc + v * 16;
@@ -253,14 +266,42 @@ void bf16_tile(Index kc2, const std::uint32_t* ap, const std::uint32_t* bp, T al
   }
 }
 
+/// C[rows of A panels [i0, i1), columns of B panels [q0, q1)] from the packed panels (A panel
+/// stride a_stride): groups of NC_PANELS B panels, depth blocks fixed by K, tiles.
+template <class T>
+void bf16_block(Index M, Index N, Index K2, const std::uint32_t* ap, Index a_stride,
+                const std::uint32_t* bp, T alpha, T beta, T* c, Index ldc, Index i0, Index i1,
+                Index q0, Index q1) {
+  using B = Bf16Blocking;
+  const Index k2_blocks = (K2 + B::KC / 2 - 1) / (B::KC / 2);
+  for (Index g = q0; g < q1; g += B::NC_PANELS) {
+    const Index g_end = std::min(q1, g + B::NC_PANELS);
+    for (Index kb = 0; kb < k2_blocks; ++kb) {
+      const Index k0 = K2 * kb / k2_blocks, kc2 = K2 * (kb + 1) / k2_blocks - k0;
+      const T block_beta = kb == 0 ? beta : T(1);
+      for (Index i = i0; i < i1; ++i) {
+        const std::uint32_t* a_panel = ap + i * a_stride + k0 * B::MR;
+        for (Index q = g; q < g_end; ++q) {
+          bf16_tile(kc2, a_panel, bp + (q * K2 + k0) * B::NR, alpha, block_beta,
+                    c + i * B::MR * ldc + q * B::NR, ldc, std::min<Index>(B::MR, M - i * B::MR),
+                    std::min<Index>(B::NR, N - q * B::NR));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace detail
 #endif
 
 /// C = alpha op(A) op(B) + beta C, as gemm (same arguments, T float), with the products in bfloat16
-/// and the sums in FP32 (see the file comment); beta == 0 overwrites C. Both operands are packed
-/// whole (rounded once), then the threads split C's columns in panels; each element sums its depth
-/// pairs in order over depth blocks fixed by K, so the result is bitwise the same for any
-/// number of threads. Without AVX-512 BF16 in the target, this is gemm.
+/// and the sums in FP32 (see the file comment); beta == 0 overwrites C. The threads split C's
+/// columns (by panels of B) or, for op(A) = A^T (a weight gradient dW = dY^T X), its rows, so
+/// that each core owns contiguous rows of dW as the optimiser's passes do; each thread packs the
+/// panels of the split operand it uses itself (they stay in its cache), and the other operand is
+/// packed once, shared. Each element sums its depth pairs in order over depth blocks fixed by K,
+/// so the result is bitwise the same for any number of threads. Without AVX-512 BF16 in the
+/// target, this is gemm.
 template <class T>
 void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha, const T* a,
                Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
@@ -274,34 +315,125 @@ void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
   }
   const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
   const Index n_panels = (N + B::NR - 1) / B::NR;
+  const Index a_stride = (K2 + 1) / 2 * 2 * B::MR;  // whole cache lines per A panel
   thread_local aigc::kernels::AlignedBuffer a_buffer, b_buffer;
-  auto* ap = a_buffer.get<std::uint32_t>(static_cast<std::size_t>(m_panels * B::MR * K2));
+  auto* ap = a_buffer.get<std::uint32_t>(static_cast<std::size_t>(m_panels * a_stride));
   auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
-  detail::pack_a_bf16(a, lda, trans_a == Trans::yes, M, K, ap);
-  detail::pack_b_bf16(b, ldb, trans_b == Trans::yes, K, N, bp);
-  const Index k2_blocks = (K2 + B::KC / 2 - 1) / (B::KC / 2);
-  const int parts = std::min<int>(num_threads(), static_cast<int>(n_panels));
+  const bool ta = trans_a == Trans::yes, tb = trans_b == Trans::yes;
+  // At least ~1 MFLOP per thread: below that the fork/join costs more than it saves.
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
+  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  const bool split_rows = (ta && m_panels >= threads) || n_panels < threads;
+  const int parts = static_cast<int>(std::min<Index>(threads, split_rows ? m_panels : n_panels));
+  if (split_rows) {
+    aigc::kernels::parallel_parts(parts, [&](int p) {
+      const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
+      detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
+    });
+    aigc::kernels::parallel_parts(parts, [&](int p) {
+      const Index i0 = m_panels * p / parts, i1 = m_panels * (p + 1) / parts;
+      detail::pack_a_bf16(a, lda, ta, M, K, i0, i1, a_stride, ap);
+      detail::bf16_block(M, N, K2, ap, a_stride, bp, alpha, beta, c, ldc, i0, i1, 0, n_panels);
+    });
+    return;
+  }
   aigc::kernels::parallel_parts(parts, [&](int p) {
-    const Index q_begin = n_panels * p / parts, q_end = n_panels * (p + 1) / parts;
-    for (Index g = q_begin; g < q_end; g += B::NC_PANELS) {
-      const Index g_end = std::min(q_end, g + B::NC_PANELS);
-      for (Index kb = 0; kb < k2_blocks; ++kb) {
-        const Index k0 = K2 * kb / k2_blocks, kc2 = K2 * (kb + 1) / k2_blocks - k0;
-        const T block_beta = kb == 0 ? beta : T(1);
-        for (Index i = 0; i < m_panels; ++i) {
-          const std::uint32_t* a_panel = ap + (i * K2 + k0) * B::MR;
-          for (Index q = g; q < g_end; ++q) {
-            detail::bf16_tile(kc2, a_panel, bp + (q * K2 + k0) * B::NR, alpha, block_beta,
-                              c + i * B::MR * ldc + q * B::NR, ldc,
-                              std::min<Index>(B::MR, M - i * B::MR),
-                              std::min<Index>(B::NR, N - q * B::NR));
-          }
-        }
-      }
-    }
+    // pairs of A panels (pack_a_bf16 transposes 16 rows at a time)
+    const Index pairs = (m_panels + 1) / 2;
+    const Index i0 = std::min(m_panels, pairs * p / parts * 2);
+    const Index i1 = std::min(m_panels, pairs * (p + 1) / parts * 2);
+    detail::pack_a_bf16(a, lda, ta, M, K, i0, i1, a_stride, ap);
+  });
+  aigc::kernels::parallel_parts(parts, [&](int p) {
+    const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
+    detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
+    detail::bf16_block(M, N, K2, ap, a_stride, bp, alpha, beta, c, ldc, 0, m_panels, q0, q1);
   });
 #else
   gemm<T>(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+/// op(A) (M x K, T float) rounded to bfloat16 and packed once, by all threads, for several
+/// gemm_bf16_packed products with it: a layer's weight multiplied by chunk after chunk of images.
+/// Keeps the pointer to A (which must outlive the products); without AVX-512 BF16 in the target
+/// that is all it keeps, and the products are gemm's.
+template <class T>
+class Bf16PackedA {
+ public:
+  /// Packs op(A) (M x K; op(A)(r, k) = a[r lda + k], or a[k lda + r] when transposed).
+  void pack(Trans trans_a, Index M, Index K, const T* a, Index lda) {
+    static_assert(std::is_same_v<T, float>, "Bf16PackedA packs floats");
+    trans_ = trans_a;
+    M_ = M;
+    K_ = K;
+    a_ = a;
+    lda_ = lda;
+#ifdef AIGC_BF16_PRODUCTS
+    using B = detail::Bf16Blocking;
+    if (M <= 0 || K <= 0) return;
+    const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
+    stride_ = (K2 + 1) / 2 * 2 * B::MR;
+    std::uint32_t* ap = ap_ =
+        buffer_.get<std::uint32_t>(static_cast<std::size_t>(m_panels * stride_));
+    const Index pairs = (m_panels + 1) / 2;  // pack_a_bf16 transposes 16 rows at a time
+    aigc::kernels::parallel_for(pairs, 1, [&](Index u0, Index u1) {
+      detail::pack_a_bf16(a, lda, trans_a == Trans::yes, M, K, 2 * u0, std::min(m_panels, 2 * u1),
+                          stride_, ap);
+    });
+#endif
+  }
+
+ private:
+  template <class U>
+  friend void gemm_bf16_packed(const Bf16PackedA<U>& a, Trans trans_b, Index N, U alpha, const U* b,
+                               Index ldb, U beta, U* c, Index ldc);
+  Trans trans_ = Trans::no;
+  Index M_ = 0, K_ = 0, lda_ = 0;
+  const T* a_ = nullptr;
+  [[maybe_unused]] Index stride_ = 0;  ///< of a packed panel
+  [[maybe_unused]] std::uint32_t* ap_ = nullptr;
+  [[maybe_unused]] aigc::kernels::AlignedBuffer buffer_;
+};
+
+/// C = alpha op(A) op(B) + beta C with op(A) packed by Bf16PackedA: bitwise gemm_bf16's result
+/// on the same operands, for any number of threads, without packing A again.
+template <class T>
+void gemm_bf16_packed(const Bf16PackedA<T>& a, Trans trans_b, Index N, T alpha, const T* b,
+                      Index ldb, T beta, T* c, Index ldc) {
+  const Index M = a.M_, K = a.K_;
+#ifdef AIGC_BF16_PRODUCTS
+  using B = detail::Bf16Blocking;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    gemm<T>(a.trans_, trans_b, M, N, K, alpha, a.a_, a.lda_, b, ldb, beta, c, ldc);
+    return;
+  }
+  const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
+  const Index n_panels = (N + B::NR - 1) / B::NR;
+  const std::uint32_t* ap = a.ap_;
+  thread_local aigc::kernels::AlignedBuffer b_buffer;
+  auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
+  const bool tb = trans_b == Trans::yes;
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
+  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  if (n_panels < threads) {  // few columns: B packed shared, the threads split the rows
+    const int parts = static_cast<int>(std::min<Index>(threads, m_panels));
+    detail::pack_b_bf16(b, ldb, tb, K, N, 0, n_panels, bp);
+    aigc::kernels::parallel_parts(parts, [&](int p) {
+      const Index i0 = m_panels * p / parts, i1 = m_panels * (p + 1) / parts;
+      detail::bf16_block(M, N, K2, ap, a.stride_, bp, alpha, beta, c, ldc, i0, i1, 0, n_panels);
+    });
+    return;
+  }
+  const int parts = static_cast<int>(std::min<Index>(threads, n_panels));
+  aigc::kernels::parallel_parts(parts, [&](int p) {
+    const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
+    detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
+    detail::bf16_block(M, N, K2, ap, a.stride_, bp, alpha, beta, c, ldc, 0, m_panels, q0, q1);
+  });
+#else
+  gemm<T>(a.trans_, trans_b, M, N, K, alpha, a.a_, a.lda_, b, ldb, beta, c, ldc);
 #endif
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "aigc/kernels/gemm.hpp"
@@ -32,6 +33,42 @@ inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Inde
 
 }  // namespace detail
 
+/// C = A B for one A (M x K, rows k-contiguous) and B after B (K x N, row-major, ldb), C M x N
+/// contiguous: gemm, or with bf16 products gemm_bf16 with A packed once (Bf16PackedA), here.
+/// The products of a layer's weight with chunk after chunk of images.
+template <class T, class A = simd_arch>
+class BatchedProductA {
+ public:
+  BatchedProductA(Precision precision, Index M, Index K, const T* a, Index lda)
+      : precision_(precision), M_(M), K_(K), a_(a), lda_(lda) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed()) {
+        thread_local Bf16PackedA<T> calling_thread_packed;  // one product at a time per thread
+        packed_ = &calling_thread_packed;
+        packed_->pack(Trans::no, M, K, a, lda);
+      }
+    }
+  }
+  /// C = A B (B K x N with leading dimension ldb).
+  void operator()(Index N, const T* b, Index ldb, T* c) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (packed()) {
+        gemm_bf16_packed(*packed_, Trans::no, N, T(1), b, ldb, T(0), c, N);
+        return;
+      }
+    }
+    gemm<T, A>(Trans::no, Trans::no, M_, N, K_, T(1), a_, lda_, b, ldb, T(0), c, N);
+  }
+
+ private:
+  bool packed() const { return has_bf16_products && precision_ == Precision::bf16; }
+  Precision precision_;
+  Index M_, K_;
+  const T* a_;
+  Index lda_;
+  Bf16PackedA<T>* packed_ = nullptr;  ///< A packed by the constructor's thread (bf16 products)
+};
+
 namespace detail {
 
 /// gemm_col2im over chunks of images; operand(n0, n) gives B's columns of images [n0, n0 + n)
@@ -42,13 +79,13 @@ void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T*
   const Index patch = s.patch_size(), P = s.out_positions();
   const Index chunk = col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
   const Index chunks = (batch + chunk - 1) / chunk;
+  const BatchedProductA<T, A> product(precision, patch, K, a, K);
   aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
     T* col = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(patch * chunk * P));
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       const auto [b, ldb] = operand(n0, n);
-      gemm_in<T, A>(precision, Trans::no, Trans::no, patch, n * P, K, T(1), a, K, b, ldb, T(0), col,
-                    n * P);
+      product(n * P, b, ldb, col);
       col2im<T, A>(col, n, s, x + n0 * s.image_size(), false, bias, act, slope);
     }
   });

@@ -51,7 +51,8 @@ inline Index weight_grad_chunk_images(Index group_rows, Index positions, Index b
 /// null). Each part gathers a chunk of images' col into its scratch (slot 3), multiplies it into
 /// a channel-major block (slot 4) and moves that into y, all in its cache. Bitwise the same as
 /// im2col, gemm and from_channel_major over the whole batch (the GEMM's result does not depend on
-/// how its columns are split), for any thread count.
+/// how its columns are split), for any thread count. With bf16 products, W is packed once for all
+/// the chunks.
 template <class T, class A = simd_arch>
 void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape& s, T* y,
                  const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0),
@@ -59,14 +60,14 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
   const Index patch = s.patch_size(), P = s.out_positions();
   const Index chunk = detail::col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
   const Index chunks = (batch + chunk - 1) / chunk;
+  const BatchedProductA<T, A> product(precision, out, patch, w, patch);
   aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
     T* col = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(patch * chunk * P));
     T* ycm = aigc::kernels::scratch(4).get<T>(static_cast<std::size_t>(out * chunk * P));
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);
       im2col_part(x, n0, n, 0, s.channels, s, col);
-      gemm_in<T, A>(precision, Trans::no, Trans::no, out, n * P, patch, T(1), w, patch, col, n * P,
-                    T(0), ycm, n * P);
+      product(n * P, col, n * P, ycm);
       from_channel_major<T, A>(ycm, n, out, P, y + n0 * out * P, bias, act, slope);
     }
   });
