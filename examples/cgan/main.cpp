@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   example::TrainerFlags f(app, "cgan", 20, 64, "D steps");
   example::GanFlags gan(app, 64);
   f.add_export(app, "generator.aigc");
+  f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
 
   return example::run("cgan", [&] {

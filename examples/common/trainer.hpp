@@ -114,6 +114,7 @@ struct TrainerFlags {
   std::string data = aigc::default_fashion_mnist_dir();
   aigc::FitOptions fit;
   long batch = 64, fid_samples = 10000;
+  double truncation = 0.0;  // --truncation: > 0 draws the samples file's codes truncated
   std::uint64_t seed = 0;
   int threads = 0;
   std::string verify;
@@ -179,6 +180,14 @@ struct TrainerFlags {
   void add_verify(CLI::App& app) {
     app.add_option("--verify", verify,
                    "load a checkpoint into this model (names, shapes, CRC) and exit");
+  }
+
+  // --truncation: the samples file's codes truncated to [-T, T] (the truncation trick).
+  void add_truncation(CLI::App& app) {
+    add_number(app, "--truncation", truncation,
+               "samples.idx.gz from codes truncated to [-T, T], each value outside redrawn (0: "
+               "off, z ~ N(0, I))",
+               true);
   }
 
   // --export: where the generator or decoder goes (default <out>/<file>).
@@ -292,9 +301,10 @@ inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid,
   e.image(latest, grid);
 }
 
-// --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) drawn 1000 at
-// a time from seed + 3, given to generate(z, labels) with labels i % classes (written beside as
-// samples-labels.idx.gz when classes > 0); then the summary of the run's files.
+// --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) (truncated to
+// [-T, T] with --truncation T) drawn 1000 at a time from seed + 3, given to generate(z, labels)
+// with labels i % classes (written beside as samples-labels.idx.gz when classes > 0); then the
+// summary of the run's files.
 template <class Generate>
 void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    const aigc::Dataset<float>& data, long latent, int classes,
@@ -309,7 +319,10 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
   std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;
   for (long begin = 0; begin < f.fid_samples; begin += 1000) {
     z.resize(std::min(1000L, f.fid_samples - begin), latent);
-    sampler.fill_normal(z);
+    if (f.truncation > 0.0)
+      aigc::fill_truncated_normal(sampler, z, f.truncation);
+    else
+      sampler.fill_normal(z);
     part.resize(static_cast<std::size_t>(z.rows()));
     for (std::size_t i = 0; i < part.size(); ++i)
       part[i] = asked[static_cast<std::size_t>(begin) + i] =

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   example::add_count(app, "--features", features,
                      "width of G and D: their first and last convolutions' channels (ngf, ndf)");
   f.add_export(app, "generator.aigc");
+  f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
 
   return example::run("dcgan", [&] {

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   example::GanFlags gan(app, 64);
   f.add_verify(app);
   f.add_export(app, "generator.aigc");
+  f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
 
   return example::run("gan", [&] {

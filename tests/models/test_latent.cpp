@@ -73,3 +73,22 @@ TEST_CASE("images_of_class keeps the images of one label, in order", "[latent]")
   CHECK(fives(1, 0) == 2);
   CHECK_THROWS_WITH(images_of_class(data, 3), Catch::Contains("no image has label 3"));
 }
+
+TEST_CASE("fill_truncated_normal draws N(0, 1) truncated to [-t, t]", "[latent]") {
+  Tensor<double> z(200, 50);
+  Rng rng(3);
+  fill_truncated_normal(rng, z, 1.0);
+  CHECK(z.cwiseAbs().maxCoeff() <= 1.0);
+  // The variance of N(0, 1) truncated to [-1, 1]: 1 - 2 phi(1) / (2 Phi(1) - 1) = 0.29112.
+  CHECK(std::abs(z.mean()) < 0.01);
+  CHECK(std::abs(z.squaredNorm() / static_cast<double>(z.size()) - 0.29112) < 0.01);
+
+  // A threshold no draw reaches: the draws of fill_normal, bitwise.
+  Tensor<double> wide(20, 7), plain(20, 7);
+  Rng a(5), b(5);
+  fill_truncated_normal(a, wide, 100.0);
+  b.fill_normal(plain);
+  CHECK(wide == plain);
+  CHECK_THROWS_WITH(fill_truncated_normal(a, wide, 0.0), Catch::Contains("threshold 0"));
+  CHECK_THROWS_WITH(fill_truncated_normal(a, wide, -1.0), Catch::Contains("not positive"));
+}

@@ -1,14 +1,17 @@
 /// @file
 /// aigc: control in a VAE's latent space beyond class labels: the mean code of a set of images, an
 /// attribute direction (the mean code of images with an attribute minus that of images without, as
-/// in "sneaker minus sandal"), and codes moved along a direction (latent arithmetic, walks).
+/// in "sneaker minus sandal"), codes moved along a direction (latent arithmetic, walks), and the
+/// truncation trick.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "aigc/core/error.hpp"
+#include "aigc/core/rng.hpp"
 #include "aigc/core/tensor.hpp"
 #include "aigc/data/dataset.hpp"
 #include "aigc/models/vae.hpp"
@@ -55,6 +58,22 @@ Tensor<T> latent_walk(const Tensor<T>& z, const Tensor<T>& direction, const std:
     }
   }
   return out;
+}
+
+/// The truncation trick: fills z with draws from N(0, 1) truncated to [-threshold, threshold], a
+/// value outside redrawn until it falls inside. Smaller thresholds give more typical samples and
+/// less variety. Values a draw of fill_normal would keep come out the same.
+template <class T>
+void fill_truncated_normal(Rng& rng, Tensor<T>& z, double threshold) {
+  if (!(threshold > 0.0)) {
+    throw ArgumentError("fill_truncated_normal: threshold " + std::to_string(threshold) +
+                        " is not positive");
+  }
+  for (Index i = 0; i < z.size(); ++i) {
+    double v = rng.normal();
+    while (std::abs(v) > threshold) v = rng.normal();
+    z.data()[i] = static_cast<T>(v);
+  }
 }
 
 /// The images of `data` whose label is `label`, in order (no copy of the others).
