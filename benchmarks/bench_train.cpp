@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "precision_flag.hpp"
+
 namespace {
 
 struct Run {
@@ -33,29 +35,13 @@ struct Run {
   double test_loss = 0.0;
 };
 
-const char* precision_name(aigc::Precision p) {
-  return p == aigc::Precision::bf16 ? "bf16" : "fp32";
-}
-
 // " bf16" after a run's thread count, nothing for FP32.
 const char* precision_suffix(aigc::Precision p) {
   return p == aigc::Precision::bf16 ? " bf16" : "";
 }
 
-// "fp32", "bf16" or a comma-separated list of them.
-std::vector<aigc::Precision> parse_precisions(const std::string& value) {
-  std::vector<aigc::Precision> out;
-  for (std::size_t p = 0; p < value.size();) {
-    const std::size_t q = std::min(value.find(',', p), value.size());
-    const std::string name = value.substr(p, q - p);
-    if (name != "fp32" && name != "bf16") {
-      throw std::invalid_argument("--precision takes fp32 and/or bf16, got '" + name + "'");
-    }
-    out.push_back(name == "bf16" ? aigc::Precision::bf16 : aigc::Precision::fp32);
-    p = q + 1;
-  }
-  return out;
-}
+using bench::parse_precisions;
+using bench::precision_name;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
