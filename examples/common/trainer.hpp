@@ -114,6 +114,7 @@ struct TrainerFlags {
   std::string data = aigc::default_fashion_mnist_dir();
   aigc::FitOptions fit;
   long batch = 64, fid_samples = 10000;
+  long train_images = 0;    // --train-images: > 0 trains on the first N training images only
   double truncation = 0.0;  // --truncation: > 0 draws the samples file's codes truncated
   std::uint64_t seed = 0;
   int threads = 0;
@@ -167,6 +168,8 @@ struct TrainerFlags {
     add_count(app, "--seed", seed, "random seed", true);
     add_count(app, "--threads", threads, "threads (0: OMP_NUM_THREADS or all cores)", true);
     add_count(app, "--fid-samples", fid_samples, "samples written to samples.idx.gz at the end");
+    add_count(app, "--train-images", train_images,
+              "train on the first N training images only (a fixed small subset; 0: all)", true);
     add_count(app, "--checkpoint-every", fit.checkpoint_every,
               "write a checkpoint every N " + steps + " (0: at the end of each epoch only)", true);
     app.add_option("--checkpoint-dir", fit.checkpoint_dir,
@@ -207,7 +210,12 @@ struct TrainerFlags {
       std::error_code ec;  // Debian's Fashion-MNIST folder: the exports carry its class names
       if (std::filesystem::equivalent(data, aigc::default_fashion_mnist_dir(), ec))
         class_names = aigc::fashion_mnist_class_names();
-      return aigc::load_mnist_format<float>(data, split, scale);
+      aigc::Dataset<float> d = aigc::load_mnist_format<float>(data, split, scale);
+      if (split == aigc::Split::train && train_images > 0 && train_images < d.size()) {
+        d.images.conservativeResize(train_images, d.images.cols());
+        if (!d.labels.empty()) d.labels.resize(static_cast<std::size_t>(train_images));
+      }
+      return d;
     }
     if (!folder) {
       aigc::ImageFolderOptions o;
@@ -222,6 +230,11 @@ struct TrainerFlags {
                   report.seconds, report.from_cache ? " from the cache" : "");
       class_names = all.class_names;
       folder = std::make_unique<aigc::HoldoutSplit>(aigc::split_holdout(all, 0.1, seed));
+      if (train_images > 0 && train_images < folder->train.size()) {
+        std::vector<aigc::Index> first(static_cast<std::size_t>(train_images));
+        for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<aigc::Index>(i);
+        folder->train = aigc::subset(folder->train, first);
+      }
     }
     return aigc::to_dataset<float>(split == aigc::Split::train ? folder->train : folder->test);
   }

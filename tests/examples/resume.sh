@@ -12,17 +12,9 @@ work="$(mktemp -d /tmp/aigc-resume.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
 # 64 train and 16 test images of random bytes, random labels 0..9.
-be32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
-split() {  # split <name> <count>
-  { printf '\x00\x00\x08\x03'; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } |
-    gzip > "$work/data/$1-images-idx3-ubyte.gz"
-  { printf '\x00\x00\x08\x01'; be32 "$2"; head -c "$2" /dev/urandom | od -An -v -tu1 |
-      tr -s ' ' '\n' | grep . | while read -r b; do printf "\\x$(printf %02x $((b % 10)))"; done; } |
-    gzip > "$work/data/$1-labels-idx1-ubyte.gz"
-}
-mkdir -p "$work/data"
-split train 64
-split t10k 16
+. "$(dirname "$0")/idx_data.sh"
+idx_split "$work/data" train 64
+idx_split "$work/data" t10k 16
 flags=(--data "$work/data" --batch-size 16 --threads 1 --seed 3 "$@")
 
 "$exe" "${flags[@]}" --out "$work/straight" --epochs 3 > "$work/straight.log" 2>&1
