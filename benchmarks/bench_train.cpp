@@ -143,7 +143,8 @@ void bench_gan(const char* name, const aigc::Dataset<float>& train, aigc::Index 
 }
 
 // Seconds per step of the 28x28 DCGAN with each of GanTrainer's tools alone (EMA, spectral norm
-// on D and on both, DiffAugment, ADA, R1, a cosine schedule), against none, on `threads` threads;
+// on D and on both, DiffAugment, ADA, R1 in every D step and in every 16th, a cosine schedule),
+// against none, on `threads` threads;
 // `steps` timed steps per round, rounds interleaved across the tools.
 void bench_gan_tools(const aigc::Dataset<float>& train, int steps, int rounds, int threads) {
   using Setup = void (*)(aigc::GanOptions&);
@@ -156,6 +157,11 @@ void bench_gan_tools(const aigc::Dataset<float>& train, int steps, int rounds, i
       {"diffaugment", [](aigc::GanOptions& o) { o.diffaugment = true; }},
       {"ada", [](aigc::GanOptions& o) { o.ada = true; }},
       {"r1", [](aigc::GanOptions& o) { o.r1_gamma = 0.1; }},
+      {"r1 every 16",
+       [](aigc::GanOptions& o) {
+         o.r1_gamma = 0.1;
+         o.r1_interval = 16;
+       }},
       {"cosine schedule",
        [](aigc::GanOptions& o) {
          o.schedule_g = o.schedule_d = {.decay = aigc::LrDecay::cosine, .total_steps = 4690};

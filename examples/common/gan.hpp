@@ -40,6 +40,8 @@ struct GanFlags {
     app.add_flag("--ada", options.ada, "adaptive augmentation probability (target 0.6)");
     add_number(app, "--r1", options.r1_gamma, "R1 penalty weight gamma on real images (0: off)",
                true);
+    add_count(app, "--r1-every", options.r1_interval,
+              "lazy R1: the penalty every N D steps, weighted by N (StyleGAN2 uses 16)");
   }
 
   // The options, with the objective parsed, the seed, the images' shape and the precision set.

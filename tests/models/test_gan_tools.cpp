@@ -3,6 +3,7 @@
 #include <aigc/io/checkpoint.hpp>
 #include <aigc/models/dcgan.hpp>
 #include <aigc/models/gan.hpp>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
 
@@ -165,4 +166,44 @@ TEST_CASE("GAN tools: DiffAugment, ADA and R1 train and resume bit for bit",
   CHECK(p <= 0.6 + 1e-9);
   CHECK(std::abs(p * 10 - std::round(p * 10)) < 1e-9);  // whole steps of 0.1
   CHECK(ada.state().contains("augment/ada"));
+}
+
+TEST_CASE("GAN tools: lazy R1 is R1 of gamma k in every k-th D step and none between",
+          "[gan][r1][resume]") {
+  check_resume([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.r1_gamma = 1.0;
+    o.r1_interval = 3;
+  });
+  const Tensor<float> real = random_images().images.topRows(8);
+  const auto equal = [](const std::vector<Tensor<float>>& a, const std::vector<Tensor<float>>& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](const auto& x, const auto& y) { return x == y; });
+  };
+  const auto r1 = [](double gamma, int interval) {
+    return [=](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+      o.r1_gamma = gamma;
+      o.r1_interval = interval;
+    };
+  };
+  // D step 0: the penalty with gamma 1 x 2, its value reported at gamma 1.
+  ToolRun every(r1(2.0, 1)), lazy(r1(1.0, 2)), none(r1(0.0, 1));
+  const GanStepStats a = every.trainer->step(real), b = lazy.trainer->step(real);
+  CHECK(equal(lazy.tensors(), every.tensors()));
+  CHECK(b.d_loss < a.d_loss);  // half the penalty's value
+  // D step 1: none; the same step as a trainer without R1 from the same state.
+  none.load(lazy.state());
+  lazy.trainer->step(real);
+  none.trainer->step(real);
+  CHECK(equal(lazy.tensors(), none.tensors()));
+  // D step 2: the penalty again.
+  none.load(lazy.state());
+  lazy.trainer->step(real);
+  none.trainer->step(real);
+  CHECK_FALSE(equal(lazy.tensors(), none.tensors()));
+  GanOptions bad{.latent = 16};
+  bad.r1_gamma = 1.0;
+  bad.r1_interval = 0;
+  ToolRun shapes(nullptr);
+  CHECK_THROWS_WITH((GanTrainer<float>(*shapes.g, *shapes.d, bad)),
+                    Catch::Contains("r1_interval > 0"));
 }

@@ -109,10 +109,14 @@ struct GanOptions {
   /// The {C, H, W} of the images augmented; empty: G's output shape when it is {C, H, W}, else
   /// {1, s, s} for a square grey image of s * s values.
   SampleShape image_shape{};
-  /// > 0: the R1 penalty gamma / 2 * mean |grad_x D(x)|^2 on the real batch (as D sees it) in
-  /// every D step, by r1_penalty (losses/r1.hpp); its value is added to d_loss.
+  /// > 0: the R1 penalty gamma / 2 * mean |grad_x D(x)|^2 on the real batch (as D sees it), by
+  /// r1_penalty (losses/r1.hpp); its value is added to d_loss in the D steps that compute it.
   double r1_gamma = 0.0;
   double r1_step = 1e-2;  ///< r1_penalty's finite-difference step (rms of the image change)
+  /// D steps per R1 penalty (StyleGAN2's lazy regularisation): the penalty's gradient, weighted
+  /// by r1_gamma * r1_interval, in D steps 0, k, 2k, ... only, so that it costs 1/k as much
+  /// (the penalty changes slowly; 16 is StyleGAN2's choice). 1: every D step.
+  int r1_interval = 1;
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -487,9 +491,11 @@ class GanTrainer {
     if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
       throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
     }
-    if (!(o.r1_gamma >= 0.0) || !(o.r1_step > 0.0)) {
-      throw ArgumentError("GanTrainer: r1_gamma must be >= 0 and r1_step > 0, got " +
-                          std::to_string(o.r1_gamma) + ", " + std::to_string(o.r1_step));
+    if (!(o.r1_gamma >= 0.0) || !(o.r1_step > 0.0) || o.r1_interval <= 0) {
+      throw ArgumentError(
+          "GanTrainer: r1_gamma must be >= 0, r1_step > 0 and r1_interval > 0, got " +
+          std::to_string(o.r1_gamma) + ", " + std::to_string(o.r1_step) + ", " +
+          std::to_string(o.r1_interval));
     }
     gan_loss<T>(o.objective, GanTerm::d_real, Tensor<T>::Zero(1, 1), nullptr, o.label_smoothing);
     return o;
@@ -569,8 +575,12 @@ class GanTrainer {
       ada_count_ += static_cast<double>(n);
     }
     d_.backward(dlogits_);
-    const double r1 =
-        o_.r1_gamma > 0.0 ? r1_penalty(d_, real_in, o_.r1_gamma, r1_, o_.r1_step) : 0.0;
+    // The penalty's value, with its gradient weighted by the interval (lazy R1) in the steps
+    // that compute it.
+    const double r1 = o_.r1_gamma > 0.0 && d_count_ % o_.r1_interval == 0
+                          ? r1_penalty(d_, real_in, o_.r1_gamma * o_.r1_interval, r1_, o_.r1_step) /
+                                o_.r1_interval
+                          : 0.0;
 
     if (conditional()) set_fake_labels(d_labels_);
     const Tensor<T>& fake_logits = d_.forward(augment_ ? augment_->forward(*fake_) : *fake_);
