@@ -100,27 +100,33 @@ int main(int argc, char** argv) {
   std::vector<aigc::Precision> precisions = {aigc::Precision::fp32};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--steps") {
-      steps = std::stoi(value);
-    } else if (flag == "--rounds") {
-      rounds = std::stoi(value);
-    } else if (flag == "--batch") {
-      train_batch = std::stol(value);
-    } else if (flag == "--sample-batches") {
-      sample_batches = std::stoi(value);
-    } else if (flag == "--precision") {
-      precisions = parse_precisions(value);
-    } else if (flag == "--profile") {
-      profile_layers = value != "0";
-    } else if (flag == "--threads") {
-      thread_counts.clear();
-      for (std::size_t p = 0; p < value.size();) {
-        const std::size_t q = value.find(',', p);
-        thread_counts.push_back(std::stoi(value.substr(p, q - p)));
-        p = q == std::string::npos ? value.size() : q + 1;
+    try {
+      if (flag == "--steps") {
+        steps = std::stoi(value);
+      } else if (flag == "--rounds") {
+        rounds = std::stoi(value);
+      } else if (flag == "--batch") {
+        train_batch = std::stol(value);
+      } else if (flag == "--sample-batches") {
+        sample_batches = std::stoi(value);
+      } else if (flag == "--precision") {
+        precisions = parse_precisions(value);
+      } else if (flag == "--profile") {
+        profile_layers = value != "0";
+      } else if (flag == "--threads") {
+        thread_counts.clear();
+        for (std::size_t p = 0; p < value.size();) {
+          const std::size_t q = value.find(',', p);
+          thread_counts.push_back(std::stoi(value.substr(p, q - p)));
+          p = q == std::string::npos ? value.size() : q + 1;
+        }
+      } else {
+        std::fprintf(stderr, "bench_dcgan64: unknown flag %s\n", flag.c_str());
+        return 1;
       }
-    } else {
-      std::fprintf(stderr, "bench_dcgan64: unknown flag %s\n", flag.c_str());
+    } catch (const std::exception& e) {  // std::stoi's and parse_precisions' errors
+      std::fprintf(stderr, "bench_dcgan64: bad value '%s' of %s (%s)\n", value.c_str(),
+                   flag.c_str(), e.what());
       return 1;
     }
   }
