@@ -109,6 +109,34 @@ inline CLI::Option* add_number(CLI::App& app, const std::string& flag, double& v
   return app.add_option(flag, value, help)->check(number_check(zero_ok));
 }
 
+// Whether `data` is an image folder: a folder without IDX training images in it.
+inline bool is_image_folder(const std::string& data) {
+  namespace fs = std::filesystem;
+  const fs::path d(data);
+  return !fs::exists(d / "train-images-idx3-ubyte.gz") &&
+         !fs::exists(d / "train-images-idx3-ubyte") && fs::is_directory(d);
+}
+
+// An image folder read as channels x image_size x image_size bytes (decoded on all threads,
+// cached in `cache` unless it is empty) and split by split_holdout(holdout, seed), the trainers'
+// and the classifier's data; says what it read.
+inline aigc::HoldoutSplit read_folder_split(const std::string& data, int channels, long image_size,
+                                            std::uint64_t seed, const std::string& cache,
+                                            aigc::PixelScale scale = aigc::PixelScale::unit,
+                                            double holdout = 0.1) {
+  aigc::ImageFolderOptions o;
+  o.channels = channels;
+  o.image_size = image_size;
+  o.scale = scale;
+  o.cache_dir = cache;
+  aigc::ImageFolderReport report;
+  const aigc::ByteDataset all = aigc::read_image_folder(data, o, &report);
+  std::printf("%s: %ld images (%d classes) of %dx%ldx%ld in %.2f s%s\n", data.c_str(),
+              static_cast<long>(all.size()), all.num_classes, channels, image_size, image_size,
+              report.seconds, report.from_cache ? " from the cache" : "");
+  return aigc::split_holdout(all, holdout, seed);
+}
+
 // The flags every trainer takes, and the FitOptions they fill.
 struct TrainerFlags {
   std::string data = aigc::default_fashion_mnist_dir();
@@ -210,29 +238,16 @@ struct TrainerFlags {
       return aigc::load_mnist_format<float>(data, split, scale);
     }
     if (!folder) {
-      aigc::ImageFolderOptions o;
-      o.channels = channels;
-      o.image_size = image_size;
-      o.scale = scale;
-      o.cache_dir = cache.empty() ? fit.out + "/image-cache" : cache;
-      aigc::ImageFolderReport report;
-      const aigc::ByteDataset all = aigc::read_image_folder(data, o, &report);
-      std::printf("%s: %ld images (%d classes) of %dx%ldx%ld in %.2f s%s\n", data.c_str(),
-                  static_cast<long>(all.size()), all.num_classes, channels, image_size, image_size,
-                  report.seconds, report.from_cache ? " from the cache" : "");
-      class_names = all.class_names;
-      folder = std::make_unique<aigc::HoldoutSplit>(aigc::split_holdout(all, 0.1, seed));
+      folder = std::make_unique<aigc::HoldoutSplit>(
+          read_folder_split(data, channels, image_size, seed,
+                            cache.empty() ? fit.out + "/image-cache" : cache, scale));
+      class_names = folder->train.class_names;
     }
     return aigc::to_dataset<float>(split == aigc::Split::train ? folder->train : folder->test);
   }
 
   // Whether --data is an image folder (no IDX training images in it).
-  bool image_folder() const {
-    namespace fs = std::filesystem;
-    const fs::path d(data);
-    return !fs::exists(d / "train-images-idx3-ubyte.gz") &&
-           !fs::exists(d / "train-images-idx3-ubyte") && fs::is_directory(d);
-  }
+  bool image_folder() const { return is_image_folder(data); }
 
   // The training loader over `train` (this flags' split of --data): over the image folder's bytes
   // when it is one, converted batch by batch; shuffled, seeded, augmented as --augment says.
