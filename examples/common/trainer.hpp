@@ -316,19 +316,15 @@ inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid,
   e.image(latest, grid);
 }
 
-// --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) (truncated to
-// [-T, T] with --truncation T) drawn 1000 at a time from seed + 3, given to generate(z, labels)
-// with labels i % classes (written beside as samples-labels.idx.gz when classes > 0); then the
-// summary of the run's files.
+// --fid-samples images for examples/evaluate as samples.idx.gz (n x H x W grey, n x C x H x W
+// colour): codes z ~ N(0, I) (truncated to [-T, T] with --truncation T) drawn 1000 at a time from
+// seed + 3, given to generate(z, labels) with labels i % classes (written beside as
+// samples-labels.idx.gz when classes > 0); then the summary of the run's files.
 template <class Generate>
 void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    const aigc::Dataset<float>& data, long latent, int classes,
                    aigc::PixelScale scale, Generate generate) {
   if (!primary()) return;
-  if (data.channels != 1) {  // IDX image files hold one channel
-    std::printf("wrote %s\n", run.summary(f.fit.out).c_str());
-    return;
-  }
   aigc::Rng sampler(f.seed + 3);
   aigc::Tensor<float> all(f.fid_samples, data.features()), z;
   std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;
@@ -344,7 +340,8 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
           classes > 0 ? static_cast<int>((begin + static_cast<long>(i)) % classes) : 0;
     all.middleRows(begin, z.rows()) = generate(z, part);
   }
-  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.height, data.width, scale);
+  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.channels, data.height, data.width,
+                         scale);  // n x C x H x W for colour
   if (classes > 0) aigc::write_idx_labels(f.fit.out + "/samples-labels.idx.gz", asked);
   std::printf("wrote %s, samples.idx.gz (%ld samples for examples/evaluate%s)\n",
               run.summary(f.fit.out).c_str(), f.fid_samples,

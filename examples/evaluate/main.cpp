@@ -1,9 +1,9 @@
-// Scores a set of images (an IDX file of grey images or a folder of grey or colour PNGs) with an
-// aigc classifier: by default the Fashion-MNIST one (28x28 grey), or one trained on an image folder
-// by train_classifier (its weights file records the folder, the image shape and the split). FID
-// against the classifier's data set (the test and/or training split), the predicted class
-// histogram, and the accuracy against given labels (e.g. the classes a conditional model was
-// asked for). Images from any framework can be scored the same way.
+// Scores a set of images (an IDX file, n x H x W grey or n x C x H x W, or a folder of grey or
+// colour PNGs) with an aigc classifier: by default the Fashion-MNIST one (28x28 grey), or one
+// trained on an image folder by train_classifier (its weights file records the folder, the image
+// shape and the split). FID against the classifier's data set (the test and/or training split),
+// the predicted class histogram, and the accuracy against given labels (e.g. the classes a
+// conditional model was asked for). Images from any framework can be scored the same way.
 #include <CLI/CLI.hpp>
 #include <aigc/aigc.hpp>
 #include <aigc/io/image_folder.hpp>
@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
   long limit = 0;
   int threads = 0;
   std::string cache;
-  app.add_option("images", images, "IDX image file (raw or .gz) or a folder of PNGs")->required();
+  app.add_option("images", images,
+                 "IDX image file (raw or .gz; n x H x W or n x C x H x W) or a folder of PNGs")
+      ->required();
   app.add_option("--labels", labels, "IDX label file: report the classifier's accuracy on them");
   app.add_option("--reference", reference, "FID against: test, train, both or none")
       ->check(CLI::IsMember({"test", "train", "both", "none"}));

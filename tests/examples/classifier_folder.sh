@@ -2,10 +2,12 @@
 # train_classifier and evaluate on a folder of colour images (made by make_colour_folder): a
 # classifier trained at 3 x 16 x 16 records its shape and data set in its weights file; evaluate
 # scores a folder of 16 x 16 RGB PNGs against the folder's held-out and training splits, and
-# refuses 12 x 12 PNGs, and RGB PNGs given to a grey classifier, naming both shapes.
-# Usage: classifier_folder.sh <make_colour_folder> <train_classifier> <evaluate>
+# refuses 12 x 12 PNGs, and RGB PNGs given to a grey classifier, naming both shapes. With the
+# DCGAN example as a fourth argument: its colour samples.idx.gz (n x 3 x 16 x 16) is scored too,
+# and refused by the grey classifier.
+# Usage: classifier_folder.sh <make_colour_folder> <train_classifier> <evaluate> [dcgan]
 set -euo pipefail
-make="$1" train="$2" evaluate="$3"
+make="$1" train="$2" evaluate="$3" dcgan="${4:-}"
 work="$(mktemp -d /tmp/aigc-classifier-folder.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -46,9 +48,22 @@ refused() {  # refused <description> <expected text...> -- <evaluate arguments..
 }
 refused "12 x 12 PNGs" "3x12x12" "3x16x16" "$work/rgb.bin" -- \
   "$work/small/class0" --classifier "$work/rgb.bin" --data "$work/moved"
+if [ -n "$dcgan" ]; then
+  "$dcgan" --data "$work/moved" --image-size 16 --channels 3 --epochs 1 --batch-size 8 --threads 1 \
+    --latent 8 --features 8 --fid-samples 20 --out "$work/gan" > "$work/gan.log" 2>&1 ||
+    fail "dcgan failed on the colour folder:" "$work/gan.log"
+  "$evaluate" "$work/gan/samples.idx.gz" --classifier "$work/rgb.bin" --data "$work/moved" \
+    > "$work/eval.log" 2>&1 || fail "evaluate failed on the DCGAN's colour samples:" "$work/eval.log"
+  grep -qF "20 images of 3x16x16 (IDX)" "$work/eval.log" ||
+    fail "evaluate: no '20 images of 3x16x16 (IDX)' in its output:" "$work/eval.log"
+fi
 refused "a folder of other classes" "2 classes" "3 the classifier" -- \
   "$work/samples/class0" --classifier "$work/rgb.bin" --data "$work/other"
 "$train" --data "$work/moved" --image-size 16 --channels 1 --weights "$work/grey.bin" \
   "${common[@]}" > "$work/train.log" 2>&1 || fail "train_classifier failed at 1 channel:" "$work/train.log"
 refused "RGB PNGs for a grey classifier" "3x16x16" "1x16x16" -- \
   "$work/samples/class0" --classifier "$work/grey.bin"
+if [ -n "$dcgan" ]; then
+  refused "colour IDX samples for a grey classifier" "3x16x16" "1x16x16" -- \
+    "$work/gan/samples.idx.gz" --classifier "$work/grey.bin"
+fi
