@@ -109,6 +109,34 @@ inline CLI::Option* add_number(CLI::App& app, const std::string& flag, double& v
   return app.add_option(flag, value, help)->check(number_check(zero_ok));
 }
 
+// Whether `data` is an image folder: a folder without IDX training images in it.
+inline bool is_image_folder(const std::string& data) {
+  namespace fs = std::filesystem;
+  const fs::path d(data);
+  return !fs::exists(d / "train-images-idx3-ubyte.gz") &&
+         !fs::exists(d / "train-images-idx3-ubyte") && fs::is_directory(d);
+}
+
+// An image folder read as channels x image_size x image_size bytes (decoded on all threads,
+// cached in `cache` unless it is empty) and split by split_holdout(holdout, seed), the trainers'
+// and the classifier's data; says what it read.
+inline aigc::HoldoutSplit read_folder_split(const std::string& data, int channels, long image_size,
+                                            std::uint64_t seed, const std::string& cache,
+                                            aigc::PixelScale scale = aigc::PixelScale::unit,
+                                            double holdout = 0.1) {
+  aigc::ImageFolderOptions o;
+  o.channels = channels;
+  o.image_size = image_size;
+  o.scale = scale;
+  o.cache_dir = cache;
+  aigc::ImageFolderReport report;
+  const aigc::ByteDataset all = aigc::read_image_folder(data, o, &report);
+  std::printf("%s: %ld images (%d classes) of %dx%ldx%ld in %.2f s%s\n", data.c_str(),
+              static_cast<long>(all.size()), all.num_classes, channels, image_size, image_size,
+              report.seconds, report.from_cache ? " from the cache" : "");
+  return aigc::split_holdout(all, holdout, seed);
+}
+
 // The flags every trainer takes, and the FitOptions they fill.
 struct TrainerFlags {
   std::string data = aigc::default_fashion_mnist_dir();
@@ -218,18 +246,10 @@ struct TrainerFlags {
       return d;
     }
     if (!folder) {
-      aigc::ImageFolderOptions o;
-      o.channels = channels;
-      o.image_size = image_size;
-      o.scale = scale;
-      o.cache_dir = cache.empty() ? fit.out + "/image-cache" : cache;
-      aigc::ImageFolderReport report;
-      const aigc::ByteDataset all = aigc::read_image_folder(data, o, &report);
-      std::printf("%s: %ld images (%d classes) of %dx%ldx%ld in %.2f s%s\n", data.c_str(),
-                  static_cast<long>(all.size()), all.num_classes, channels, image_size, image_size,
-                  report.seconds, report.from_cache ? " from the cache" : "");
-      class_names = all.class_names;
-      folder = std::make_unique<aigc::HoldoutSplit>(aigc::split_holdout(all, 0.1, seed));
+      folder = std::make_unique<aigc::HoldoutSplit>(
+          read_folder_split(data, channels, image_size, seed,
+                            cache.empty() ? fit.out + "/image-cache" : cache, scale));
+      class_names = folder->train.class_names;
       if (train_images > 0 && train_images < folder->train.size()) {
         std::vector<aigc::Index> first(static_cast<std::size_t>(train_images));
         for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<aigc::Index>(i);
@@ -240,12 +260,7 @@ struct TrainerFlags {
   }
 
   // Whether --data is an image folder (no IDX training images in it).
-  bool image_folder() const {
-    namespace fs = std::filesystem;
-    const fs::path d(data);
-    return !fs::exists(d / "train-images-idx3-ubyte.gz") &&
-           !fs::exists(d / "train-images-idx3-ubyte") && fs::is_directory(d);
-  }
+  bool image_folder() const { return is_image_folder(data); }
 
   // The training loader over `train` (this flags' split of --data): over the image folder's bytes
   // when it is one, converted batch by batch; shuffled, seeded, augmented as --augment says.
@@ -314,19 +329,15 @@ inline void epoch_grids(aigc::FitEpoch& e, const aigc::Image& grid,
   e.image(latest, grid);
 }
 
-// --fid-samples images for examples/evaluate as samples.idx.gz: codes z ~ N(0, I) (truncated to
-// [-T, T] with --truncation T) drawn 1000 at a time from seed + 3, given to generate(z, labels)
-// with labels i % classes (written beside as samples-labels.idx.gz when classes > 0); then the
-// summary of the run's files.
+// --fid-samples images for examples/evaluate as samples.idx.gz (n x H x W grey, n x C x H x W
+// colour): codes z ~ N(0, I) (truncated to [-T, T] with --truncation T) drawn 1000 at a time from
+// seed + 3, given to generate(z, labels) with labels i % classes (written beside as
+// samples-labels.idx.gz when classes > 0); then the summary of the run's files.
 template <class Generate>
 void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    const aigc::Dataset<float>& data, long latent, int classes,
                    aigc::PixelScale scale, Generate generate) {
   if (!primary()) return;
-  if (data.channels != 1) {  // IDX image files hold one channel
-    std::printf("wrote %s\n", run.summary(f.fit.out).c_str());
-    return;
-  }
   aigc::Rng sampler(f.seed + 3);
   aigc::Tensor<float> all(f.fid_samples, data.features()), z;
   std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;
@@ -342,7 +353,8 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
           classes > 0 ? static_cast<int>((begin + static_cast<long>(i)) % classes) : 0;
     all.middleRows(begin, z.rows()) = generate(z, part);
   }
-  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.height, data.width, scale);
+  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.channels, data.height, data.width,
+                         scale);  // n x C x H x W for colour
   if (classes > 0) aigc::write_idx_labels(f.fit.out + "/samples-labels.idx.gz", asked);
   std::printf("wrote %s, samples.idx.gz (%ld samples for examples/evaluate%s)\n",
               run.summary(f.fit.out).c_str(), f.fid_samples,

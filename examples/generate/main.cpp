@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
   double truncation = 0.0;
   int threads = 0;
   app.add_option("--model", model, "model file (export_generator / export_decoder)")->required();
-  app.add_option("--out", out, "output: a .png grid, a folder of PNGs, or an IDX file");
+  app.add_option(
+      "--out", out,
+      "output: a .png grid, a folder of PNGs, or an IDX file (n x C x H x W for colour)");
   app.add_option("--format", format, "grid, folder or idx (auto: from --out's name)")
       ->check(CLI::IsMember({"auto", "grid", "folder", "idx"}));
   app.add_option("--n", n, "number of samples (with --interpolate: number of paths)")
@@ -147,13 +149,8 @@ int main(int argc, char** argv) {
     if (kind == "grid") {
       const aigc::Index cols = columns > 0 ? columns : (interpolate > 0 ? interpolate : 8);
       aigc::write_png_grid(out, images, C, H, W, cols, scale);
-    } else if (kind == "idx") {
-      if (C != 1) {
-        throw aigc::ArgumentError("--out " + out +
-                                  ": IDX files hold grey images, the model draws " +
-                                  std::to_string(C) + " channels");
-      }
-      aigc::write_idx_images(out, images, H, W, scale);
+    } else if (kind == "idx") {  // n x H x W grey, n x C x H x W colour
+      aigc::write_idx_images(out, images, C, H, W, scale);
     } else {
       std::error_code ec;
       std::filesystem::create_directories(out, ec);

@@ -33,3 +33,26 @@ TEST_CASE("write_idx_images / write_idx_labels read back through the IDX reader"
                       Catch::Contains("no/such"));
   REQUIRE_THROWS_WITH(write_idx_labels(dir / "l.idx", {256}), Catch::Contains("256"));
 }
+
+TEST_CASE("Colour images go to an n x C x H x W IDX file and read back as NCHW rows",
+          "[idx_writer]") {
+  test::TempDir dir("idx-writer-colour");
+  Tensor<float> imgs(2, 3 * 2 * 4);  // 2 images of 3x2x4
+  for (Index i = 0; i < imgs.size(); ++i) imgs.data()[i] = static_cast<float>(i) / 47.0f;
+  const std::string path = dir / "c.idx.gz";
+  write_idx_images(path, imgs, 3, 2, 4);
+  CHECK(read_idx_dims(path) == std::vector<Index>{2, 3, 2, 4});
+  const Dataset<float> back = read_idx_images<float>(path);
+  CHECK(back.channels == 3);
+  CHECK(back.height == 2);
+  CHECK(back.width == 4);
+  REQUIRE(back.features() == 24);
+  CHECK((back.images - imgs).cwiseAbs().maxCoeff() <= 0.5f / 255.0f + 1e-6f);
+  // One channel stays a 3-dimensional file, byte for byte the grey writer's.
+  write_idx_images(dir / "g1.idx", imgs, 1, 4, 6);
+  write_idx_images(dir / "g2.idx", imgs, 4, 6);
+  CHECK(read_idx_dims(dir / "g1.idx").size() == 3);
+  CHECK(test::read_file(dir / "g1.idx") == test::read_file(dir / "g2.idx"));
+  REQUIRE_THROWS_WITH(write_idx_images(dir / "bad.idx", imgs, 3, 2, 2),
+                      Catch::Contains("3x2x2") && Catch::Contains("bad.idx"));
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An example trainer on a folder of colour images (two class folders of RGB PNGs of mixed sizes,
-# made by make_colour_folder): one epoch at 3 x 16 x 16 runs, and every grid it writes is an RGB
-# PNG of whole 16 x 16 tiles.
+# made by make_colour_folder): one epoch at 3 x 16 x 16 runs, every grid it writes is an RGB
+# PNG of whole 16 x 16 tiles, and the samples file for examples/evaluate (samples.idx.gz, which
+# --fid-samples asks for) an IDX file of n x 3 x 16 x 16 bytes.
 # Usage: colour.sh <make_colour_folder> <example binary> [extra flags...]
 set -euo pipefail
 make="$1" exe="$2"
@@ -32,6 +33,19 @@ for png in "$work/out"/*.png; do
     echo "$(basename "$png"): RGB, ${width}x${height}"
   fi
 done
+if [[ " $* " == *" --fid-samples "* ]] && [ ! -f "$work/out/samples.idx.gz" ]; then
+  echo "$(basename "$exe") --fid-samples wrote no samples.idx.gz into $work/out"
+  failures=$((failures + 1))
+elif [ -f "$work/out/samples.idx.gz" ]; then
+  # IDX header: 0 0 8 <dimensions>, then each dimension as a big-endian u32.
+  header="$(gzip -dc "$work/out/samples.idx.gz" | od -An -v -tu1 -N20 | tr -s ' \n' ' ')"
+  if [ "$header" != " 0 0 8 4 0 0 0 10 0 0 0 3 0 0 0 16 0 0 0 16 " ]; then
+    echo "samples.idx.gz: IDX header$header, not 10 x 3 x 16 x 16 bytes"
+    failures=$((failures + 1))
+  else
+    echo "samples.idx.gz: 10 x 3 x 16 x 16"
+  fi
+fi
 if [ "$grids" = 0 ]; then
   echo "$(basename "$exe") wrote no grid into $work/out:"
   ls "$work/out"

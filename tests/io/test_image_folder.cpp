@@ -25,3 +25,31 @@ TEST_CASE("read_png_folder reads PNGs in name order and rejects mixed sizes", "[
   test::TempDir empty("png-folder-empty");
   REQUIRE_THROWS_WITH(read_png_folder<float>(empty.path.string()), Catch::Contains("no .png"));
 }
+
+TEST_CASE("read_png_folder reads RGB PNGs as NCHW rows, or as the files' own channels",
+          "[image_folder]") {
+  test::TempDir dir("png-folder-rgb");
+  // Two 2x3 RGB images, channel planes of distinct values: value (c, y, x) = 10 c + 3 y + x + i.
+  Tensor<float> rgb(2, 3 * 2 * 3);
+  for (Index i = 0; i < 2; ++i)
+    for (Index j = 0; j < rgb.cols(); ++j)
+      rgb(i, j) = static_cast<float>(10 * (j / 6) + j % 6 + i) / 255.0f;
+  write_png(dir / "0.png", make_grid<float>(rgb.topRows(1), 3, 2, 3, 1, PixelScale::unit, 0));
+  write_png(dir / "1.png", make_grid<float>(rgb.bottomRows(1), 3, 2, 3, 1, PixelScale::unit, 0));
+  for (int channels : {3, 0}) {
+    const Dataset<float> d = read_png_folder<float>(dir.path.string(), PixelScale::unit, channels);
+    CHECK(d.channels == 3);
+    CHECK(d.height == 2);
+    CHECK(d.width == 3);
+    REQUIRE(d.features() == 18);
+    CHECK(d.images.isApprox(rgb, 1e-6f));
+  }
+  const Dataset<float> grey = read_png_folder<float>(dir.path.string());
+  CHECK(grey.channels == 1);
+  CHECK(grey.features() == 6);
+  REQUIRE_THROWS_WITH(read_png_folder<float>(dir.path.string(), PixelScale::unit, 2),
+                      Catch::Contains("2 channels"));
+  test::TempDir grey_dir("png-folder-grey");
+  write_png(grey_dir / "0.png", make_grid<float>(grey.images.topRows(1), 1, 2, 3, 1));
+  CHECK(read_png_folder<float>(grey_dir.path.string(), PixelScale::unit, 0).channels == 1);
+}

@@ -1,6 +1,11 @@
+#include <aigc/data/byte_dataset.hpp>
 #include <aigc/data/dataset.hpp>
+#include <aigc/data/image_folder.hpp>
+#include <aigc/io/png.hpp>
+#include <aigc/losses/cross_entropy.hpp>
 #include <aigc/metrics/frechet.hpp>
 #include <aigc/models/classifier.hpp>
+#include <aigc/optim/adam.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -87,4 +92,118 @@ TEST_CASE("The shipped classifier scores >= 91% on the Fashion-MNIST test set in
     b->value.setConstant(b->name.find("running_var") != std::string::npos ? 1.0f : 0.0f);
   }
   CHECK(net->accuracy(first, first_labels) < first_accuracy - 0.05);
+}
+
+TEST_CASE("The shipped weights are a version-1 file that loads as 1x28x28 and saves byte for byte",
+          "[classifier]") {
+  const ClassifierData data = read_classifier_data(AIGC_CLASSIFIER_WEIGHTS);
+  CHECK(data.shape() == "1x28x28");
+  CHECK(data.classes == 10);
+  CHECK(data.data_set.empty());
+  CHECK(data.version_one());
+  auto net = FashionClassifier<float>::load(AIGC_CLASSIFIER_WEIGHTS);
+  CHECK(net->data().shape() == "1x28x28");
+  test::TempDir dir("weights_v1");
+  net->save(dir / "again.bin");
+  const auto shipped = test::read_file(AIGC_CLASSIFIER_WEIGHTS);
+  CHECK(shipped[8] == 1);  // u32 version 1
+  CHECK(test::read_file(dir / "again.bin") == shipped);
+  // A fresh Fashion-MNIST classifier is written as version 1 too, of the same size.
+  FashionClassifier<float> fresh(3);
+  fresh.save(dir / "fresh.bin");
+  CHECK(test::read_file(dir / "fresh.bin").size() == shipped.size());
+  CHECK(test::read_file(dir / "fresh.bin")[8] == 1);
+}
+
+namespace {
+
+// <dir>/<class>/<i>.png: `per_class` RGB images of class c, each mostly channel c (red, green,
+// blue) with noise, 14x12 and 12x14 in turn.
+void write_colour_classes(const std::filesystem::path& dir, int classes, int per_class) {
+  Rng rng(11);
+  for (int c = 0; c < classes; ++c) {
+    const std::filesystem::path folder = dir / ("colour" + std::to_string(c));
+    std::filesystem::create_directories(folder);
+    for (int i = 0; i < per_class; ++i) {
+      Image img;
+      img.width = i % 2 ? 12 : 14;
+      img.height = i % 2 ? 14 : 12;
+      img.channels = 3;
+      img.pixels.resize(static_cast<std::size_t>(img.width * img.height * 3));
+      for (std::size_t p = 0; p < img.pixels.size(); ++p) {
+        const bool main = static_cast<int>(p % 3) == c;
+        img.pixels[p] = static_cast<unsigned char>((main ? 150 : 20) + rng.below(80));
+      }
+      write_png((folder / (std::to_string(i) + ".png")).string(), img);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("A classifier of an image folder's shape trains, and its weights record shape and data",
+          "[classifier]") {
+  test::TempDir dir("classifier_folder");
+  write_colour_classes(dir.path / "images", 3, 10);
+  ImageFolderOptions options;
+  options.channels = 3;
+  options.image_size = 20;
+  const ByteDataset all = read_image_folder(dir / "images", options);
+  const HoldoutSplit split = split_holdout(all, 0.1, 5);
+  const Dataset<float> train = to_dataset<float>(split.train);
+  REQUIRE(train.features() == 3 * 20 * 20);
+
+  ClassifierData data;
+  data.channels = 3;
+  data.height = data.width = 20;
+  data.classes = 3;
+  data.data_set = dir / "images";
+  data.split_seed = 5;
+  data.holdout = 0.1;
+  data.class_names = split.train.class_names;
+  ImageClassifier<float> net(1, data);
+  // 20x20 -> 10x10 -> 5x5: two convs, then fc1 64*5*5 -> 128.
+  CHECK(net.params().size() == 10);  // conv1 (no bias), bn1 (2), conv2, bn2 (2), fc1 (2), fc2 (2)
+  const double before = net.accuracy(train.images, train.labels);
+  Adam<float> adam(net.params(), {.lr = 3e-3});
+  Tensor<float> dlogits;
+  for (int step = 0; step < 30; ++step) {
+    net.set_training(true);
+    adam.zero_grad();
+    cross_entropy(net.forward(train.images), train.labels, Reduction::mean, &dlogits);
+    net.backward(dlogits);
+    adam.step();
+  }
+  const double after = net.accuracy(train.images, train.labels);
+  INFO("train accuracy " << before << " before, " << after << " after 30 steps");
+  CHECK(after >= 0.9);
+  CHECK(after > before);
+
+  const std::string path = dir / "rgb.bin";
+  net.save(path);
+  CHECK(test::read_file(path)[8] == 2);  // u32 version 2
+  const ClassifierData read = read_classifier_data(path);
+  CHECK(read.shape() == "3x20x20");
+  CHECK(read.classes == 3);
+  CHECK(read.data_set == data.data_set);
+  CHECK(read.split_seed == 5);
+  CHECK(read.holdout == 0.1);
+  CHECK(read.class_names == std::vector<std::string>{"colour0", "colour1", "colour2"});
+  auto loaded = ImageClassifier<float>::load(path);
+  CHECK(loaded->data().shape() == "3x20x20");
+  CHECK(loaded->logits(train.images) == net.logits(train.images));
+
+  // Images of another shape are refused, naming both shapes.
+  const Tensor<float> small = Tensor<float>::Zero(2, 3 * 16 * 16);
+  REQUIRE_THROWS_WITH(loaded->features(small),
+                      Catch::Contains("3x20x20") && Catch::Contains("2 x 768"));
+  // The file's tensors do not fit the Fashion-MNIST classifier, nor its shape another one.
+  FashionClassifier<float> fashion;
+  REQUIRE_THROWS_WITH(load_weights(path, fashion.params(), fashion.buffers()),
+                      Catch::Contains(path) && Catch::Contains("classifier.conv1.weight"));
+  // A damaged header is caught by the CRC.
+  auto bytes = test::read_file(path);
+  bytes[13] ^= 0x01;  // inside u32 channels
+  test::write_file(path, bytes, false);
+  REQUIRE_THROWS_WITH(read_classifier_data(path), Catch::Contains("CRC"));
 }

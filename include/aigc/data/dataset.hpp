@@ -62,14 +62,17 @@ struct Dataset {
   Index features() const { return images.cols(); }
 };
 
-/// Reads an IDX image file (n x rows x cols) and scales it.
+/// Reads an IDX image file, n x rows x cols (grey) or n x channels x rows x cols (NCHW, e.g.
+/// colour), and scales it.
 template <class T>
 Dataset<T> read_idx_images(const std::string& path, PixelScale scale = PixelScale::unit) {
-  IdxArray a = read_idx(path, 3);
+  const bool channels = read_idx_dims(path).size() == 4;
+  IdxArray a = read_idx(path, channels ? 4 : 3);
   Dataset<T> d;
-  d.height = a.dims[1];
-  d.width = a.dims[2];
-  d.images.resize(a.dims[0], a.dims[1] * a.dims[2]);
+  d.channels = channels ? a.dims[1] : 1;
+  d.height = a.dims[channels ? 2 : 1];
+  d.width = a.dims[channels ? 3 : 2];
+  d.images.resize(a.dims[0], d.channels * d.height * d.width);
   detail::advise_huge_pages(d.images.data(), sizeof(T) * static_cast<std::size_t>(d.images.size()));
   const T mul = scale == PixelScale::unit ? T(1) / T(255) : T(2) / T(255);
   const T add = scale == PixelScale::unit ? T(0) : T(-1);

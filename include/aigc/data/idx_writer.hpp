@@ -51,13 +51,15 @@ inline void write_idx_bytes(const std::string& path, const std::vector<std::uint
 
 }  // namespace detail
 
-// Writes n images (rows of height*width values, one channel) as an n x height x width IDX file of
-// bytes; values in [0, 1] (unit) or [-1, 1] (symmetric) are clamped and rounded to 0..255.
+// Writes n images (rows of channels*height*width values, NCHW) as an IDX file of bytes: n x height
+// x width for one channel, n x channels x height x width for more; values in [0, 1] (unit) or
+// [-1, 1] (symmetric) are clamped and rounded to 0..255.
 template <class T>
-void write_idx_images(const std::string& path, const Tensor<T>& images, Index height, Index width,
-                      PixelScale scale = PixelScale::unit) {
-  if (height * width != images.cols() || images.rows() == 0) {
+void write_idx_images(const std::string& path, const Tensor<T>& images, Index channels,
+                      Index height, Index width, PixelScale scale = PixelScale::unit) {
+  if (channels < 1 || channels * height * width != images.cols() || images.rows() == 0) {
     throw ShapeError(path + ": cannot write images " + shape_string(images) + " as " +
+                     (channels == 1 ? "" : std::to_string(channels) + "x") +
                      std::to_string(height) + "x" + std::to_string(width) + " IDX images");
   }
   std::vector<std::uint8_t> values(static_cast<std::size_t>(images.size()));
@@ -68,10 +70,18 @@ void write_idx_images(const std::string& path, const Tensor<T>& images, Index he
     v = std::clamp(std::isnan(v) ? 0.0 : v, 0.0, 1.0);
     values[i] = static_cast<std::uint8_t>(std::lround(v * 255.0));
   }
-  detail::write_idx_bytes(path,
-                          {static_cast<std::uint32_t>(images.rows()),
-                           static_cast<std::uint32_t>(height), static_cast<std::uint32_t>(width)},
-                          values);
+  std::vector<std::uint32_t> dims{static_cast<std::uint32_t>(images.rows())};
+  if (channels != 1) dims.push_back(static_cast<std::uint32_t>(channels));
+  dims.push_back(static_cast<std::uint32_t>(height));
+  dims.push_back(static_cast<std::uint32_t>(width));
+  detail::write_idx_bytes(path, dims, values);
+}
+
+// Writes n grey images (rows of height*width values) as an n x height x width IDX file.
+template <class T>
+void write_idx_images(const std::string& path, const Tensor<T>& images, Index height, Index width,
+                      PixelScale scale = PixelScale::unit) {
+  write_idx_images(path, images, 1, height, width, scale);
 }
 
 // Writes labels (each in 0..255) as a one-dimensional IDX file.

@@ -1,4 +1,4 @@
-// aigc: a folder of PNG images read as a data set (grey, values in [0, 1] or [-1, 1]).
+// aigc: a folder of PNG images read as a data set (grey or RGB, values in [0, 1] or [-1, 1]).
 #pragma once
 
 #include <algorithm>
@@ -11,11 +11,17 @@
 
 namespace aigc {
 
-// Reads every *.png of `dir` (sorted by file name) as one grey channel; all must have the same
-// size. Colour images are converted to grey as read_png does ((77 R + 150 G + 29 B) / 256).
+// Reads every *.png of `dir` (sorted by file name) as `channels` channels, NCHW: 1 (grey; colour
+// images converted as read_png does, (77 R + 150 G + 29 B) / 256), 3 (RGB; grey images repeated)
+// or 0 (the first file's: RGB if it has colour, else grey); alpha is dropped. All must have the
+// same size.
 template <class T>
-Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale::unit) {
+Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale::unit,
+                           int channels = 1) {
   namespace fs = std::filesystem;
+  if (channels != 0 && channels != 1 && channels != 3) {
+    throw ArgumentError(dir + ": cannot read PNGs as " + std::to_string(channels) + " channels");
+  }
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw FileError(dir + ": not a folder");
   std::vector<std::string> files;
@@ -31,19 +37,23 @@ Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale
   const T mul = scale == PixelScale::unit ? T(1) / T(255) : T(2) / T(255);
   const T add = scale == PixelScale::unit ? T(0) : T(-1);
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const Image img = read_png(files[i], 1);
+    if (i == 0 && channels == 0) channels = read_png(files[i]).channels >= 3 ? 3 : 1;
+    const Image img = read_png(files[i], channels);
     if (i == 0) {
+      d.channels = channels;
       d.height = img.height;
       d.width = img.width;
-      d.images.resize(static_cast<Index>(files.size()), Index{img.width} * img.height);
+      d.images.resize(static_cast<Index>(files.size()), Index{img.width} * img.height * channels);
     } else if (img.height != d.height || img.width != d.width) {
       throw FileError(files[i] + ": is " + std::to_string(img.width) + "x" +
                       std::to_string(img.height) + ", the folder's first image " + files[0] +
                       " is " + std::to_string(d.width) + "x" + std::to_string(d.height));
     }
-    for (Index j = 0; j < d.features(); ++j) {
+    const Index plane = d.height * d.width;
+    for (Index j = 0; j < d.features(); ++j) {  // value j of the row is pixel j % plane's channel
+      const Index c = j / plane, p = j % plane;
       d.images(static_cast<Index>(i), j) =
-          static_cast<T>(img.pixels[static_cast<std::size_t>(j)]) * mul + add;
+          static_cast<T>(img.pixels[static_cast<std::size_t>(p * channels + c)]) * mul + add;
     }
   }
   return d;
