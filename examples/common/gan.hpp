@@ -2,6 +2,7 @@
 // and the pictures of an epoch.
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "common/trainer.hpp"
@@ -9,11 +10,12 @@
 namespace example {
 
 // --lr, --latent, --objective, --d-steps, --label-smoothing, --clip, the tools (--lr-g/--lr-d,
-// --schedule, --warmup, --ema, --spectral-norm, --diffaugment, --ada, --r1), and the GanOptions
-// they set. Every tool is off by default.
+// --schedule, --warmup, --ema, --spectral-norm, --diffaugment, --augment-policy, --ada, --r1,
+// --r1-every), and the GanOptions they set. Every tool is off by default.
 struct GanFlags {
   aigc::GanOptions options;
   std::string objective = "bce", schedule = "constant", spectral_norm = "none";
+  std::string augment_policy = "color,translation,cutout";
   double lr = 2e-4, lr_g = 0.0, lr_d = 0.0;
   long warmup = 0;
 
@@ -37,11 +39,46 @@ struct GanFlags {
         ->check(CLI::IsMember({"none", "d", "g", "both"}));
     app.add_flag("--diffaugment", options.diffaugment,
                  "DiffAugment (colour, translation, cutout) of real and fake images before D");
+    app.add_option("--augment-policy", augment_policy,
+                   "transforms of --diffaugment and --ada: a comma-separated list of color, "
+                   "translation, cutout (DiffAugment's policy)")
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+              try {
+                parse_policy(v);
+              } catch (const aigc::ArgumentError& e) {
+                return e.what();
+              }
+              return {};
+            },
+            "POLICY"));
     app.add_flag("--ada", options.ada, "adaptive augmentation probability (target 0.6)");
     add_number(app, "--r1", options.r1_gamma, "R1 penalty weight gamma on real images (0: off)",
                true);
     add_count(app, "--r1-every", options.r1_interval,
               "lazy R1: the penalty every N D steps, weighted by N (StyleGAN2 uses 16)");
+  }
+
+  // DiffAugment's policy string ("color,translation,cutout", any of the three, in any order) as
+  // the augmentation's options; unknown or repeated names and an empty list are refused.
+  static aigc::DiffAugmentOptions parse_policy(const std::string& policy) {
+    aigc::DiffAugmentOptions o;
+    o.colour = o.translation = o.cutout = false;
+    for (std::size_t p = 0; p <= policy.size();) {
+      const std::size_t q = std::min(policy.find(',', p), policy.size());
+      const std::string name = policy.substr(p, q - p);
+      bool* on = name == "color" || name == "colour" ? &o.colour
+                 : name == "translation"             ? &o.translation
+                 : name == "cutout"                  ? &o.cutout
+                                                     : nullptr;
+      if (on == nullptr || *on) {
+        throw aigc::ArgumentError(
+            "'" + name + (on ? "' is named twice" : "' is not one of color, translation, cutout"));
+      }
+      *on = true;
+      p = q + 1;
+    }
+    return o;
   }
 
   // The options, with the objective parsed, the seed, the images' shape and the precision set.
@@ -53,6 +90,7 @@ struct GanFlags {
     options.objective = aigc::parse_gan_objective(objective);
     options.adam_g.lr = lr_g > 0 ? lr_g : lr;
     options.adam_d.lr = lr_d > 0 ? lr_d : lr;
+    options.augment = parse_policy(augment_policy);
     options.spectral_norm_d = spectral_norm == "d" || spectral_norm == "both";
     options.spectral_norm_g = spectral_norm == "g" || spectral_norm == "both";
     options.seed = seed;

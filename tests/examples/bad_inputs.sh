@@ -125,6 +125,7 @@ flag --schedule '`--schedule step`' "--schedule" --schedule step
 flag --spectral-norm '`--spectral-norm all`' "--spectral-norm" --spectral-norm all
 flag --r1 '`--r1 -1`' "--r1" --r1 -1
 flag --r1-every '`--r1-every 0`' "--r1-every" --r1-every 0
+flag --augment-policy '`--augment-policy blur`' "blur" --augment-policy blur
 flag --train-images '`--train-images -1`' "--train-images" --train-images -1
 flag --truncation '`--truncation -1`' "--truncation" --truncation -1
 flag --ema-decay '`--ema-decay 1.5`' "decay" "${o[@]}" --data "$work/ok" --ema --ema-decay 1.5
