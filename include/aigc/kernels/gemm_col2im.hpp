@@ -39,6 +39,8 @@ inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Inde
 template <class T, class A = simd_arch>
 class BatchedProductA {
  public:
+  /// The products in `precision` of A (M x K, leading dimension lda): packed here once for bf16
+  /// products, read in place for FP32 ones (so it must outlive them).
   BatchedProductA(Precision precision, Index M, Index K, const T* a, Index lda)
       : precision_(precision), M_(M), K_(K), a_(a), lda_(lda) {
     if constexpr (std::is_same_v<T, float>) {

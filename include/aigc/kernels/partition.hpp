@@ -37,7 +37,7 @@ void parallel_pair(F1&& first, F2&& second) {
 /// (small layers) and 1.1x (large GEMMs) the calling thread's, and every pass waited for it.
 class BalancedChunks {
  public:
-  static constexpr int max_parts = 16;
+  static constexpr int max_parts = 16;  ///< the most parts a pass is split into
 
   /// `units` units in chunks of whole units, about `per_part` chunks per part (parts <= max_parts).
   BalancedChunks(Index units, int parts, Index per_part) : units_(units), parts_(parts) {

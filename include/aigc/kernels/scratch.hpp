@@ -41,7 +41,7 @@ class AlignedBuffer {
 
 /// The scratch buffers a kernel's part may use (slots 0 .. 4).
 struct ScratchSet {
-  AlignedBuffer slots[5];
+  AlignedBuffer slots[5];  ///< the buffers, each grown as a kernel asks
 };
 
 /// The scratch set of the work running on this thread: while the thread runs part p of a pooled

@@ -47,6 +47,7 @@ inline std::atomic<JobObserver*>& job_observer() {
   return observer;
 }
 
+/// A spin-wait loop's pause: x86's PAUSE instruction (nothing elsewhere).
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -79,6 +80,7 @@ void wait_until(Ready&& ready, Sleep&& sleep, std::chrono::microseconds spin,
 /// job started from inside a job, runs its parts one after the other on its own thread.
 class ThreadPool {
  public:
+  /// The process's pool, started on first use.
   static ThreadPool& instance() {
     static ThreadPool pool;
     return pool;
