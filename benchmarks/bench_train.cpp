@@ -239,17 +239,12 @@ int main(int argc, char** argv) {
       } else if (flag == "--data") {
         data = value;
       } else if (flag == "--threads") {
-        thread_counts.clear();
-        for (std::size_t p = 0; p < value.size();) {
-          const std::size_t q = value.find(',', p);
-          thread_counts.push_back(std::stoi(value.substr(p, q - p)));
-          p = q == std::string::npos ? value.size() : q + 1;
-        }
+        thread_counts = bench::parse_thread_counts(value);
       } else {
         std::fprintf(stderr, "bench_train: unknown flag %s\n", flag.c_str());
         return 1;
       }
-    } catch (const std::exception& e) {  // std::stoi's and parse_precisions' errors
+    } catch (const std::exception& e) {  // std::stoi's and the parsers' errors
       std::fprintf(stderr, "bench_train: bad value '%s' of %s (%s)\n", value.c_str(), flag.c_str(),
                    e.what());
       return 1;
