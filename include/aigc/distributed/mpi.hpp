@@ -140,20 +140,12 @@ class MpiProcessGroup : public ProcessGroup {
   /// of its own; over the ring, packed (one copy) and summed with sum().
   void sum_pieces(std::span<const std::span<float>> pieces, float scale,
                   std::span<double> extras) override {
-    if (shared_) {
-      shared_sum(pieces, scale, extras);
-    } else {
-      ProcessGroup::sum_pieces(pieces, scale, extras);
-    }
+    sum_pieces_in(pieces, scale, extras);
   }
   /// The same in double.
   void sum_pieces(std::span<const std::span<double>> pieces, double scale,
                   std::span<double> extras) override {
-    if (shared_) {
-      shared_sum(pieces, scale, extras);
-    } else {
-      ProcessGroup::sum_pieces(pieces, scale, extras);
-    }
+    sum_pieces_in(pieces, scale, extras);
   }
   /// Waits until every process of the group gets here.
   void barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
@@ -172,6 +164,15 @@ class MpiProcessGroup : public ProcessGroup {
   /// Chunk c of n values: [n c / P, n (c + 1) / P).
   std::size_t chunk_begin(std::size_t n, int c) const {
     return n * static_cast<std::size_t>(c) / static_cast<std::size_t>(size_);
+  }
+
+  template <class T>
+  void sum_pieces_in(std::span<const std::span<T>> pieces, T scale, std::span<double> extras) {
+    if (shared_) {
+      shared_sum(pieces, scale, extras);
+    } else {
+      ProcessGroup::sum_pieces(pieces, scale, extras);
+    }
   }
 
   template <class T>
