@@ -1,6 +1,7 @@
 // A user's training program: a small DCGAN with BatchNorm trained a few steps by GanTrainer on
 // random images; it exports the generator (generator.aigc) and writes the images the trainer
-// draws for fixed codes (trainer-samples.f32 and .png), for aigc_consumer_sample to reproduce.
+// draws for fixed codes (trainer-samples.f32 and .png), for aigc_consumer_sample to reproduce; the
+// trainer with lazy R1; then a colour FID classifier saved and loaded with its shape and classes.
 #include <aigc/aigc.hpp>
 #include <cstdio>
 
@@ -38,7 +39,8 @@ int main() {
     d.emplace<aigc::LeakyReLU<float>>("lrelu2", 0.2);
     d.emplace<aigc::Conv2d<float>>("conv3", 16, 1, 4, rng);
 
-    aigc::GanTrainer<float> trainer(g, d, {.latent = latent, .fixed_samples = 4, .seed = 1});
+    aigc::GanTrainer<float> trainer(
+        g, d, {.latent = latent, .fixed_samples = 4, .seed = 1, .r1_gamma = 1.0, .r1_interval = 2});
     aigc::Tensor<float> real(8, 16 * 16);
     for (int step = 0; step < 4; ++step) {
       rng.fill_uniform(real, -1, 1);
@@ -60,6 +62,26 @@ int main() {
     aigc::write_png_grid("trainer-samples.png", images, 1, 16, 16, 3, aigc::PixelScale::symmetric);
     std::printf("trained 4 steps, exported generator.aigc, wrote %ld samples\n",
                 static_cast<long>(images.rows()));
+
+    // A feature network for FID on the user's own colour images: its shape and classes go into
+    // the weights file and come back with it.
+    aigc::ClassifierData shape;
+    shape.channels = 3;
+    shape.height = shape.width = 16;
+    shape.classes = 2;
+    shape.class_names = {"cats", "dogs"};
+    aigc::ImageClassifier<float> classifier(7, shape);
+    classifier.save("classifier.bin");
+    const auto loaded = aigc::ImageClassifier<float>::load("classifier.bin");
+    aigc::Tensor<float> colour(3, 3 * 16 * 16);
+    rng.fill_uniform(colour, 0, 1);
+    if (loaded->data().shape() != "3x16x16" || loaded->data().class_names != shape.class_names ||
+        loaded->logits(colour) != classifier.logits(colour)) {
+      std::fprintf(stderr, "train_dcgan: the classifier did not come back as saved\n");
+      return 1;
+    }
+    std::printf("saved and loaded a %s classifier of %d classes\n", loaded->data().shape().c_str(),
+                loaded->data().classes);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_dcgan: %s\n", e.what());
     return 1;
