@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
   aigc::Index features = 64;
   example::add_count(app, "--features", features,
                      "width of G and D: their first and last convolutions' channels (ngf, ndf)");
+  std::string d_norm = "batch";
+  app.add_option("--d-norm", d_norm,
+                 "D's normalisation: batch (PyTorch's DCGAN) or none (no BatchNorm in D; pair with "
+                 "--spectral-norm d)")
+      ->check(CLI::IsMember({"batch", "none"}));
   f.add_export(app, "generator.aigc");
   f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
@@ -25,8 +30,9 @@ int main(int argc, char** argv) {
                            : aigc::make_dcgan_generator<float>(options.latent, train.channels,
                                                                train.height, init, features);
     auto discriminator =
-        mnist ? aigc::make_dcgan_discriminator<float>(init, features)
-              : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init, features);
+        mnist ? aigc::make_dcgan_discriminator<float>(init, features, d_norm == "batch")
+              : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init, features,
+                                                      d_norm == "batch");
     aigc::GanTrainer<float> trainer(*generator, *discriminator, options);
     example::fit_gan(f, gan, "DCGAN", trainer, *generator, train);
   });

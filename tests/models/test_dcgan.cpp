@@ -31,6 +31,38 @@ TEST_CASE("DCGAN builders: shapes, names and initialisation", "[dcgan]") {
   CHECK(seen_bn);
 }
 
+TEST_CASE("DCGAN discriminators without BatchNorm: no BN layers, each image's logit its own",
+          "[dcgan]") {
+  // In training mode a D with BatchNorm scores an image against its batch (the statistics are
+  // the batch's); without, the first two images score the same alone and in a batch of five.
+  auto batch_dependence = [](Sequential<float>& d, Index in) {
+    Rng data(3);
+    Tensor<float> x(5, in);
+    data.fill_uniform(x, -1.0, 1.0);
+    d.set_training(true);
+    const Tensor<float> all = d.forward(x);
+    const Tensor<float> two = d.forward(Tensor<float>(x.topRows(2)));
+    return (all.topRows(2) - two).cwiseAbs().maxCoeff();
+  };
+  auto bn_params = [](Sequential<float>& d) {  // weights and shifts of the BatchNorm layers
+    int n = 0;
+    for (const Param<float>* p : d.params()) n += p->name.find(".bn") != std::string::npos;
+    return n;
+  };
+  for (const bool colour : {false, true}) {
+    Rng rng(0);
+    auto with = colour ? make_dcgan_discriminator<float>(3, 16, rng, 4)
+                       : make_dcgan_discriminator<float>(rng, 8);
+    auto without = colour ? make_dcgan_discriminator<float>(3, 16, rng, 4, false)
+                          : make_dcgan_discriminator<float>(rng, 8, false);
+    const Index in = colour ? 3 * 16 * 16 : 28 * 28;
+    CHECK(bn_params(*with) == (colour ? 2 : 4));
+    CHECK(bn_params(*without) == 0);
+    CHECK(batch_dependence(*with, in) > 1e-3f);
+    CHECK(batch_dependence(*without, in) <= 1e-6f);
+  }
+}
+
 TEST_CASE("DCGAN: the G step leaves D's gradients (conv, BatchNorm) as the D step left them",
           "[dcgan][gan]") {
   auto run = [](int d_steps, std::vector<Tensor<float>>& d_grads, double& g_grad_norm) {

@@ -69,9 +69,13 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng, Inde
 
 /// D: 1x28x28 -> Conv f k4 s2 p1 (14x14), LeakyReLU(0.2) -> Conv 2f k4 s2 p1 (7x7), BN,
 /// LeakyReLU -> Conv 4f k4 s2 p1 (3x3), BN, LeakyReLU -> Conv 1 k3 s1 p0 (1x1): one logit;
-/// f = `features` (64: 64, 128, 256, like PyTorch's ndf).
+/// f = `features` (64: 64, 128, 256, like PyTorch's ndf). `batch_norm` false leaves the two
+/// BatchNorm layers out (as SN-GAN's discriminators do; pair it with spectral normalisation,
+/// GanOptions::spectral_norm_d): D's output for an image then does not depend on the rest of its
+/// batch.
 template <class T>
-std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, Index features = 64) {
+std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, Index features = 64,
+                                                        bool batch_norm = true) {
   if (features <= 0) throw ArgumentError("make_dcgan_discriminator: features must be positive");
   auto d = std::make_unique<Sequential<T>>();
   d->set_name("discriminator");
@@ -85,11 +89,11 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, Index features
                                      .negative_slope = 0.2});
   d->template emplace<Conv2d<T>>("conv2", f, 2 * f, 4, 14, 14, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  d->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
+  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
   d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
   d->template emplace<Conv2d<T>>("conv3", 2 * f, 4 * f, 4, 7, 7, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  d->template emplace<BatchNorm2d<T>>("bn3", 4 * f);
+  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn3", 4 * f);
   d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
   d->template emplace<Conv2d<T>>("conv4", 4 * f, 1, 3, 3, 3, rng,
                                  Opt{.stride = 1, .padding = 0, .bias = false});
@@ -146,9 +150,11 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Index channels
 /// PyTorch's DCGAN discriminator, the generator mirrored: channels x size x size -> Conv
 /// `features` k4 s2 p1, LeakyReLU(0.2) -> Conv k4 s2 p1 (doubling the channels), BN, LeakyReLU,
 /// until 4 x 4 -> Conv 1 k4 s1 p0: one logit (the example's sigmoid is in the loss).
+/// `batch_norm` false: no BatchNorm layers (see the 28x28 builder).
 template <class T>
 std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Index channels, Index image_size, Rng& rng,
-                                                        Index features = 64) {
+                                                        Index features = 64,
+                                                        bool batch_norm = true) {
   const int stages = detail::dcgan_stages(image_size, "make_dcgan_discriminator");
   if (channels <= 0 || features <= 0) {
     throw ArgumentError("make_dcgan_discriminator: channels and features must be positive");
@@ -168,7 +174,7 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Index channels, Index im
     const std::string n = std::to_string(i);
     d->template emplace<Conv2d<T>>("conv" + n, width, 2 * width, 4, size, size, rng,
                                    Opt{.stride = 2, .padding = 1, .bias = false});
-    d->template emplace<BatchNorm2d<T>>("bn" + n, 2 * width);
+    if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn" + n, 2 * width);
     d->template emplace<LeakyReLU<T>>("lrelu" + n, 0.2);
     size /= 2;
     width *= 2;
