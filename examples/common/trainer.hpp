@@ -339,8 +339,11 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
                    aigc::PixelScale scale, Generate generate) {
   if (!primary()) return;
   aigc::Rng sampler(f.seed + 3);
-  aigc::Tensor<float> all(f.fid_samples, data.features()), z;
+  aigc::Tensor<float> z;
   std::vector<int> asked(static_cast<std::size_t>(f.fid_samples)), part;
+  // n x C x H x W for colour; written 1000 at a time (10,000 3x64x64 floats would be 0.5 GB)
+  aigc::IdxImageWriter out(f.fit.out + "/samples.idx.gz", f.fid_samples, data.channels, data.height,
+                           data.width, scale);
   for (long begin = 0; begin < f.fid_samples; begin += 1000) {
     z.resize(std::min(1000L, f.fid_samples - begin), latent);
     if (f.truncation > 0.0)
@@ -351,10 +354,9 @@ void write_samples(const TrainerFlags& f, const aigc::FitResult& run,
     for (std::size_t i = 0; i < part.size(); ++i)
       part[i] = asked[static_cast<std::size_t>(begin) + i] =
           classes > 0 ? static_cast<int>((begin + static_cast<long>(i)) % classes) : 0;
-    all.middleRows(begin, z.rows()) = generate(z, part);
+    out.write(generate(z, part));
   }
-  aigc::write_idx_images(f.fit.out + "/samples.idx.gz", all, data.channels, data.height, data.width,
-                         scale);  // n x C x H x W for colour
+  out.close();
   if (classes > 0) aigc::write_idx_labels(f.fit.out + "/samples-labels.idx.gz", asked);
   std::printf("wrote %s, samples.idx.gz (%ld samples for examples/evaluate%s)\n",
               run.summary(f.fit.out).c_str(), f.fid_samples,

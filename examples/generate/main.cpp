@@ -103,7 +103,9 @@ int main(int argc, char** argv) {
     }
 
     aigc::Rng rng(seed);
-    aigc::Tensor<float> z, images;
+    aigc::Tensor<float> z;
+    std::vector<int> from, to;  // --class-walk: each row's two classes and its step t
+    std::vector<double> t;
     if (!walk.empty()) {  // n rows of `steps` images: a fixed z, the code from one class to another
       const std::size_t comma = walk.find(',');
       if (!g.conditional() || comma == std::string::npos) {
@@ -115,20 +117,20 @@ int main(int argc, char** argv) {
       const long steps = interpolate > 0 ? interpolate : 8;
       const aigc::Tensor<float> codes = draw_codes(n, info.latent, rng, truncation);
       z.resize(n * steps, info.latent);
-      std::vector<int> from(static_cast<std::size_t>(z.rows()), a), to(from.size(), b);
-      std::vector<double> t(from.size());
+      from.assign(static_cast<std::size_t>(z.rows()), a);
+      to.assign(from.size(), b);
+      t.resize(from.size());
       for (long r = 0; r < n; ++r) {
         for (long s = 0; s < steps; ++s) {
           z.row(r * steps + s) = codes.row(r);
           t[static_cast<std::size_t>(r * steps + s)] = static_cast<double>(s) / (steps - 1);
         }
       }
-      images = g.generate_between(z, from, to, t);
       interpolate = steps;
     } else if (interpolate > 0) {
-      const aigc::Tensor<float> from = draw_codes(n, info.latent, rng, truncation);
-      const aigc::Tensor<float> to = draw_codes(n, info.latent, rng, truncation);
-      z = aigc::interpolate_rows(from, to, interpolate, aigc::Interpolation::spherical);
+      const aigc::Tensor<float> first = draw_codes(n, info.latent, rng, truncation);
+      const aigc::Tensor<float> last = draw_codes(n, info.latent, rng, truncation);
+      z = aigc::interpolate_rows(first, last, interpolate, aigc::Interpolation::spherical);
     } else {
       z = draw_codes(n, info.latent, rng, truncation);
     }
@@ -142,30 +144,54 @@ int main(int argc, char** argv) {
                                                   static_cast<long>(labels.size()));
       }
     }
-    if (walk.empty()) images = g.generate(z, g.conditional() ? &labels : nullptr);
+    // The images of rows [begin, begin + rows) of z. The model runs on at most `chunk` codes at a
+    // time, so that its layers' buffers stay the size of a batch however many samples are asked
+    // for; each code's image does not depend on the others in the pass (eval mode).
+    const aigc::Index chunk = 256;
+    auto images_of = [&](aigc::Index begin, aigc::Index rows) {
+      const aigc::Tensor<float> zs = z.middleRows(begin, rows);
+      const auto slice = [&](const auto& v) {
+        return std::vector(v.begin() + begin, v.begin() + begin + rows);
+      };
+      if (!walk.empty()) return g.generate_between(zs, slice(from), slice(to), slice(t));
+      if (!g.conditional()) return g.generate(zs, nullptr);
+      const std::vector<int> part = slice(labels);
+      return g.generate(zs, &part);
+    };
     const aigc::PixelScale scale = info.pixel_scale();
 
     const std::string kind = format == "auto" ? format_of(out) : format;
     if (kind == "grid") {
+      aigc::Tensor<float> images(z.rows(), C * H * W);
+      for (aigc::Index b = 0; b < z.rows(); b += chunk)
+        images.middleRows(b, std::min(chunk, z.rows() - b)) =
+            images_of(b, std::min(chunk, z.rows() - b));
       const aigc::Index cols = columns > 0 ? columns : (interpolate > 0 ? interpolate : 8);
       aigc::write_png_grid(out, images, C, H, W, cols, scale);
     } else if (kind == "idx") {  // n x H x W grey, n x C x H x W colour
-      aigc::write_idx_images(out, images, C, H, W, scale);
+      aigc::IdxImageWriter idx(out, z.rows(), C, H, W, scale);
+      for (aigc::Index b = 0; b < z.rows(); b += chunk)
+        idx.write(images_of(b, std::min(chunk, z.rows() - b)));
+      idx.close();
     } else {
       std::error_code ec;
       std::filesystem::create_directories(out, ec);
       if (ec || !std::filesystem::is_directory(out))
         throw aigc::FileError(out + ": cannot create the output folder");
-      for (aigc::Index i = 0; i < images.rows(); ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%06ld.png", static_cast<long>(i));
-        aigc::write_png((std::filesystem::path(out) / name).string(),
-                        aigc::make_grid(aigc::Tensor<float>(images.row(i)), C, H, W, 1, scale, 0));
+      for (aigc::Index b = 0; b < z.rows(); b += chunk) {
+        const aigc::Tensor<float> images = images_of(b, std::min(chunk, z.rows() - b));
+        for (aigc::Index i = 0; i < images.rows(); ++i) {
+          char name[32];
+          std::snprintf(name, sizeof name, "%06ld.png", static_cast<long>(b + i));
+          aigc::write_png(
+              (std::filesystem::path(out) / name).string(),
+              aigc::make_grid(aigc::Tensor<float>(images.row(i)), C, H, W, 1, scale, 0));
+        }
       }
     }
     std::printf(
         "%s: %ld samples of %ldx%ldx%ld (%s, latent %ld%s) -> %s (%s)\n", model.c_str(),
-        static_cast<long>(images.rows()), static_cast<long>(C), static_cast<long>(H),
+        static_cast<long>(z.rows()), static_cast<long>(C), static_cast<long>(H),
         static_cast<long>(W), info.kind.c_str(), static_cast<long>(info.latent),
         g.conditional() ? (", " + std::to_string(info.num_classes) + " classes").c_str() : "",
         out.c_str(), kind.c_str());

@@ -1,6 +1,7 @@
 #include <aigc/data/dataset.hpp>
 #include <aigc/data/idx_writer.hpp>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "support/idx_files.hpp"
 
@@ -55,4 +56,43 @@ TEST_CASE("Colour images go to an n x C x H x W IDX file and read back as NCHW r
   CHECK(test::read_file(dir / "g1.idx") == test::read_file(dir / "g2.idx"));
   REQUIRE_THROWS_WITH(write_idx_images(dir / "bad.idx", imgs, 3, 2, 2),
                       Catch::Contains("3x2x2") && Catch::Contains("bad.idx"));
+}
+
+TEST_CASE("IdxImageWriter: batch by batch, the same bytes as one write; short or long is refused",
+          "[idx_writer]") {
+  test::TempDir dir("idx-writer-stream");
+  Tensor<float> imgs(7, 3 * 2 * 4);
+  for (Index i = 0; i < imgs.size(); ++i) imgs.data()[i] = static_cast<float>(i % 29) / 14.0f - 1;
+  for (const char* name : {"s.idx", "s.idx.gz"}) {
+    const std::string whole = dir / (std::string("whole-") + name);
+    const std::string parts = dir / (std::string("parts-") + name);
+    write_idx_images(whole, imgs, 3, 2, 4, PixelScale::symmetric);
+    IdxImageWriter out(parts, 7, 3, 2, 4, PixelScale::symmetric);
+    out.write(Tensor<float>(imgs.topRows(3)));
+    CHECK_FALSE(std::filesystem::exists(parts));  // not under its name before close()
+    out.write(Tensor<float>(imgs.middleRows(3, 1)));
+    out.write(Tensor<float>(imgs.bottomRows(3)));
+    CHECK(out.written() == 7);
+    out.close();
+    CHECK(read_idx(parts).values == read_idx(whole).values);
+    CHECK(read_idx_dims(parts) == std::vector<Index>{7, 3, 2, 4});
+  }
+  {  // fewer rows than announced: close() throws, and nothing is left behind
+    const std::string path = dir / "short.idx.gz";
+    IdxImageWriter out(path, 7, 3, 2, 4);
+    out.write(Tensor<float>(imgs.topRows(5)));
+    REQUIRE_THROWS_WITH(out.close(), Catch::Contains("5 images written of the 7"));
+  }
+  {  // more rows than announced, or rows of another size
+    IdxImageWriter out(dir / "long.idx", 4, 3, 2, 4);
+    REQUIRE_THROWS_WITH(out.write(imgs), Catch::Contains("long.idx"));
+    REQUIRE_THROWS_AS(out.write(Tensor<float>(2, 5)), ShapeError);
+  }  // destroyed without close(): no file
+  CHECK_FALSE(std::filesystem::exists(dir / "short.idx.gz"));
+  CHECK_FALSE(std::filesystem::exists(dir / "short.idx.gz.tmp"));
+  CHECK_FALSE(std::filesystem::exists(dir / "long.idx"));
+  CHECK_FALSE(std::filesystem::exists(dir / "long.idx.tmp"));
+  REQUIRE_THROWS_AS(IdxImageWriter(dir / "zero.idx", 0, 1, 2, 2), ShapeError);
+  REQUIRE_THROWS_WITH(IdxImageWriter(dir / "no/such/x.idx", 2, 1, 2, 2),
+                      Catch::Contains("no/such"));
 }
