@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FID of a generator trained on the Wesnoth unit sprites, in the feature space of a classifier
 # trained on the same sprites at 3x64x64 (docs/classifier.md): draws N samples as a folder of PNGs
-# (2,000 at a time, the k-th 2,000 from --seed k + 1, to bound the generator's memory) and
+# (2,000 at a time, the k-th 2,000 from --seed k + 1, as the figures of docs/evaluation.md) and
 # scores them against the sprites' held-out test split and training split.
 # Usage: scripts/sprite_fid.sh <generator.aigc> [N (10000)] [classifier weights] [build dir]
 # The classifier (default out/sprite-classifier/classifier-wesnoth-3x64.bin) comes from
