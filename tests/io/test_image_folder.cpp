@@ -1,6 +1,7 @@
 #include <aigc/io/image_folder.hpp>
 #include <aigc/io/png.hpp>
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "support/idx_files.hpp"
 
@@ -52,4 +53,31 @@ TEST_CASE("read_png_folder reads RGB PNGs as NCHW rows, or as the files' own cha
   test::TempDir grey_dir("png-folder-grey");
   write_png(grey_dir / "0.png", make_grid<float>(grey.images.topRows(1), 1, 2, 3, 1));
   CHECK(read_png_folder<float>(grey_dir.path.string(), PixelScale::unit, 0).channels == 1);
+}
+
+TEST_CASE("read_png_folder composites alpha onto white, as the image-folder reader does",
+          "[image_folder]") {
+  test::TempDir dir("png-folder-alpha");
+  Image rgba;  // 2x1: an opaque (10, 20, 30) and a half-transparent (200, 100, 0, 128)
+  rgba.width = 2;
+  rgba.height = 1;
+  rgba.channels = 4;
+  rgba.pixels = {10, 20, 30, 255, 200, 100, 0, 128};
+  write_png(dir / "0.png", rgba);
+  const Dataset<float> d = read_png_folder<float>(dir.path.string(), PixelScale::unit, 3);
+  REQUIRE(d.features() == 6);
+  auto byte = [&](Index j) { return static_cast<int>(std::lround(d.images(0, j) * 255.0f)); };
+  // NCHW: R of both pixels, then G, then B; a * v + (1 - a) * 255, rounded
+  CHECK(byte(0) == 10);
+  CHECK(byte(1) == (200 * 128 + 255 * 127 + 127) / 255);
+  CHECK(byte(2) == 20);
+  CHECK(byte(3) == (100 * 128 + 255 * 127 + 127) / 255);
+  CHECK(byte(4) == 30);
+  CHECK(byte(5) == (0 * 128 + 255 * 127 + 127) / 255);
+  rgba.pixels[7] = 0;  // fully transparent: white, whatever its colour
+  write_png(dir / "0.png", rgba);
+  const Dataset<float> w = read_png_folder<float>(dir.path.string(), PixelScale::symmetric, 3);
+  for (Index j : {1, 3, 5}) CHECK(w.images(0, j) == Approx(1.0f));
+  CHECK(read_png_folder<float>(dir.path.string(), PixelScale::unit, 1).images(0, 1) ==
+        Approx(1.0f));
 }

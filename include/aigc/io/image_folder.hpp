@@ -13,8 +13,9 @@ namespace aigc {
 
 // Reads every *.png of `dir` (sorted by file name) as `channels` channels, NCHW: 1 (grey; colour
 // images converted as read_png does, (77 R + 150 G + 29 B) / 256), 3 (RGB; grey images repeated)
-// or 0 (the first file's: RGB if it has colour, else grey); alpha is dropped. All must have the
-// same size.
+// or 0 (the first file's: RGB if it has colour, else grey). Alpha is composited onto white, as
+// read_image_folder does by default, so that a folder of RGBA images reads as the image-folder
+// trainers and classifiers saw them. All must have the same size.
 template <class T>
 Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale::unit,
                            int channels = 1) {
@@ -38,7 +39,7 @@ Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale
   const T add = scale == PixelScale::unit ? T(0) : T(-1);
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (i == 0 && channels == 0) channels = read_png(files[i]).channels >= 3 ? 3 : 1;
-    const Image img = read_png(files[i], channels);
+    const Image img = read_png(files[i], channels + 1);  // grey + alpha or RGBA
     if (i == 0) {
       d.channels = channels;
       d.height = img.height;
@@ -52,8 +53,10 @@ Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale
     const Index plane = d.height * d.width;
     for (Index j = 0; j < d.features(); ++j) {  // value j of the row is pixel j % plane's channel
       const Index c = j / plane, p = j % plane;
-      d.images(static_cast<Index>(i), j) =
-          static_cast<T>(img.pixels[static_cast<std::size_t>(p * channels + c)]) * mul + add;
+      const unsigned char* px = img.pixels.data() + static_cast<std::size_t>(p * (channels + 1));
+      const unsigned a = px[channels], v = px[c];
+      const unsigned over_white = (v * a + 255u * (255u - a) + 127u) / 255u;  // v when opaque
+      d.images(static_cast<Index>(i), j) = static_cast<T>(over_white) * mul + add;
     }
   }
   return d;

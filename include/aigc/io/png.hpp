@@ -124,10 +124,11 @@ inline void write_png(const std::string& path, const Image& img) {
   }
 }
 
-/// Reads a PNG file as 8-bit pixels with `channels` channels (1 grey, 3 RGB, 4 RGBA; 0 keeps the
-/// file's own). Colour becomes grey as (77 R + 150 G + 29 B) / 256, stb_image's luminance.
+/// Reads a PNG file as 8-bit pixels with `channels` channels (1 grey, 2 grey + alpha, 3 RGB,
+/// 4 RGBA; 0 keeps the file's own; alpha 255 where the file has none). Colour becomes grey as
+/// (77 R + 150 G + 29 B) / 256, stb_image's luminance.
 inline Image read_png(const std::string& path, int channels = 0) {
-  if (channels < 0 || channels > 4 || channels == 2) {
+  if (channels < 0 || channels > 4) {
     throw ArgumentError(path + ": cannot read a PNG as " + std::to_string(channels) + " channels");
   }
   const std::vector<std::uint8_t> bytes = read_file_bytes(path);
