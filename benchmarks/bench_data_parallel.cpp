@@ -7,16 +7,21 @@
 // Usage: mpirun -np P bench_data_parallel [--threads 1] [--steps 4] [--vae-epochs 1]
 //                                         [--data DIR] [--reduces 20]
 //                                         [--models dcgan64,mlpgan,vae] [--shards 64,16,2]
+//                                         [--shared-shards 64]
 // --shards R,...: also the step of one process (without a group) on R rows of a batch, the share
 // of each of P = 128 / R processes: the compute part of the scaling model (docs/distributed.md),
 // measured rather than assumed to shrink as 1 / P.
+// --shared-shards R,...: only that step, on every process of the job at once, each alone (no
+// exchange): the compute part when P processes share one machine's caches and memory.
 #include <aigc/aigc.hpp>
 #include <aigc/distributed.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -70,7 +75,14 @@ int main(int argc, char** argv) {
   aigc::MpiSession mpi(argc, argv);
   int threads = 1, steps = 4, vae_epochs = 1, reduces = 20;
   std::string data = aigc::default_fashion_mnist_dir(), models = "dcgan64,mlpgan,vae";
-  std::vector<aigc::Index> shards;
+  std::vector<aigc::Index> shards, shared_shards;
+  const auto parse_rows = [](std::string v, std::vector<aigc::Index>& to) {
+    while (!v.empty()) {
+      const std::size_t comma = v.find(',');
+      to.push_back(std::stol(v.substr(0, comma)));
+      v = comma == std::string::npos ? "" : v.substr(comma + 1);
+    }
+  };
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--threads")
@@ -86,11 +98,9 @@ int main(int argc, char** argv) {
     else if (k == "--models")
       models = "," + std::string(argv[i + 1]) + ",";
     else if (k == "--shards")
-      for (std::string v = argv[i + 1]; !v.empty();) {
-        const std::size_t comma = v.find(',');
-        shards.push_back(std::stol(v.substr(0, comma)));
-        v = comma == std::string::npos ? "" : v.substr(comma + 1);
-      }
+      parse_rows(argv[i + 1], shards);
+    else if (k == "--shared-shards")
+      parse_rows(argv[i + 1], shared_shards);
     else {
       std::fprintf(stderr, "bench_data_parallel: unknown flag %s\n", k.c_str());
       aigc::MpiSession::abort(2);
@@ -106,6 +116,79 @@ int main(int argc, char** argv) {
       return models.find(std::string(",") + m + ",") != std::string::npos ||
              models == "dcgan64,mlpgan,vae";
     };
+
+    // One process's step on `rows` rows, without a group (no exchange), in ms.
+    const auto dcgan_shard_ms = [&](aigc::Index rows) {  // median of `steps` steps
+      aigc::Rng init(1);
+      auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
+      auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
+      aigc::GanTrainer<float> trainer(*g, *d, {.latent = 100, .seed = 2});
+      aigc::Tensor<float> real(rows, 3 * 64 * 64);
+      aigc::Rng data_rng(3);
+      data_rng.fill_uniform(real, -1.0, 1.0);
+      trainer.step(real);
+      std::vector<double> s;
+      for (int i = 0; i < steps; ++i) {
+        const auto t0 = Clock::now();
+        trainer.step(real);
+        s.push_back(seconds_since(t0));
+      }
+      return 1e3 * median(s);
+    };
+    const auto mlpgan_shard_ms = [&](aigc::Index rows) {  // median of 5 rounds of 20 steps
+      aigc::Rng init(1);
+      auto g = aigc::make_mlp_generator<float>(64, 784, init);
+      auto d = aigc::make_mlp_discriminator<float>(784, init);
+      aigc::GanTrainer<float> trainer(*g, *d, {.latent = 64, .seed = 2});
+      aigc::Tensor<float> real(rows, 784);
+      aigc::Rng data_rng(3);
+      data_rng.fill_uniform(real, -1.0, 1.0);
+      for (int i = 0; i < 5; ++i) trainer.step(real);
+      std::vector<double> s;
+      for (int r = 0; r < 5; ++r) {
+        const auto t0 = Clock::now();
+        for (int i = 0; i < 20; ++i) trainer.step(real);
+        s.push_back(seconds_since(t0) / 20);
+      }
+      return 1e3 * median(s);
+    };
+    const auto vae_shard_ms = [&](aigc::Index rows) {  // 400 steps on real batches of `rows`
+      const aigc::Dataset<float> train = aigc::load_mnist_format<float>(data, aigc::Split::train);
+      aigc::Rng init(1);
+      auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);
+      auto dec = aigc::make_vae_decoder<float>(20, 400, 784, init);
+      aigc::VaeTrainer<float> trainer(*enc, *dec, {.latent = 20, .seed = 2});
+      aigc::BatchLoader<float> loader(train, {.batch_size = rows, .seed = 4});
+      aigc::Tensor<float> batch;
+      const auto run = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+          if (!loader.next(batch)) loader.next(batch);  // the next epoch's first batch
+          trainer.step(batch);
+        }
+      };
+      run(50);
+      const auto t0 = Clock::now();
+      run(400);
+      return 1e3 * seconds_since(t0) / 400;
+    };
+
+    // --shared-shards: every process at once, each alone; process 0's figure.
+    if (!shared_shards.empty()) {
+      for (const aigc::Index rows : shared_shards) {
+        const std::pair<const char*, std::function<double(aigc::Index)>> runs[] = {
+            {"dcgan64", dcgan_shard_ms}, {"mlpgan", mlpgan_shard_ms}, {"vae", vae_shard_ms}};
+        for (const auto& [name, shard_ms] : runs) {
+          if (!wanted(name)) continue;
+          group.barrier();
+          const double ms = shard_ms(rows);
+          if (root) {
+            std::printf("%s_shard_shared processes %d rows %ld step_ms %.4f\n", name, P,
+                        static_cast<long>(rows), ms);
+          }
+        }
+      }
+      return 0;
+    }
 
     // The 64x64 DCGAN, global batch 128.
     if (wanted("dcgan64")) {
@@ -140,26 +223,11 @@ int main(int argc, char** argv) {
       }
     }
 
-    // One process, no group, on each shard's rows: seconds per step (median of `steps`).
+    // One process, no group, on each shard's rows: ms per step (median of `steps`).
     if (root && P == 1 && wanted("dcgan64")) {
-      for (const aigc::Index rows : shards) {
-        aigc::Rng init(1);
-        auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
-        auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
-        aigc::GanTrainer<float> trainer(*g, *d, {.latent = 100, .seed = 2});
-        aigc::Tensor<float> real(rows, 3 * 64 * 64);
-        aigc::Rng data_rng(3);
-        data_rng.fill_uniform(real, -1.0, 1.0);
-        trainer.step(real);
-        std::vector<double> s;
-        for (int i = 0; i < steps; ++i) {
-          const auto t0 = Clock::now();
-          trainer.step(real);
-          s.push_back(seconds_since(t0));
-        }
+      for (const aigc::Index rows : shards)
         std::printf("dcgan64_shard rows %ld step_ms %.3f\n", static_cast<long>(rows),
-                    1e3 * median(s));
-      }
+                    dcgan_shard_ms(rows));
     }
 
     // The MLP GAN of examples/gan (latent 64, 784 values per image), global batch 128.
@@ -196,24 +264,9 @@ int main(int argc, char** argv) {
     }
 
     if (root && P == 1 && wanted("mlpgan")) {
-      for (const aigc::Index rows : shards) {
-        aigc::Rng init(1);
-        auto g = aigc::make_mlp_generator<float>(64, 784, init);
-        auto d = aigc::make_mlp_discriminator<float>(784, init);
-        aigc::GanTrainer<float> trainer(*g, *d, {.latent = 64, .seed = 2});
-        aigc::Tensor<float> real(rows, 784);
-        aigc::Rng data_rng(3);
-        data_rng.fill_uniform(real, -1.0, 1.0);
-        for (int i = 0; i < 5; ++i) trainer.step(real);
-        std::vector<double> s;
-        for (int r = 0; r < 5; ++r) {
-          const auto t0 = Clock::now();
-          for (int i = 0; i < 20; ++i) trainer.step(real);
-          s.push_back(seconds_since(t0) / 20);
-        }
+      for (const aigc::Index rows : shards)
         std::printf("mlpgan_shard rows %ld step_ms %.4f\n", static_cast<long>(rows),
-                    1e3 * median(s));
-      }
+                    mlpgan_shard_ms(rows));
     }
 
     // The MLP VAE on Fashion-MNIST, batch 128: one epoch (469 steps).
@@ -243,27 +296,10 @@ int main(int argc, char** argv) {
             update);
       }
     }
-    if (root && P == 1 && wanted("vae")) {  // 400 steps on the shard's rows of real batches
-      const aigc::Dataset<float> train = aigc::load_mnist_format<float>(data, aigc::Split::train);
-      for (const aigc::Index rows : shards) {
-        aigc::Rng init(1);
-        auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);
-        auto dec = aigc::make_vae_decoder<float>(20, 400, 784, init);
-        aigc::VaeTrainer<float> trainer(*enc, *dec, {.latent = 20, .seed = 2});
-        aigc::BatchLoader<float> loader(train, {.batch_size = rows, .seed = 4});
-        aigc::Tensor<float> batch;
-        const auto run = [&](int n) {
-          for (int i = 0; i < n; ++i) {
-            if (!loader.next(batch)) loader.next(batch);  // the next epoch's first batch
-            trainer.step(batch);
-          }
-        };
-        run(50);
-        const auto t0 = Clock::now();
-        run(400);
+    if (root && P == 1 && wanted("vae")) {
+      for (const aigc::Index rows : shards)
         std::printf("vae_shard rows %ld step_ms %.4f\n", static_cast<long>(rows),
-                    1e3 * seconds_since(t0) / 400);
-      }
+                    vae_shard_ms(rows));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_data_parallel: %s\n", e.what());
