@@ -1,11 +1,20 @@
-// The conditional MLP GAN: the MLP GAN of examples/gan with a one-hot label appended to G's noise
-// and to D's image. Each epoch writes a 10 x 10 grid of the fixed noise batch, one row per class.
+// The conditional GAN: the MLP GAN of examples/gan with a one-hot label appended to G's noise
+// and to D's image; or, with --arch dcgan, the DCGAN of examples/dcgan with the label appended to
+// G's noise and to D's image as constant channels. Each epoch writes a grid of the fixed noise
+// batch, one row per class.
 #include "common/gan.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the conditional MLP GAN; writes a 10x10 grid (one row per class) per epoch"};
   example::TrainerFlags f(app, "cgan", 20, 64, "D steps");
   example::GanFlags gan(app, 64);
+  std::string arch = "mlp";
+  app.add_option("--arch", arch,
+                 "mlp (the MLP GAN's layers) or dcgan (the DCGAN's convolutions: 28x28 IDX images, "
+                 "or --image-size 16 to 128 on an image folder)")
+      ->check(CLI::IsMember({"mlp", "dcgan"}));
+  aigc::Index features = 64;
+  example::add_count(app, "--features", features, "--arch dcgan: width of G and D (ngf, ndf)");
   f.add_export(app, "generator.aigc");
   f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
@@ -17,15 +26,26 @@ int main(int argc, char** argv) {
     aigc::Rng init(f.seed);
     aigc::GanOptions options = gan(f.seed, train, f.products());
     options.fixed_samples = 10 * classes;  // row i of the grid: class i
-    auto generator =
-        aigc::make_mlp_generator<float>(options.latent, train.features(), init, classes);
-    auto discriminator = aigc::make_mlp_discriminator<float>(train.features(), init, classes);
+    std::unique_ptr<aigc::Sequential<float>> generator, discriminator;
+    if (arch == "dcgan") {
+      const aigc::DcganOptions dc{.features = features, .num_classes = classes};
+      const bool mnist = train.channels == 1 && train.height == 28 && train.width == 28;
+      generator = mnist ? aigc::make_dcgan_generator<float>(options.latent, init, dc)
+                        : aigc::make_dcgan_generator<float>(options.latent, train.channels,
+                                                            train.height, init, dc);
+      discriminator =
+          mnist ? aigc::make_dcgan_discriminator<float>(init, dc)
+                : aigc::make_dcgan_discriminator<float>(train.channels, train.height, init, dc);
+    } else {
+      generator = aigc::make_mlp_generator<float>(options.latent, train.features(), init, classes);
+      discriminator = aigc::make_mlp_discriminator<float>(train.features(), init, classes);
+    }
     aigc::CganTrainer<float> trainer(*generator, *discriminator, options);
     aigc::BatchLoader<float> loader = f.make_loader(train);
     gan.schedule_run(trainer, loader.batches_per_epoch() * f.fit.epochs);
-    std::printf("aigc cGAN (%s): %ld images of %d classes from %s, %d thread(s)\n",
-                gan.objective.c_str(), static_cast<long>(train.size()), classes, f.data.c_str(),
-                aigc::num_threads());
+    std::printf("aigc cGAN (%s, %s): %ld images of %d classes from %s, %d thread(s)\n",
+                arch.c_str(), gan.objective.c_str(), static_cast<long>(train.size()), classes,
+                f.data.c_str(), aigc::num_threads());
     // One row per fixed code, one column per class: the same z across the classes.
     aigc::Rng fixed(f.seed + 2);
     aigc::Tensor<float> z(10, options.latent), class_z(10 * classes, options.latent);

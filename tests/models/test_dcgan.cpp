@@ -63,6 +63,55 @@ TEST_CASE("DCGAN discriminators without BatchNorm: no BN layers, each image's lo
   }
 }
 
+TEST_CASE("Conditional DCGANs: the label into G's code and D's channels, a cGAN step",
+          "[dcgan][gan]") {
+  for (const bool colour : {false, true}) {
+    Rng rng(0);
+    const DcganOptions o{.features = 4, .num_classes = 3};
+    auto g = colour ? make_dcgan_generator<float>(6, 3, 16, rng, o)
+                    : make_dcgan_generator<float>(6, rng, o);
+    auto d = colour ? make_dcgan_discriminator<float>(3, 16, rng, o)
+                    : make_dcgan_discriminator<float>(rng, o);
+    const Index image = colour ? 3 * 16 * 16 : 28 * 28;
+    REQUIRE(conditioning_layers(*g).size() == 1);
+    REQUIRE(conditioning_layers(*d).size() == 1);
+    // The label changes G's image for the same z and D's logit for the same image: one batch of
+    // two equal rows with two labels (in training mode BatchNorm takes the batch's mean away, so a
+    // label shared by the whole batch would not show).
+    Tensor<float> z(2, 6);
+    rng.fill_normal(z);
+    z.row(1) = z.row(0);
+    conditioning_layers(*g)[0]->set_labels({0, 2});
+    const Tensor<float> x = g->forward(z);
+    REQUIRE(x.cols() == image);
+    CHECK((x.row(0) - x.row(1)).cwiseAbs().maxCoeff() > 1e-3f);
+    Tensor<float> same(2, image);
+    same.row(0) = x.row(0);
+    same.row(1) = x.row(0);
+    conditioning_layers(*d)[0]->set_labels({0, 1});
+    const Tensor<float> logits = d->forward(same);
+    REQUIRE(logits.cols() == 1);
+    CHECK(std::abs(logits(0, 0) - logits(1, 0)) > 1e-6f);
+    // First convolutions: G's takes z and the one-hot code, D's the image's and the code's
+    // channels (4 x (C + 3) x 4 x 4 weights).
+    for (Param<float>* p : d->params()) {
+      if (p->name == "discriminator.conv1.weight")
+        CHECK(p->value.size() == 4 * ((colour ? 3 : 1) + 3) * 16);
+    }
+    // A cGAN step moves both networks.
+    CganTrainer<float> trainer(*g, *d, {.latent = 6, .fixed_samples = 3});
+    const Tensor<float> g_before = g->params().front()->value;
+    Tensor<float> real(4, image);
+    rng.fill_uniform(real, -1.0, 1.0);
+    const auto s = trainer.step(real, {0, 1, 2, 1});
+    CHECK(std::isfinite(s.d_loss));
+    CHECK(g->params().front()->value != g_before);
+  }
+  Rng rng(1);
+  REQUIRE_THROWS_WITH(make_dcgan_generator<float>(6, rng, DcganOptions{.num_classes = -1}),
+                      Catch::Contains("num_classes"));
+}
+
 TEST_CASE("DCGAN: the G step leaves D's gradients (conv, BatchNorm) as the D step left them",
           "[dcgan][gan]") {
   auto run = [](int d_steps, std::vector<Tensor<float>>& d_grads, double& g_grad_norm) {
