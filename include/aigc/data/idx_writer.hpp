@@ -111,6 +111,8 @@ inline void write_idx_bytes(const std::string& path, const std::vector<std::uint
 ///     out.close();
 class IdxImageWriter {
  public:
+  /// Opens `path` (written as `path` + ".tmp" until close()) for `count` images of channels x
+  /// height x width and writes the header; gzip'd when the path ends in ".gz".
   IdxImageWriter(const std::string& path, Index count, Index channels, Index height, Index width,
                  PixelScale scale = PixelScale::unit)
       : count_(count), features_(channels * height * width), scale_(scale) {
@@ -159,6 +161,7 @@ class IdxImageWriter {
     out_.reset();
   }
 
+  /// The images written so far.
   Index written() const { return written_; }
 
  private:
