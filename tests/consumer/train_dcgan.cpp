@@ -1,9 +1,13 @@
 // A user's training program: a small DCGAN with BatchNorm trained a few steps by GanTrainer on
 // random images; it exports the generator (generator.aigc) and writes the images the trainer
 // draws for fixed codes (trainer-samples.f32 and .png), for aigc_consumer_sample to reproduce; the
-// trainer with lazy R1; then a colour FID classifier saved and loaded with its shape and classes.
+// trainer with lazy R1; then a conditional DCGAN of the library's builders (DcganOptions) trained
+// a step by CganTrainer and exported with its classes; then a colour FID classifier saved and
+// loaded with its shape and classes.
 #include <aigc/aigc.hpp>
+#include <cmath>
 #include <cstdio>
+#include <vector>
 
 int main() {
   try {
@@ -62,6 +66,23 @@ int main() {
     aigc::write_png_grid("trainer-samples.png", images, 1, 16, 16, 3, aigc::PixelScale::symmetric);
     std::printf("trained 4 steps, exported generator.aigc, wrote %ld samples\n",
                 static_cast<long>(images.rows()));
+
+    // A conditional DCGAN for 3x16x16 images of two classes, from the library's builders.
+    const aigc::DcganOptions dc{.features = 4, .num_classes = 2};
+    auto cg = aigc::make_dcgan_generator<float>(latent, 3, 16, rng, dc);
+    auto cd = aigc::make_dcgan_discriminator<float>(3, 16, rng, dc);
+    aigc::CganTrainer<float> cgan(*cg, *cd, {.latent = latent, .fixed_samples = 2});
+    aigc::Tensor<float> colour_real(4, 3 * 16 * 16);
+    rng.fill_uniform(colour_real, -1, 1);
+    const auto cs = cgan.step(colour_real, {0, 1, 1, 0});
+    aigc::export_generator("cdcgan.aigc", *cg, latent, {3, 16, 16}, {"cats", "dogs"});
+    auto model = aigc::GenerativeModel<float>::load("cdcgan.aigc");
+    const std::vector<int> dogs{model.class_index("dogs")};
+    if (!std::isfinite(cs.d_loss) || model.generate(z.topRows(1), &dogs).cols() != 3 * 16 * 16) {
+      std::fprintf(stderr, "train_dcgan: the conditional DCGAN did not train or load\n");
+      return 1;
+    }
+    std::printf("trained a conditional DCGAN step, sampled class %d of cdcgan.aigc\n", dogs[0]);
 
     // A feature network for FID on the user's own colour images: its shape and classes go into
     // the weights file and come back with it.
