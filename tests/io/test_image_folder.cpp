@@ -1,3 +1,4 @@
+#include <aigc/data/image_folder.hpp>
 #include <aigc/io/image_folder.hpp>
 #include <aigc/io/png.hpp>
 #include <catch2/catch.hpp>
@@ -80,4 +81,44 @@ TEST_CASE("read_png_folder composites alpha onto white, as the image-folder read
   for (Index j : {1, 3, 5}) CHECK(w.images(0, j) == Approx(1.0f));
   CHECK(read_png_folder<float>(dir.path.string(), PixelScale::unit, 1).images(0, 1) ==
         Approx(1.0f));
+}
+
+TEST_CASE("read_png, read_png_folder and the image-folder reader make the same grey",
+          "[image_folder]") {
+  test::TempDir dir("png-folder-luma");
+  Image rgba;  // 4x1: pure red, green, blue (opaque), and a half-transparent orange
+  rgba.width = 4;
+  rgba.height = 1;
+  rgba.channels = 4;
+  rgba.pixels = {255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 250, 120, 10, 128};
+  write_png(dir / "0.png", rgba);
+  // BT.601 luma, (299 R + 587 G + 114 B) / 1000 rounded (PIL's convert("L")).
+  CHECK(luma(255, 0, 0) == 76);
+  CHECK(luma(0, 255, 0) == 150);
+  CHECK(luma(0, 0, 255) == 29);
+  CHECK(luma(255, 255, 255) == 255);
+  const Image grey = read_png(dir / "0.png", 2);
+  REQUIRE(grey.pixels.size() == 8);
+  CHECK(grey.pixels[0] == 76);
+  CHECK(grey.pixels[2] == 150);
+  CHECK(grey.pixels[4] == 29);
+  CHECK(grey.pixels[6] == luma(250, 120, 10));
+  CHECK(grey.pixels[7] == 128);
+  // The folder readers composite onto white after the conversion, both the same way.
+  const Dataset<float> d = read_png_folder<float>(dir.path.string(), PixelScale::unit, 1);
+  ImageFolderOptions o;
+  o.channels = 1;
+  o.image_size = 1;
+  for (int i = 0; i < 4; ++i) {
+    DecodedImage one;
+    one.width = one.height = 1;
+    one.channels = 4;
+    one.pixels.assign(rgba.pixels.begin() + 4 * i, rgba.pixels.begin() + 4 * i + 4);
+    std::uint8_t v = 0;
+    prepare_image(one, o, &v, "pixel");
+    CHECK(static_cast<int>(std::lround(d.images(0, i) * 255.0f)) == v);
+    CHECK(v == alpha_over(grey.pixels[static_cast<std::size_t>(2 * i)],
+                          grey.pixels[static_cast<std::size_t>(2 * i + 1)], 255));
+  }
+  CHECK(static_cast<int>(std::lround(d.images(0, 3) * 255.0f)) != luma(250, 120, 10));
 }

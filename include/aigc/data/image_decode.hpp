@@ -45,6 +45,19 @@ struct DecodeLimits {
 /// The format a file's first bytes announce.
 enum class ImageFormat { unknown, png, jpeg };
 
+/// The grey of an 8-bit RGB pixel: ITU-R BT.601 luma, (299 R + 587 G + 114 B) / 1000 rounded, the
+/// weights of PIL's convert("L"), which torchvision's ImageFolder and Grayscale use. Every reader
+/// of aigc that turns colour grey uses this one.
+inline std::uint8_t luma(unsigned r, unsigned g, unsigned b) {
+  return static_cast<std::uint8_t>((r * 299u + g * 587u + b * 114u + 500u) / 1000u);
+}
+
+/// An 8-bit value v of opacity a (0..255) composited over the background value bg, rounded: v
+/// when opaque, bg when fully transparent.
+inline std::uint8_t alpha_over(unsigned v, unsigned a, unsigned bg) {
+  return static_cast<std::uint8_t>((v * a + bg * (255u - a) + 127u) / 255u);
+}
+
 /// PNG by its 8-byte signature, JPEG by its SOI marker (FF D8 FF), else unknown.
 inline ImageFormat sniff_image_format(const std::uint8_t* data, std::size_t size) {
   static constexpr std::uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};

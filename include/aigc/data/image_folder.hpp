@@ -202,9 +202,6 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
   // 1. composite alpha, convert channels: src holds n pixels of c_out interleaved bytes.
   const bool alpha = c_in == 2 || c_in == 4;
   const bool colour_in = c_in >= 3;
-  auto luma = [](unsigned r, unsigned g, unsigned b) {
-    return static_cast<std::uint8_t>((r * 299 + g * 587 + b * 114 + 500) / 1000);
-  };
   const std::array<unsigned, 3> bg_rgb{o.background[0], o.background[1], o.background[2]};
   const unsigned bg_grey = luma(bg_rgb[0], bg_rgb[1], bg_rgb[2]);
   std::vector<std::uint8_t> converted;
@@ -218,11 +215,10 @@ inline void prepare_image(const DecodedImage& img, const ImageFolderOptions& o, 
       std::uint8_t* q = converted.data() + i * static_cast<std::size_t>(c_out);
       if (c_out == 1) {
         const unsigned v = colour_in ? luma(rgb[0], rgb[1], rgb[2]) : rgb[0];
-        q[0] = static_cast<std::uint8_t>((v * a + bg_grey * (255 - a) + 127) / 255);
+        q[0] = alpha_over(v, a, bg_grey);
       } else {
         for (int c = 0; c < 3; ++c)
-          q[c] = static_cast<std::uint8_t>(
-              (rgb[c] * a + bg_rgb[static_cast<std::size_t>(c)] * (255 - a) + 127) / 255);
+          q[c] = alpha_over(rgb[c], a, bg_rgb[static_cast<std::size_t>(c)]);
       }
     }
     src = converted.data();

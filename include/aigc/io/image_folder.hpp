@@ -12,7 +12,7 @@
 namespace aigc {
 
 // Reads every *.png of `dir` (sorted by file name) as `channels` channels, NCHW: 1 (grey; colour
-// images converted as read_png does, (77 R + 150 G + 29 B) / 256), 3 (RGB; grey images repeated)
+// images converted as read_png and read_image_folder do, by luma()), 3 (RGB; grey images repeated)
 // or 0 (the first file's: RGB if it has colour, else grey). Alpha is composited onto white, as
 // read_image_folder does by default, so that a folder of RGBA images reads as the image-folder
 // trainers and classifiers saw them. All must have the same size.
@@ -54,9 +54,8 @@ Dataset<T> read_png_folder(const std::string& dir, PixelScale scale = PixelScale
     for (Index j = 0; j < d.features(); ++j) {  // value j of the row is pixel j % plane's channel
       const Index c = j / plane, p = j % plane;
       const unsigned char* px = img.pixels.data() + static_cast<std::size_t>(p * (channels + 1));
-      const unsigned a = px[channels], v = px[c];
-      const unsigned over_white = (v * a + 255u * (255u - a) + 127u) / 255u;  // v when opaque
-      d.images(static_cast<Index>(i), j) = static_cast<T>(over_white) * mul + add;
+      d.images(static_cast<Index>(i), j) =
+          static_cast<T>(alpha_over(px[c], px[channels], 255u)) * mul + add;
     }
   }
   return d;

@@ -125,8 +125,8 @@ inline void write_png(const std::string& path, const Image& img) {
 }
 
 /// Reads a PNG file as 8-bit pixels with `channels` channels (1 grey, 2 grey + alpha, 3 RGB,
-/// 4 RGBA; 0 keeps the file's own; alpha 255 where the file has none). Colour becomes grey as
-/// (77 R + 150 G + 29 B) / 256, stb_image's luminance.
+/// 4 RGBA; 0 keeps the file's own; alpha 255 where the file has none). Colour becomes grey by
+/// luma(), as in the image-folder reader.
 inline Image read_png(const std::string& path, int channels = 0) {
   if (channels < 0 || channels > 4) {
     throw ArgumentError(path + ": cannot read a PNG as " + std::to_string(channels) + " channels");
@@ -146,8 +146,7 @@ inline Image read_png(const std::string& path, int channels = 0) {
     unsigned char* out = img.pixels.data() + i * img.channels;
     const bool colour = d.channels >= 3;
     const bool alpha = d.channels == 2 || d.channels == 4;
-    const std::uint8_t grey =
-        colour ? static_cast<std::uint8_t>((in[0] * 77 + in[1] * 150 + in[2] * 29) >> 8) : in[0];
+    const std::uint8_t grey = colour ? luma(in[0], in[1], in[2]) : in[0];
     if (img.channels == 1 || img.channels == 2) {
       out[0] = grey;
       if (img.channels == 2) out[1] = alpha ? in[d.channels - 1] : 255;
