@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"mlp", "dcgan"}));
   aigc::Index features = 64;
   example::add_count(app, "--features", features, "--arch dcgan: width of G and D (ngf, ndf)");
+  std::string fake_labels = "data";
+  app.add_option("--fake-labels", fake_labels,
+                 "classes of the fake images: data (as often as in the training set) or uniform")
+      ->check(CLI::IsMember({"data", "uniform"}));
   f.add_export(app, "generator.aigc");
   f.add_truncation(app);
   CLI11_PARSE(app, argc, argv);
@@ -26,6 +30,8 @@ int main(int argc, char** argv) {
     aigc::Rng init(f.seed);
     aigc::GanOptions options = gan(f.seed, train, f.products());
     options.fixed_samples = 10 * classes;  // row i of the grid: class i
+    // As often as the real images carry each class (equal counts, as Fashion-MNIST's: uniform)
+    if (fake_labels == "data") options.class_frequencies = aigc::class_counts(train);
     std::unique_ptr<aigc::Sequential<float>> generator, discriminator;
     if (arch == "dcgan") {
       const aigc::DcganOptions dc{.features = features, .num_classes = classes};

@@ -175,6 +175,53 @@ TEST_CASE("cGAN: labels reach G and D, fixed labels give one grid row per class"
   REQUIRE_THROWS_AS(conditioning_layer(*g, 1), ArgumentError);
 }
 
+TEST_CASE("cGAN: fake labels drawn with the given class frequencies", "[gan]") {
+  Rng rng(0);
+  auto g = make_mlp_generator<float>(8, 20, rng, 4);
+  auto d = make_mlp_discriminator<float>(20, rng, 4);
+  Tensor<float> real(200, 20);
+  rng.fill_uniform(real, -1.0, 1.0);
+  const std::vector<int> labels(200, 0);
+  auto histogram = [&](const GanOptions& o, int steps) {
+    CganTrainer<float> trainer(*g, *d, o);
+    std::vector<int> h(4, 0);
+    for (int s = 0; s < steps; ++s) {
+      trainer.step(real, labels);
+      for (int l : trainer.fake_labels()) ++h[static_cast<std::size_t>(l)];
+    }
+    return h;
+  };
+  // 1 : 0 : 3 : 6 over 2,000 labels: class 1 never, the others near 200, 600 and 1,200.
+  const std::vector<int> h = histogram({.latent = 8, .class_frequencies = {1, 0, 3, 6}}, 10);
+  CHECK(h[1] == 0);
+  CHECK(h[0] + h[1] + h[2] + h[3] == 2000);
+  CHECK(std::abs(h[0] - 200) < 60);
+  CHECK(std::abs(h[2] - 600) < 90);
+  CHECK(std::abs(h[3] - 1200) < 100);
+  // Equal frequencies draw exactly the uniform labels of no frequencies at all.
+  CHECK(histogram({.latent = 8, .class_frequencies = {5, 5, 5, 5}}, 3) ==
+        histogram({.latent = 8}, 3));
+  // A data set's class counts.
+  Dataset<float> data;
+  data.num_classes = 3;
+  data.labels = {2, 0, 2, 2};
+  CHECK(class_counts(data) == std::vector<double>{1, 0, 3});
+  data.labels.push_back(3);
+  REQUIRE_THROWS_WITH(class_counts(data), Catch::Contains("label 3"));
+  // Bad frequencies are refused at construction, naming the option.
+  for (const std::vector<double>& bad :
+       {std::vector<double>{1, 2, 3}, std::vector<double>{1, -1, 1, 1},
+        std::vector<double>{0, 0, 0, 0}, std::vector<double>{1, 1, std::nan(""), 1}}) {
+    REQUIRE_THROWS_WITH(CganTrainer<float>(*g, *d, {.latent = 8, .class_frequencies = bad}),
+                        Catch::Contains("class_frequencies"));
+  }
+  auto plain_g = make_mlp_generator<float>(8, 20, rng);
+  auto plain_d = make_mlp_discriminator<float>(20, rng);
+  REQUIRE_THROWS_WITH(
+      GanTrainer<float>(*plain_g, *plain_d, {.latent = 8, .class_frequencies = {1}}),
+      Catch::Contains("conditional"));
+}
+
 TEST_CASE("MLP GAN and cGAN on a few dozen Fashion-MNIST images stay finite", "[gan][slow]") {
   const std::string dir = AIGC_FASHION_MNIST_DIR;
   if (!std::filesystem::exists(dir + "/t10k-images-idx3-ubyte.gz")) {

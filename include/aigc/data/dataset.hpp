@@ -2,6 +2,7 @@
 /// aigc: an image data set in memory, and the Fashion-MNIST / MNIST loaders.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -61,6 +62,21 @@ struct Dataset {
   /// Values per image: channels * height * width.
   Index features() const { return images.cols(); }
 };
+
+/// The number of images of each class, num_classes values (empty without labels): e.g. the
+/// frequencies a conditional GAN draws its fake labels with (GanOptions::class_frequencies).
+template <class T>
+std::vector<double> class_counts(const Dataset<T>& d) {
+  std::vector<double> counts(static_cast<std::size_t>(std::max(d.num_classes, 0)), 0.0);
+  for (int l : d.labels) {
+    if (l < 0 || l >= d.num_classes) {
+      throw ArgumentError("class_counts: label " + std::to_string(l) + " is outside [0, " +
+                          std::to_string(d.num_classes) + ")");
+    }
+    counts[static_cast<std::size_t>(l)] += 1.0;
+  }
+  return counts;
+}
 
 /// Reads an IDX image file, n x rows x cols (grey) or n x channels x rows x cols (NCHW, e.g.
 /// colour), and scales it.

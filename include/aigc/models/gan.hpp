@@ -3,11 +3,14 @@
 /// the cGAN), and the builders of the MLP GAN.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -117,6 +120,11 @@ struct GanOptions {
   /// by r1_gamma * r1_interval, in D steps 0, k, 2k, ... only, so that it costs 1/k as much
   /// (the penalty changes slowly; 16 is StyleGAN2's choice). 1: every D step.
   int r1_interval = 1;
+  /// Conditional GANs: the relative frequencies (num_classes values, >= 0, not all 0) the fake
+  /// labels are drawn with, e.g. class_counts(train), so that D cannot tell a fake image by a
+  /// label that real images seldom carry (a folder whose classes hold 4 and 900 images). Empty,
+  /// or all equal: uniformly, one Rng::below(num_classes) per label.
+  std::vector<double> class_frequencies{};
 };
 
 /// The statistics of one step: D's loss (real + fake terms), G's loss (when a G step ran), and
@@ -382,6 +390,7 @@ class GanTrainer {
         }
       }
     }
+    set_fake_label_distribution();
     if (conditional()) {
       fixed_labels_.resize(static_cast<std::size_t>(o_.fixed_samples));
       for (Index i = 0; i < o_.fixed_samples; ++i) {  // in order: one grid row per class
@@ -392,6 +401,42 @@ class GanTrainer {
   }
 
  private:
+  /// Checks class_frequencies and keeps their running sums (none when uniform).
+  void set_fake_label_distribution() {
+    const std::vector<double>& f = o_.class_frequencies;
+    if (f.empty()) return;
+    if (!conditional()) {
+      throw ArgumentError("GanTrainer: class_frequencies are for a conditional GAN (CganTrainer)");
+    }
+    if (f.size() != static_cast<std::size_t>(num_classes())) {
+      throw ArgumentError("CganTrainer: class_frequencies has " + std::to_string(f.size()) +
+                          " values for " + std::to_string(num_classes()) + " classes");
+    }
+    double total = 0.0;
+    for (std::size_t c = 0; c < f.size(); ++c) {
+      if (!std::isfinite(f[c]) || f[c] < 0.0) {
+        throw ArgumentError("CganTrainer: class_frequencies[" + std::to_string(c) + "] is " +
+                            std::to_string(f[c]) + " (frequencies are finite and >= 0)");
+      }
+      total += f[c];
+    }
+    if (!(total > 0.0)) throw ArgumentError("CganTrainer: class_frequencies are all 0");
+    if (std::all_of(f.begin(), f.end(), [&](double v) { return v == f[0]; })) return;
+    fake_label_sums_.resize(f.size());
+    std::partial_sum(f.begin(), f.end(), fake_label_sums_.begin());
+  }
+
+  /// One fake label: uniform, or by class_frequencies (inverse transform of one uniform draw).
+  int draw_fake_label() {
+    if (fake_label_sums_.empty()) return static_cast<int>(rng_.below(num_classes()));
+    const double u = rng_.uniform() * fake_label_sums_.back();
+    const auto it = std::upper_bound(fake_label_sums_.begin(), fake_label_sums_.end(), u);
+    // u < total, so it is a class; a class of frequency 0 is never drawn (its sum equals the
+    // previous one, which upper_bound passes)
+    return static_cast<int>(
+        std::min<std::ptrdiff_t>(it - fake_label_sums_.begin(), num_classes() - 1));
+  }
+
   GanStepStats train_step(const Tensor<T>& global, const std::vector<int>* global_labels) {
     GanStepStats s;
     global_rows_ = global.rows();
@@ -543,7 +588,7 @@ class GanTrainer {
     rng_.fill_normal(z_);
     if (conditional()) {
       fake_labels_.resize(static_cast<std::size_t>(global_rows_));
-      for (int& l : fake_labels_) l = static_cast<int>(rng_.below(num_classes()));
+      for (int& l : fake_labels_) l = draw_fake_label();
       if (group_) {
         shard_fake_labels_.assign(fake_labels_.begin() + shard_.begin,
                                   fake_labels_.begin() + shard_.begin + shard_.rows);
@@ -650,9 +695,10 @@ class GanTrainer {
   const Tensor<T>* fake_ = nullptr;
   Tensor<T> z_, dlogits_, fixed_z_, batch_;
   std::vector<int> labels_, fake_labels_, fixed_labels_;
-  ProcessGroup* group_ = nullptr;  ///< data parallel over these processes (null: alone)
-  Index global_rows_ = 0;          ///< rows of the step's global batch
-  RowShard shard_{};               ///< this process's rows of it
+  std::vector<double> fake_label_sums_;  ///< running sums of class_frequencies (empty: uniform)
+  ProcessGroup* group_ = nullptr;        ///< data parallel over these processes (null: alone)
+  Index global_rows_ = 0;                ///< rows of the step's global batch
+  RowShard shard_{};                     ///< this process's rows of it
   Tensor<T> shard_real_, shard_z_;
   std::vector<int> shard_labels_, shard_fake_labels_;
   std::vector<std::span<T>> pieces_;  ///< the exchanges' scratch
