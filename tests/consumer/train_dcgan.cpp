@@ -71,10 +71,15 @@ int main() {
     const aigc::DcganOptions dc{.features = 4, .num_classes = 2};
     auto cg = aigc::make_dcgan_generator<float>(latent, 3, 16, rng, dc);
     auto cd = aigc::make_dcgan_discriminator<float>(3, 16, rng, dc);
-    aigc::CganTrainer<float> cgan(*cg, *cd, {.latent = latent, .fixed_samples = 2});
-    aigc::Tensor<float> colour_real(4, 3 * 16 * 16);
-    rng.fill_uniform(colour_real, -1, 1);
-    const auto cs = cgan.step(colour_real, {0, 1, 1, 0});
+    aigc::Dataset<float> pets;  // 3 cats and a dog: the fake labels drawn as often
+    pets.images.resize(4, 3 * 16 * 16);
+    rng.fill_uniform(pets.images, -1, 1);
+    pets.labels = {0, 1, 0, 0};
+    pets.num_classes = 2;
+    aigc::CganTrainer<float> cgan(
+        *cg, *cd,
+        {.latent = latent, .fixed_samples = 2, .class_frequencies = aigc::class_counts(pets)});
+    const auto cs = cgan.step(pets.images, pets.labels);
     aigc::export_generator("cdcgan.aigc", *cg, latent, {3, 16, 16}, {"cats", "dogs"});
     auto model = aigc::GenerativeModel<float>::load("cdcgan.aigc");
     const std::vector<int> dogs{model.class_index("dogs")};
