@@ -25,11 +25,16 @@ fs::path work_dir() {
 }
 
 /// Runs mpi_worker on `processes` processes into a fresh folder `name` (kept when resume) and
-/// returns mpirun's exit status; the output goes to <folder>.log.
+/// returns mpirun's exit status; the output goes to <folder>.log. Each mpirun gets a temporary
+/// folder of its own (TMPDIR, where Open MPI makes its session directory): two mpiruns started in
+/// the same instant (ctest runs two tests at a time) both create /tmp/ompi.<host>.<uid>, and
+/// Open MPI 4.1 fails the one whose mkdir finds the other's ("File exists", orte_init failed).
 int run(int processes, const std::string& name, const std::string& flags, bool resume = false) {
   const fs::path out = work_dir() / name;
   if (!resume) fs::remove_all(out);
-  const std::string cmd = std::string("timeout 120 ") + AIGC_MPIEXEC +
+  const fs::path tmp = work_dir() / (name + ".tmp");
+  fs::create_directories(tmp);
+  const std::string cmd = "TMPDIR=" + tmp.string() + " timeout 120 " + AIGC_MPIEXEC +
                           " --allow-run-as-root --oversubscribe --bind-to none -np " +
                           std::to_string(processes) + " " + AIGC_MPI_WORKER + " --out " +
                           out.string() + " " + flags + (resume ? " --resume" : "") + " > " +
@@ -101,9 +106,14 @@ void require_same_parameters_on_both(const std::string& name) {
 void one_against_two(const std::string& model, const std::string& extra = "") {
   const std::string flags = "--model " + model + " --epochs 10 --batches 10 --batch 16 " + extra;
   const std::string one_name = model + "-1", two_name = model + "-2";
-  REQUIRE(run(1, one_name, flags) == 0);
+  const int one_status = run(1, one_name, flags);
+  {
+    INFO(log_of(one_name));
+    REQUIRE(one_status == 0);
+  }
+  const int two_status = run(2, two_name, flags);
   INFO(log_of(two_name));
-  REQUIRE(run(2, two_name, flags) == 0);
+  REQUIRE(two_status == 0);
   const StateDict one = read_checkpoint(final_state(one_name, 0));
   const StateDict two = read_checkpoint(final_state(two_name, 0));
   const char* steps = model == "vae" || model == "cvae" ? "optim/steps" : "gan/d_step_count";
