@@ -7,7 +7,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstddef>
 #include <functional>
 #include <memory>
 #include <numeric>
@@ -429,12 +428,14 @@ class GanTrainer {
   /// One fake label: uniform, or by class_frequencies (inverse transform of one uniform draw).
   int draw_fake_label() {
     if (fake_label_sums_.empty()) return static_cast<int>(rng_.below(num_classes()));
-    const double u = rng_.uniform() * fake_label_sums_.back();
-    const auto it = std::upper_bound(fake_label_sums_.begin(), fake_label_sums_.end(), u);
-    // u < total, so it is a class; a class of frequency 0 is never drawn (its sum equals the
-    // previous one, which upper_bound passes)
-    return static_cast<int>(
-        std::min<std::ptrdiff_t>(it - fake_label_sums_.begin(), num_classes() - 1));
+    const auto first = fake_label_sums_.begin(), last = fake_label_sums_.end();
+    const double total = fake_label_sums_.back(), u = rng_.uniform() * total;
+    // The first class whose running sum passes u: a class of frequency 0 never does (its sum
+    // equals the one before it). A u rounded up to the total goes to the last class that has a
+    // frequency, the first whose sum is the total.
+    auto it = std::upper_bound(first, last, u);
+    if (it == last) it = std::lower_bound(first, last, total);
+    return static_cast<int>(it - first);
   }
 
   GanStepStats train_step(const Tensor<T>& global, const std::vector<int>* global_labels) {
