@@ -456,8 +456,7 @@ void dot_tile(const T* a, Index lda, const T* b, Index ldb, Index mr, Index nr, 
 /// buffer: read in place, the rows of a convolution's col or dZ lie a power of two apart (128
 /// images of 32 x 32 positions: 512 KB), so the same depth of every row falls in the same cache
 /// set and the block that fits L2 by size does not by associativity (the 64x64 DCGAN's first
-/// weight gradient, (64, 48, 131072): 11.7 ms on 2 threads in place, measured; see the result
-/// in benchmarks/results).
+/// weight gradient, (64, 48, 131072), measured on 2 threads: 11.7 ms in place, 4.6 ms copied).
 template <class T, class A>
 void gemm_dot_nt(Index M, Index N, Index K, T alpha, const T* a, Index lda, const T* b, Index ldb,
                  T beta, T* c, Index ldc) {
