@@ -111,6 +111,47 @@ TEST_CASE("gemm matches a naive loop on odd sizes, all transposes and betas (dou
   check_gemm_against_naive<double, kernels::simd_arch>({1, 7, 17, 33, 100});
 }
 
+namespace {
+
+// Operands whose rows lie exactly 1 KB apart (the leading dimension of a convolution's dZ or col
+// is a power of two): the transposing pack then takes 8 columns at a time.
+template <class T>
+void check_kilobyte_rows() {
+  const Index ld = 1024 / static_cast<Index>(sizeof(T));
+  const T eps = std::numeric_limits<T>::epsilon();
+  Rng rng(12);
+  for (Trans ta : {Trans::no, Trans::yes}) {
+    for (Index M : {3, 100}) {
+      for (Index N : {7, 53, 100}) {
+        for (Index K : {17, 120}) {
+          const Index ar = ta == Trans::no ? M : K, ac = ta == Trans::no ? K : M;
+          const Strided<T> a(ar, ac, ld - ac, rng), b(N, K, ld - K, rng);
+          Strided<T> c(M, N, 1, rng);
+          const Strided<T> c0 = c;
+          std::vector<long double> ref, bound;
+          naive_gemm(ta, Trans::yes, M, N, K, T(-0.75), a, b, T(0.5), c0, ref, bound);
+          kernels::gemm<T>(ta, Trans::yes, M, N, K, T(-0.75), a.data.data(), a.ld, b.data.data(),
+                           b.ld, T(0.5), c.data.data(), c.ld);
+          INFO(name(ta) << "T M=" << M << " N=" << N << " K=" << K << " ld=" << ld);
+          for (Index i = 0; i < M; ++i) {
+            for (Index j = 0; j < N; ++j) {
+              const auto e = std::fabs(c.at(i, j) - ref[static_cast<std::size_t>(i * N + j)]);
+              REQUIRE(e <= 2 * (K + 2) * eps * (bound[static_cast<std::size_t>(i * N + j)] + 1e-30L));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gemm matches a naive loop when the rows of A and B lie 1 KB apart", "[gemm]") {
+  check_kilobyte_rows<float>();
+  check_kilobyte_rows<double>();
+}
+
 TEST_CASE("gemm's scalar fallback matches a naive loop", "[gemm]") {
   check_gemm_against_naive<float, kernels::scalar_arch>({1, 7, 33});
   check_gemm_against_naive<double, kernels::scalar_arch>({1, 7, 33});
