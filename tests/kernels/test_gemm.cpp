@@ -136,7 +136,8 @@ void check_kilobyte_rows() {
           for (Index i = 0; i < M; ++i) {
             for (Index j = 0; j < N; ++j) {
               const auto e = std::fabs(c.at(i, j) - ref[static_cast<std::size_t>(i * N + j)]);
-              REQUIRE(e <= 2 * (K + 2) * eps * (bound[static_cast<std::size_t>(i * N + j)] + 1e-30L));
+              REQUIRE(e <=
+                      2 * (K + 2) * eps * (bound[static_cast<std::size_t>(i * N + j)] + 1e-30L));
             }
           }
         }
