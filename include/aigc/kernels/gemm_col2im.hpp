@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <numeric>
 #include <type_traits>
 #include <utility>
 
@@ -18,19 +19,26 @@ namespace aigc::kernels {
 
 namespace detail {
 
-/// Images per chunk of gemm_col2im: columns of about 1 MB (a core's L2), but at least 64 GEMM
-/// columns (the micro-kernel's tiles stay full), then evened out so that every thread gets as
-/// many chunks. (Measured on the 64x64 DCGAN's layers, 2 threads: its (4096, 16 per image, 512)
-/// product took 31.8 ms at the 16 images that a floor of 256 columns asked for, a 4 MB col, and
-/// 27.1 ms at 4 images, 1 MB.)
-inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Index value_bytes) {
+/// Images per chunk of gemm_col2im and im2col_gemm: columns of about 1 MB (a core's L2), but at
+/// least 64 GEMM columns, in whole units of images whose columns fill the micro-kernel's panels
+/// of `panel` columns (3 images of 16, 64 or 256 positions for 48-column panels; a unit of over
+/// 2 MB falls back to single images), then evened out so that every thread gets as many chunks.
+/// Measured on the 64x64 DCGAN's layers, 2 threads: its (4096, 16 per image, 512) product took
+/// 31.8 ms at the 16 images that a floor of 256 columns asked for (a 4 MB col), 27.1 ms at 4
+/// images (1 MB; 64 columns: a panel and a third, the third's tiles a third as wide).
+inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Index value_bytes,
+                                 Index panel) {
   const Index per_image = std::max<Index>(1, patch * positions * value_bytes);
+  Index unit = panel / std::gcd(panel, std::max<Index>(1, positions));
+  if (unit * per_image > (Index{2} << 20)) unit = 1;
   const Index by_cache = (Index{1} << 20) / per_image;
   const Index by_width = (64 + positions - 1) / positions;
-  const Index chunk = std::clamp<Index>(std::max(by_cache, by_width), 1, std::max<Index>(1, batch));
+  const Index wanted = std::max<Index>(unit, std::max(by_cache, by_width) / unit * unit);
+  const Index chunk = std::clamp<Index>(wanted, 1, std::max<Index>(1, batch));
   const Index threads = num_threads(), chunks = (batch + chunk - 1) / chunk;
   const Index rounds = (chunks + threads - 1) / threads;
-  return std::max<Index>(1, (batch + rounds * threads - 1) / (rounds * threads));
+  const Index even = (batch + rounds * threads - 1) / (rounds * threads);
+  return std::max<Index>(1, (even + unit - 1) / unit * unit);
 }
 
 }  // namespace detail
@@ -81,7 +89,8 @@ template <class T, class A, class Operand>
 void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T* x, const T* bias,
                         Activation act, T slope, Precision precision, Operand&& operand) {
   const Index patch = s.patch_size(), P = s.out_positions();
-  const Index chunk = col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
+  const Index chunk =
+      col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)), GemmBlocking<T, A>::NR);
   const Index chunks = (batch + chunk - 1) / chunk;
   const BatchedProductA<T, A> product(precision, patch, K, a, K);
   aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {

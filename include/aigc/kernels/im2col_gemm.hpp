@@ -58,7 +58,8 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
                  const T* bias = nullptr, Activation act = Activation::identity, T slope = T(0),
                  Precision precision = Precision::fp32) {
   const Index patch = s.patch_size(), P = s.out_positions();
-  const Index chunk = detail::col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)));
+  const Index chunk = detail::col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)),
+                                                  detail::GemmBlocking<T, A>::NR);
   const Index chunks = (batch + chunk - 1) / chunk;
   const BatchedProductA<T, A> product(precision, out, patch, w, patch);
   aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
