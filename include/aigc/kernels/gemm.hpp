@@ -339,7 +339,7 @@ void gemm_core(const GemmView<T>& g, Index R, Index C, Index K, T alpha, T beta)
   constexpr Index W = Simd<T, A>::W;
   // At least ~1 MFLOP per thread: below that the fork/join costs more than it saves.
   const double flops = 2.0 * static_cast<double>(R) * static_cast<double>(C) * K;
-  const int parts = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  const int parts = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, available_threads()));
   if (parts == 1) {  // through parallel_parts all the same, so that a job profile shows it
     aigc::kernels::parallel_parts(
         1, [&](int) { gemm_block<T, A, XK, OT, G::NV>(g, K, alpha, beta, 0, R, 0, C); });

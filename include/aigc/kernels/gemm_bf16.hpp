@@ -322,7 +322,7 @@ void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
   const bool ta = trans_a == Trans::yes, tb = trans_b == Trans::yes;
   // At least ~1 MFLOP per thread: below that the fork/join costs more than it saves.
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
-  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, available_threads()));
   const bool split_rows = (ta && m_panels >= threads) || n_panels < threads;
   const int parts = static_cast<int>(std::min<Index>(threads, split_rows ? m_panels : n_panels));
   if (split_rows) {
@@ -416,7 +416,7 @@ void gemm_bf16_packed(const Bf16PackedA<T>& a, Trans trans_b, Index N, T alpha, 
   auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
   const bool tb = trans_b == Trans::yes;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
-  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, num_threads()));
+  const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, available_threads()));
   if (n_panels < threads) {  // few columns: B packed shared, the threads split the rows
     const int parts = static_cast<int>(std::min<Index>(threads, m_panels));
     detail::pack_b_bf16(b, ldb, tb, K, N, 0, n_panels, bp);

@@ -14,6 +14,11 @@
 
 namespace aigc::kernels {
 
+/// The threads a kernel called here can split its work over: num_threads(), or 1 inside a part
+/// of a job (whose own jobs run their parts one after the other on this thread, so a split
+/// would only cost its cuts: the chunked convolutions' products, each on its part's thread).
+inline int available_threads() { return ThreadPool::inside_job() ? 1 : num_threads(); }
+
 /// Runs first() and second(), two independent pieces of work, on two threads when there are two
 /// (each piece's kernels then run on its thread alone), else first() then second(): the two
 /// halves of a fixed split whose result must not depend on the thread count, such as

@@ -149,6 +149,10 @@ class ThreadPool {
     if (observer_) observer_->done(token_);
   }
 
+  /// Whether the calling thread is running a part of a job: a job it starts then runs its parts
+  /// one after the other on this thread.
+  static bool inside_job() { return in_job(); }
+
  private:
   static constexpr std::chrono::microseconds worker_spin{20}, worker_yield{200};
   static constexpr std::chrono::microseconds caller_spin{20}, caller_yield{100};
