@@ -124,9 +124,10 @@ void with_width(Index width, F&& f) {
 /// Splits an H x W plane, zero-padded by `pad` on each side, into its four stride-2 phases:
 /// phase (a, b) holds padded(2 r + a, 2 q + b) at [(2 a + b) Hh Wh + r Wh + q], so that a stride-2
 /// tap reads contiguous values. Only the image's values are written: the border, zeroed once by
-/// the caller, stays zero.
-template <class T>
-void split_phases(const T* plane, Index H, Index W, Index pad, Index Hh, Index Wh, T* phases) {
+/// the caller, stays zero. A non-zero FW is W fixed at compile time.
+template <Index FW = 0, class T>
+void split_phases(const T* plane, Index H, Index width, Index pad, Index Hh, Index Wh, T* phases) {
+  const Index W = FW != 0 ? FW : width;
   for (Index h = 0; h < H; ++h) {
     const Index r = h + pad;
     T* even = phases + ((r % 2) * 2 + pad % 2) * Hh * Wh + r / 2 * Wh + pad / 2;
@@ -230,10 +231,15 @@ void im2col_plane(const T* plane, const ConvShape& s, T* buf, T* dst, Index ld) 
   const Index pad = s.padding, Hp = H + 2 * pad, Wp = Wd + 2 * pad;
   if (s.stride == 2) {
     const Index Hh = (Hp + 1) / 2, Wh = (Wp + 1) / 2;
-    split_phases(plane, H, Wd, pad, Hh, Wh, buf);
     with_width(OW, [&](auto width_tag) {
       constexpr Index fixed = decltype(width_tag)::value;  ///< 0: not fixed at compile time
       const Index ow_n = fixed ? fixed : OW;
+      // the plane's width too, when it is twice the output's (the DCGANs' kernel 4, padding 1)
+      if (fixed != 0 && Wd == 2 * fixed) {
+        split_phases<2 * fixed>(plane, H, Wd, pad, Hh, Wh, buf);
+      } else {
+        split_phases(plane, H, Wd, pad, Hh, Wh, buf);
+      }
       for (Index i = 0; i < K; ++i) {
         for (Index j = 0; j < K; ++j) {
           T* tap = dst + (i * K + j) * ld;
