@@ -268,8 +268,9 @@ TEST_CASE(
     "products of the whole matrix, bitwise the same for 1 and 2 threads",
     "[conv2d]") {
   // 8 -> 2 channels at 64x64, batch 40: col is 128 x 40960 values (21 MB), so the Conv2d forward
-  // without parameter gradients (then asked for them in backward all the same) and the
-  // ConvTranspose2d backward go through kernels::im2col_gemm and im2col_weight_grad.
+  // and backward (here a forward without parameter gradients, then asked for them in backward all
+  // the same) and the ConvTranspose2d backward go through kernels::im2col_gemm and
+  // im2col_weight_grad.
   const Index batch = 40;
   const kernels::ConvShape s{8, 64, 64, 4, 2, 1};
   const Index patch = s.patch_size(), P = s.out_positions(), cols = batch * P;
