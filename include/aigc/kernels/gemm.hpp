@@ -199,11 +199,12 @@ void pack_y(const T* y, Index y_ks, Index y_cs, Index p0, Index kc, Index c0, In
       // Columns are k-contiguous: a transpose, one packed row (depth) at a time. The panel's NR
       // columns are read as NR streams whose lines stay in L1: measured 1.6-2x faster than
       // transposing blocks of 32 depths column by column. Unless the columns lie a multiple of
-      // 1 KB apart, as a convolution's dZ rows do (128 KB in the 64x64 DCGAN): then the same
-      // depth of 12 or more of the streams falls in one 12-way L1 set, and groups of 8 columns
+      // 2 KB apart, as a convolution's dZ rows do (128 KB in the 64x64 DCGAN): then the same
+      // depth of 24 or more of the streams falls in one 12-way L1 set, and groups of 8 columns
       // are transposed in turn (that layer's weight gradient, 2 threads: 31-32 ms with the 48
-      // streams at once, 26.5 ms in groups; the VAE's strides keep the 48: 5-10% faster there).
-      const bool same_sets = (y_cs * static_cast<Index>(sizeof(T))) % 1024 == 0;
+      // streams at once, 26.5 ms in groups; the VAE's strides keep the 48: 5-10% faster there,
+      // and so do the 28x28 DCGAN's 49 KB, 12 streams per set).
+      const bool same_sets = (y_cs * static_cast<Index>(sizeof(T))) % 2048 == 0;
       const Index G = same_sets && NR > 8 ? 8 : NR;
       for (Index j0 = 0; j0 < NR; j0 += G) {
         const Index g = std::clamp<Index>(nr - j0, 0, G);

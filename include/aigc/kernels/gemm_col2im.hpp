@@ -21,18 +21,22 @@ namespace detail {
 
 /// Images per chunk of gemm_col2im and im2col_gemm: columns of about 1 MB (a core's L2), but at
 /// least 64 GEMM columns, in whole units of images whose columns fill the micro-kernel's panels
-/// of `panel` columns (3 images of 16, 64 or 256 positions for 48-column panels; a unit of over
-/// 2 MB falls back to single images), then evened out so that every thread gets as many chunks.
-/// Measured on the 64x64 DCGAN's layers, 2 threads: its (4096, 16 per image, 512) product took
-/// 31.8 ms at the 16 images that a floor of 256 columns asked for (a 4 MB col), 27.1 ms at 4
-/// images (1 MB; 64 columns: a panel and a third, the third's tiles a third as wide).
+/// of `panel` columns (3 images of 16, 64 or 256 positions for 48-column panels), then evened out
+/// so that every thread gets as many chunks. Measured on the 64x64 DCGAN's layers, 2 threads: its
+/// (4096, 16 per image, 512) product took 31.8 ms at 16 images (a 4 MB col), 27.1 ms at 4 images
+/// (1 MB; 64 columns: a panel and a third, the third's tiles a third as wide). When no unit of at
+/// most 2 MB fills the panels (the 28x28 DCGAN's 49 and 196 positions), single images, about 2 MB
+/// and at least 256 columns: the 28x28 models' chunks as before (with 1 MB their epoch looked
+/// about 3% slower on 2 threads, within the noise of the VM it was measured on).
 inline Index col2im_chunk_images(Index patch, Index positions, Index batch, Index value_bytes,
                                  Index panel) {
   const Index per_image = std::max<Index>(1, patch * positions * value_bytes);
   Index unit = panel / std::gcd(panel, std::max<Index>(1, positions));
   if (unit * per_image > (Index{2} << 20)) unit = 1;
-  const Index by_cache = (Index{1} << 20) / per_image;
-  const Index by_width = (64 + positions - 1) / positions;
+  const Index target = unit > 1 ? Index{1} << 20 : Index{2} << 20;
+  const Index min_columns = unit > 1 ? 64 : 256;
+  const Index by_cache = target / per_image;
+  const Index by_width = (min_columns + positions - 1) / positions;
   const Index wanted = std::max<Index>(unit, std::max(by_cache, by_width) / unit * unit);
   const Index chunk = std::clamp<Index>(wanted, 1, std::max<Index>(1, batch));
   const Index threads = num_threads(), chunks = (batch + chunk - 1) / chunk;
