@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "aigc/core/error.hpp"
 #include "aigc/core/tensor.hpp"
@@ -75,50 +76,26 @@ void offset_activation(T* y, Index n, T b, Activation act, T slope) {
   });
 }
 
-/// Calls f(std::integral_constant<Index, stride>) for strides 1 and 2 (the loops then index
-/// with a constant), f(std::integral_constant<Index, 0>) for any other stride.
-template <class F>
-void with_stride(Index stride, F&& f) {
-  if (stride == 1) {
-    f(std::integral_constant<Index, 1>{});
-  } else if (stride == 2) {
-    f(std::integral_constant<Index, 2>{});
-  } else {
-    f(std::integral_constant<Index, 0>{});
-  }
+/// Calls f(std::integral_constant<Index, v>) when v is one of Vs (the loops f runs then have it
+/// as a constant), f(std::integral_constant<Index, 0>) for any other v.
+template <Index... Vs, class F>
+void with_constant(Index v, F&& f) {
+  const bool fixed = ((v == Vs ? (f(std::integral_constant<Index, Vs>{}), true) : false) || ...);
+  if (!fixed) f(std::integral_constant<Index, 0>{});
 }
 
-/// Calls f(std::integral_constant<Index, width>) for the output widths of the DCGANs' stride-2
-/// layers (7 and 14 at 28x28; 4, 8, 16, 32 and 64 at 64x64), so that their short row copies
-/// unroll into whole vectors; f(std::integral_constant<Index, 0>) for any other width. (The 64x64
+/// with_constant for strides 1 and 2.
+template <class F>
+void with_stride(Index stride, F&& f) {
+  with_constant<1, 2>(stride, std::forward<F>(f));
+}
+
+/// with_constant for the output widths of the DCGANs' stride-2 layers (7 and 14 at 28x28; 4, 8,
+/// 16, 32 and 64 at 64x64), so that their short row copies unroll into whole vectors. (The 64x64
 /// DCGAN's im2col of 4 x 4 outputs took 2.7 times as long with the width a variable, measured.)
 template <class F>
 void with_width(Index width, F&& f) {
-  switch (width) {
-    case 4:
-      f(std::integral_constant<Index, 4>{});
-      break;
-    case 7:
-      f(std::integral_constant<Index, 7>{});
-      break;
-    case 8:
-      f(std::integral_constant<Index, 8>{});
-      break;
-    case 14:
-      f(std::integral_constant<Index, 14>{});
-      break;
-    case 16:
-      f(std::integral_constant<Index, 16>{});
-      break;
-    case 32:
-      f(std::integral_constant<Index, 32>{});
-      break;
-    case 64:
-      f(std::integral_constant<Index, 64>{});
-      break;
-    default:
-      f(std::integral_constant<Index, 0>{});
-  }
+  with_constant<4, 7, 8, 14, 16, 32, 64>(width, std::forward<F>(f));
 }
 
 /// Splits an H x W plane, zero-padded by `pad` on each side, into its four stride-2 phases:
