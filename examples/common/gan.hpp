@@ -35,6 +35,10 @@ struct GanFlags {
     app.add_option("--clip", options.clip, "wasserstein: D's weights clipped to [-clip, clip]");
     app.add_flag("--ema", options.ema, "sample and export a moving average of G's weights");
     add_number(app, "--ema-decay", options.ema_options.decay, "decay of --ema");
+    add_count(app, "--ema-bn-codes", options.ema_batchnorm_codes,
+              "--ema: codes G's BatchNorm statistics are recomputed from for the averaged weights "
+              "(0: the averaged statistics)",
+              true);
     app.add_option("--spectral-norm", spectral_norm, "spectral normalisation of d, g or both")
         ->check(CLI::IsMember({"none", "d", "g", "both"}));
     app.add_flag("--diffaugment", options.diffaugment,

@@ -110,6 +110,76 @@ TEST_CASE("GAN tools: EMA samples from the average and resumes bit for bit", "[g
   REQUIRE_THROWS_WITH(with.trainer->load_state(plain.state()), Catch::Contains("ema/"));
 }
 
+TEST_CASE(
+    "GAN tools: EMA samples with G's BatchNorm statistics recomputed for the averaged weights, "
+    "without changing training",
+    "[gan][ema]") {
+  const Setup ema = [](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ema = true;
+    o.ema_batchnorm_codes = 20;  // 3 batches of 8
+  };
+  const Setup averaged = [](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+    o.ema = true;
+    o.ema_batchnorm_codes = 0;
+  };
+  ToolRun with(ema), without(averaged);
+  // Sampling between the steps of one run and not in the other: the same training, bit for bit.
+  for (int e = 0; e < 2; ++e) {
+    with.trainer->train_epoch(*with.loader, [&](const auto&) { with.trainer->sample(5); });
+    without.trainer->train_epoch(*without.loader);
+  }
+  const auto a = with.tensors(), b = without.tensors();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+  StateDict sa = with.state(), sb = without.state();
+  for (const StateEntry& e : sa.entries()) {
+    if (e.name.rfind("ema/param/", 0) != 0 && e.name.rfind("ema/buffer/", 0) != 0) continue;
+    Tensor<float> ta(e.rows, e.cols), tb(e.rows, e.cols);
+    sa.get_tensor(e.name, ta);
+    sb.get_tensor(e.name, tb);
+    CHECK(ta == tb);
+  }
+
+  // Inside: the statistics of the averaged weights over the codes, the same on every call; the
+  // average's own (averaged) statistics without the option.
+  BatchNorm<float>* bn = nullptr;
+  for_each_module<float>(*with.g, [&](Module<float>& m) {
+    if (!bn) bn = dynamic_cast<BatchNorm<float>*>(&m);
+  });
+  REQUIRE(bn != nullptr);
+  const Tensor<float> raw_mean = bn->running_mean().value;
+  const Tensor<float> averaged_mean = without.trainer->ema()->with_average(
+      [&] { return Tensor<float>(without.g->buffers()[0]->value); });
+  const Tensor<float> inside =
+      with.trainer->with_sampling_weights([&] { return bn->running_mean().value; });
+  CHECK(inside != averaged_mean);
+  CHECK(inside != raw_mean);
+  CHECK(with.trainer->with_sampling_weights([&] { return bn->running_mean().value; }) == inside);
+  CHECK(without.trainer->with_sampling_weights(
+            [&] { return Tensor<float>(without.g->buffers()[0]->value); }) == averaged_mean);
+  CHECK(bn->running_mean().value == raw_mean);  // G's own statistics back afterwards
+
+  // They are update_batchnorm's: the mean of the batches' means of the averaged weights.
+  const Tensor<float> expect = with.trainer->ema()->with_average([&] {
+    const std::vector<Tensor<float>> kept = [&] {
+      std::vector<Tensor<float>> v;
+      for (Buffer<float>* b : with.g->buffers()) v.push_back(b->value);
+      return v;
+    }();
+    Rng rng(3 ^ 0xB47C4E5EEDULL);  // the trainer's seed (3) and its generator of these codes
+    Tensor<float> z(8, 16);
+    update_batchnorm<float>(*with.g, 3, [&](Index) {
+      rng.fill_normal(z);
+      with.g->forward(z);
+    });
+    Tensor<float> m = bn->running_mean().value;
+    const std::vector<Buffer<float>*> buffers = with.g->buffers();
+    for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i]->value = kept[i];
+    return m;
+  });
+  CHECK(inside == expect);
+}
+
 TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for bit",
           "[gan][spectral_norm][resume]") {
   check_resume(

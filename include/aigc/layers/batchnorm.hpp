@@ -141,6 +141,19 @@ class BatchNorm : public Module<T> {
   /// backward pass sums its per-channel terms over them; every process must then run each of
   /// this layer's train-mode passes. The group must outlive the layer's use.
   void set_process_group(ProcessGroup* group) { group_ = group; }
+  /// The synchronised statistics' group (null: this process's batch alone).
+  ProcessGroup* process_group() const { return group_; }
+
+  /// Sets the weight of a train-mode batch's statistics in the running ones (in [0, 1]):
+  /// update_batchnorm sets 1 / (k + 1) for its k-th batch, so that the running statistics become
+  /// the plain mean of its batches' (what PyTorch's momentum = None does).
+  void set_momentum(double momentum) {
+    if (!(momentum >= 0.0 && momentum <= 1.0)) {
+      throw ArgumentError(kind_ + " '" + this->name() + "': momentum must be in [0, 1], got " +
+                          std::to_string(momentum));
+    }
+    options_.momentum = momentum;
+  }
 
  protected:
   /// Writes "<size_key>" = channels and the options to a model file's configuration.

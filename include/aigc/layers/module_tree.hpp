@@ -1,6 +1,7 @@
 /// @file
-/// aigc: walking a tree of modules (Sequential chains and their layers), and the check that no
-/// two of its tensors share a name.
+/// aigc: walking a tree of modules (Sequential chains and their layers), the check that no two
+/// of its tensors share a name, and the tree's BatchNorm layers (synchronised statistics,
+/// recomputed running statistics).
 #pragma once
 
 #include <functional>
@@ -61,6 +62,70 @@ void set_batch_norm_process_group(Module<T>& root, ProcessGroup* group) {
   for_each_module<T>(root, [&](Module<T>& m) {
     if (auto* bn = dynamic_cast<BatchNorm<T>*>(&m)) bn->set_process_group(group);
   });
+}
+
+/// Recomputes the running statistics of every BatchNorm layer of root's tree for its current
+/// weights, as torch.optim.swa_utils.update_bn does after weights are averaged: `forward(k)` for
+/// k < batches runs root's forward on a batch (root is in train mode then), and each layer's
+/// running mean and variance become the plain means of those batches' statistics (the unbiased
+/// variance, as in training). The averaged running statistics of an exponential moving average
+/// belong to the raw weights of the steps averaged, not to the averaged weights, so that sampling
+/// the averaged network with them shifts every layer's normalisation. The other buffers of the
+/// tree (spectral norm's vectors) and its random generators (Dropout's) are as before afterwards,
+/// and so are the layers' momentum, synchronised statistics (none during the passes) and mode.
+template <class T, class Forward>
+void update_batchnorm(Module<T>& root, Index batches, Forward&& forward) {
+  std::vector<BatchNorm<T>*> layers;
+  for_each_module<T>(root, [&](Module<T>& m) {
+    if (auto* bn = dynamic_cast<BatchNorm<T>*>(&m)) layers.push_back(bn);
+  });
+  if (layers.empty() || batches <= 0) return;
+  const std::vector<Buffer<T>*> buffers = root.buffers();
+  std::vector<Tensor<T>> before;
+  for (const Buffer<T>* b : buffers) before.push_back(b->value);
+  const std::vector<NamedRng> rngs = root.rngs();  // Dropout's draws, as if the passes never ran
+  std::vector<Rng> rng_states;
+  for (const NamedRng& r : rngs) rng_states.push_back(*r.rng);
+  std::vector<double> momenta;
+  std::vector<ProcessGroup*> groups;
+  for (BatchNorm<T>* bn : layers) {
+    bn->running_mean().value.setZero();  // replaced by the first batch's (momentum 1)
+    bn->running_var().value.setZero();
+    momenta.push_back(bn->options().momentum);
+    groups.push_back(bn->process_group());
+    bn->set_process_group(nullptr);
+  }
+  const bool training = root.training();
+  struct Restore {  // even when forward throws
+    std::vector<BatchNorm<T>*>& layers;
+    std::vector<double>& momenta;
+    std::vector<ProcessGroup*>& groups;
+    Module<T>& root;
+    bool training;
+    ~Restore() {
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        layers[i]->set_momentum(momenta[i]);
+        layers[i]->set_process_group(groups[i]);
+      }
+      root.set_training(training);
+    }
+  } restore{layers, momenta, groups, root, training};
+  root.set_training(true);
+  for (Index k = 0; k < batches; ++k) {
+    for (BatchNorm<T>* bn : layers) bn->set_momentum(1.0 / static_cast<double>(k + 1));
+    forward(k);
+  }
+  std::vector<Tensor<T>> recomputed;
+  for (BatchNorm<T>* bn : layers) {
+    recomputed.push_back(bn->running_mean().value);
+    recomputed.push_back(bn->running_var().value);
+  }
+  for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i]->value = before[i];
+  for (std::size_t i = 0; i < rngs.size(); ++i) *rngs[i].rng = rng_states[i];
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    layers[i]->running_mean().value = recomputed[2 * i];
+    layers[i]->running_var().value = recomputed[2 * i + 1];
+  }
 }
 
 }  // namespace aigc

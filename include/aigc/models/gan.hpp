@@ -88,6 +88,11 @@ struct GanOptions {
   /// sample(), generate(), sample_fixed() and with_sampling_weights() use it (off: G itself).
   bool ema = false;
   EmaOptions ema_options{};  ///< its decay (0.999) and warm-up
+  /// With ema on: G's BatchNorm running statistics for sampling are recomputed for the averaged
+  /// weights (update_batchnorm) from about this many fresh codes, in train-mode batches the size
+  /// of the training batch, instead of averaging the raw G's running statistics (which belong
+  /// to weights the average is not). 0: the averaged statistics. Training does not change.
+  Index ema_batchnorm_codes = 2048;
   /// Spectral normalisation of every Dense, Conv2d and ConvTranspose2d of D (of G), applied by
   /// the trainer's constructor; layers normalised beforehand (apply_spectral_norm) count too.
   /// Every step starts with one power iteration of each normalised layer of G and D.
@@ -291,10 +296,33 @@ class GanTrainer {
   /// Runs f() with the weights that sample() uses in G: the moving averages when the ema option
   /// is on (swapped in for the call, and back even when f throws), G's own weights else; e.g. to
   /// export the averaged generator.
+  /// With ema_batchnorm_codes, G's BatchNorm statistics are those of the averaged weights for
+  /// the call (recomputed once per G update; G's buffers are as before afterwards).
   template <class F>
   decltype(auto) with_sampling_weights(F&& f) {
-    if (ema_) return ema_->with_average(std::forward<F>(f));
-    return f();
+    if (!ema_) return f();
+    return ema_->with_average([&]() -> decltype(auto) {
+      if (o_.ema_batchnorm_codes <= 0 || !has_batch_norm(g_)) return f();
+      const std::vector<Buffer<T>*> buffers = g_.buffers();
+      std::vector<Tensor<T>> averaged;
+      for (const Buffer<T>* b : buffers) averaged.push_back(b->value);
+      struct Back {  // the averages' buffers back, even when f throws
+        const std::vector<Buffer<T>*>& buffers;
+        std::vector<Tensor<T>>& values;
+        ~Back() {
+          for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i]->value.swap(values[i]);
+        }
+      } back{buffers, averaged};
+      if (ema_batchnorm_updates_ != ema_->updates()) {
+        recompute_ema_batchnorm();
+        ema_batchnorm_.clear();
+        for (const Buffer<T>* b : buffers) ema_batchnorm_.push_back(b->value);
+        ema_batchnorm_updates_ = ema_->updates();
+      } else {
+        for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i]->value = ema_batchnorm_[i];
+      }
+      return f();
+    });
   }
   /// The augmentation before D (null unless diffaugment or ada is on).
   DiffAugment<T>* augment() { return augment_ ? &*augment_ : nullptr; }
@@ -480,12 +508,39 @@ class GanTrainer {
 
   Tensor<T> forward_g(const Tensor<T>& z, const std::vector<int>* labels) {
     check_cols(z, o_.latent, "GanTrainer::generate (z)");
-    set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
     return with_sampling_weights([&] {
+      set_labels(g_labels_, labels, z.rows(), "GanTrainer::generate");
       g_.set_training(false);
       Tensor<T> out = g_.forward(z);
       g_.set_training(true);
       return out;
+    });
+  }
+
+  static bool has_batch_norm(Module<T>& m) {
+    bool found = false;
+    for_each_module<T>(m, [&](Module<T>& x) { found = found || dynamic_cast<BatchNorm<T>*>(&x); });
+    return found;
+  }
+
+  /// G's BatchNorm statistics for the weights in G now (the averages): ema_batchnorm_codes codes
+  /// (whole batches of the training batch's size) from their own generator, seeded by the
+  /// options alone, so that every call and every process draws the same; a conditional G's
+  /// labels cycle through the classes.
+  void recompute_ema_batchnorm() {
+    const Index rows = z_.rows() > 0 ? (group_ ? shard_.rows : z_.rows()) : o_.fixed_samples;
+    const Index batches = (o_.ema_batchnorm_codes + rows - 1) / rows;
+    Rng rng(o_.seed ^ 0xB47C4E5EEDULL);
+    Tensor<T> z(rows, o_.latent);
+    std::vector<int> labels(static_cast<std::size_t>(rows));
+    update_batchnorm(g_, batches, [&](Index k) {
+      rng.fill_normal(z);
+      if (conditional()) {
+        for (Index i = 0; i < rows; ++i)
+          labels[static_cast<std::size_t>(i)] = static_cast<int>((k * rows + i) % num_classes());
+        set_labels(g_labels_, &labels, rows, "GanTrainer (BatchNorm statistics)");
+      }
+      g_.forward(z);
     });
   }
 
@@ -534,6 +589,10 @@ class GanTrainer {
                           std::to_string(o.clip));
     }
     if (o.fixed_samples <= 0) throw ArgumentError("GanTrainer: fixed_samples must be positive");
+    if (o.ema_batchnorm_codes < 0) {
+      throw ArgumentError("GanTrainer: ema_batchnorm_codes must be >= 0, got " +
+                          std::to_string(o.ema_batchnorm_codes));
+    }
     if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
       throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
     }
@@ -688,6 +747,8 @@ class GanTrainer {
   Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
   std::optional<ExponentialMovingAverage<T>> ema_;
+  std::vector<Tensor<T>> ema_batchnorm_;     ///< G's buffers recomputed for the averages
+  std::int64_t ema_batchnorm_updates_ = -1;  ///< the EMA update they belong to (-1: none)
   std::vector<SpectralNormalizable<T>*> spectral_norm_;  ///< G's and D's normalised layers
   std::optional<DiffAugment<T>> augment_;
   double ada_sum_ = 0.0, ada_count_ = 0.0;  ///< sum of sign(D(real)) and images since adjusting
