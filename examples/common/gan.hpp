@@ -57,6 +57,10 @@ struct GanFlags {
             },
             "POLICY"));
     app.add_flag("--ada", options.ada, "adaptive augmentation probability (target 0.6)");
+    add_number(app, "--ada-target", options.ada_target,
+               "--ada: the target of r_t = E[sign(D(real))] (higher: less augmentation)");
+    add_number(app, "--ada-kimg", options.ada_kimg,
+               "--ada: thousands of images for the probability to move from 0 to 1");
     add_number(app, "--r1", options.r1_gamma, "R1 penalty weight gamma on real images (0: off)",
                true);
     add_count(app, "--r1-every", options.r1_interval,

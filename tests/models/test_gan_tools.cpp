@@ -277,3 +277,16 @@ TEST_CASE("GAN tools: lazy R1 is R1 of gamma k in every k-th D step and none bet
   CHECK_THROWS_WITH((GanTrainer<float>(*shapes.g, *shapes.d, bad)),
                     Catch::Contains("r1_interval > 0"));
 }
+
+TEST_CASE("GAN tools: options out of range are refused with the option named", "[gan][options]") {
+  REQUIRE_THROWS_WITH(ToolRun([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+                        o.ema = true;
+                        o.ema_batchnorm_codes = -1;
+                      }),
+                      Catch::Contains("ema_batchnorm_codes must be >= 0"));
+  REQUIRE_THROWS_WITH(ToolRun([](GanOptions& o, Sequential<float>&, Sequential<float>&) {
+                        o.ada = true;
+                        o.ada_target = 1.5;
+                      }),
+                      Catch::Contains("ada_target must be in [-1, 1]"));
+}

@@ -593,6 +593,11 @@ class GanTrainer {
       throw ArgumentError("GanTrainer: ema_batchnorm_codes must be >= 0, got " +
                           std::to_string(o.ema_batchnorm_codes));
     }
+    if (o.ada && !(o.ada_target >= -1.0 && o.ada_target <= 1.0)) {
+      throw ArgumentError(
+          "GanTrainer: ada_target must be in [-1, 1] (r_t is a mean of signs), got " +
+          std::to_string(o.ada_target));
+    }
     if (o.ada && (o.ada_interval <= 0 || !(o.ada_kimg > 0.0))) {
       throw ArgumentError("GanTrainer: ada_interval and ada_kimg must be positive");
     }
