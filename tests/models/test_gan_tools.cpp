@@ -178,6 +178,13 @@ TEST_CASE(
     return m;
   });
   CHECK(inside == expect);
+
+  // A checkpoint of other weights at the same update count: recomputed, not the kept statistics.
+  ToolRun other(ema, 4);
+  for (int e = 0; e < 2; ++e) other.trainer->train_epoch(*other.loader);
+  REQUIRE(other.trainer->ema()->updates() == with.trainer->ema()->updates());
+  with.trainer->load_state(other.state());
+  CHECK(with.trainer->with_sampling_weights([&] { return bn->running_mean().value; }) != inside);
 }
 
 TEST_CASE("GAN tools: spectral norm on D, G or both trains and resumes bit for bit",

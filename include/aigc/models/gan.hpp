@@ -262,6 +262,7 @@ class GanTrainer {
 
   /// Restores what save_state saved; every name and shape must match this model.
   void load_state(const StateDict& s) {
+    ema_batchnorm_updates_ = -1;  // other weights, perhaps at the same update count
     const std::int64_t latent = s.get_int("gan/latent");
     if (latent != o_.latent) {
       throw ShapeError((s.source.empty() ? "state" : s.source) + ": latent size " +
