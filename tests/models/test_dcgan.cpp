@@ -240,3 +240,45 @@ TEST_CASE(
           dynamic_cast<Conditioning<float>&>(g[0]).set_labels(labels);
         });
 }
+
+TEST_CASE(
+    "Conditional DCGAN with EMA: G's BatchNorm statistics recomputed over every class's codes, "
+    "the samples of the labels asked for",
+    "[dcgan][gan][ema]") {
+  Rng rng(2);
+  auto g = make_dcgan_generator<float>(6, rng, DcganOptions{.features = 4, .num_classes = 3});
+  auto d = make_dcgan_discriminator<float>(rng, DcganOptions{.features = 4, .num_classes = 3});
+  CganTrainer<float> trainer(
+      *g, *d, {.latent = 6, .fixed_samples = 3, .ema = true, .ema_batchnorm_codes = 9});
+  Tensor<float> real(4, 784);
+  for (int i = 0; i < 3; ++i) {
+    rng.fill_uniform(real, -1.0, 1.0);
+    trainer.step(real, {0, 1, 2, 1});
+  }
+  // The first sampling after the steps recomputes the statistics (over codes of every class),
+  // then draws with the labels given, not those of the statistics' last batch: one z, classes 0
+  // and 2, as G alone draws them with the recomputed statistics in place.
+  Tensor<float> z(2, 6);
+  rng.fill_normal(z);
+  z.row(1) = z.row(0);
+  const Tensor<float> x = trainer.generate(z, {0, 2});
+  const Tensor<float> expect = trainer.with_sampling_weights([&] {
+    conditioning_layers(*g)[0]->set_labels({0, 2});
+    g->set_training(false);
+    Tensor<float> out = g->forward(z);
+    g->set_training(true);
+    return out;
+  });
+  BatchNorm<float>* bn = nullptr;
+  for_each_module<float>(*g, [&](Module<float>& m) {
+    if (!bn) bn = dynamic_cast<BatchNorm<float>*>(&m);
+  });
+  REQUIRE(bn != nullptr);
+  const Tensor<float> averaged =
+      trainer.ema()->with_average([&] { return Tensor<float>(bn->running_mean().value); });
+  const Tensor<float> inside =
+      trainer.with_sampling_weights([&] { return Tensor<float>(bn->running_mean().value); });
+  CHECK(inside != averaged);
+  CHECK(x == expect);
+  CHECK((x.row(0) - x.row(1)).cwiseAbs().maxCoeff() > 1e-4f);
+}
