@@ -7,12 +7,14 @@
 // Usage: mpirun -np P bench_data_parallel [--threads 1] [--steps 4] [--vae-epochs 1]
 //                                         [--data DIR] [--reduces 20]
 //                                         [--models dcgan64,mlpgan,vae] [--shards 64,16,2]
-//                                         [--shared-shards 64]
+//                                         [--shared-shards 64] [--whole-update 1]
 // --shards R,...: also the step of one process (without a group) on R rows of a batch, the share
 // of each of P = 128 / R processes: the compute part of the scaling model (docs/distributed.md),
 // measured rather than assumed to shrink as 1 / P.
 // --shared-shards R,...: only that step, on every process of the job at once, each alone (no
 // exchange): the compute part when P processes share one machine's caches and memory.
+// --whole-update 1: every process sums and updates all the values (not the trainers' default
+// sharded update, where each updates the values it owns and the processes gather them).
 #include <aigc/aigc.hpp>
 #include <aigc/distributed.hpp>
 #include <algorithm>
@@ -38,14 +40,23 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Milliseconds (median of `reps`) of one all-reduce of `values` floats over the group.
-double allreduce_ms(aigc::MpiProcessGroup& group, std::size_t values, int reps) {
+// Milliseconds (median of `reps`) of the exchange of `values` floats over the group that a
+// trainer's update makes: an all-reduce (whole), or the sum of the owned values and the gather
+// of the updated ones (sharded).
+double allreduce_ms(aigc::MpiProcessGroup& group, std::size_t values, int reps, bool sharded) {
   std::vector<float> v(values, 1.0f);
+  const std::span<float> piece(v);
+  const std::span<const std::span<float>> pieces(&piece, 1);
   std::vector<double> ms;
   for (int r = 0; r < reps; ++r) {
     group.barrier();
     const auto t0 = Clock::now();
-    group.sum(v.data(), v.size());
+    if (sharded) {
+      group.sum_owned_pieces(pieces, 1.0f, {});
+      group.gather_pieces(pieces);
+    } else {
+      group.sum(v.data(), v.size());
+    }
     ms.push_back(1e3 * seconds_since(t0));
   }
   return median(ms);
@@ -74,6 +85,7 @@ std::size_t count(const std::vector<aigc::Param<float>*>& params) {
 int main(int argc, char** argv) {
   aigc::MpiSession mpi(argc, argv);
   int threads = 1, steps = 4, vae_epochs = 1, reduces = 20;
+  bool whole_update = false;
   std::string data = aigc::default_fashion_mnist_dir(), models = "dcgan64,mlpgan,vae";
   std::vector<aigc::Index> shards, shared_shards;
   const auto parse_rows = [](std::string v, std::vector<aigc::Index>& to) {
@@ -101,6 +113,8 @@ int main(int argc, char** argv) {
       parse_rows(argv[i + 1], shards);
     else if (k == "--shared-shards")
       parse_rows(argv[i + 1], shared_shards);
+    else if (k == "--whole-update")
+      whole_update = std::atoi(argv[i + 1]) != 0;
     else {
       std::fprintf(stderr, "bench_data_parallel: unknown flag %s\n", k.c_str());
       aigc::MpiSession::abort(2);
@@ -111,6 +125,7 @@ int main(int argc, char** argv) {
     aigc::set_num_threads(threads);
     const bool root = group.rank() == 0;
     const int P = group.size();
+    const bool sharded = !whole_update && P > 1;
 
     const auto wanted = [&](const char* m) {
       return models.find(std::string(",") + m + ",") != std::string::npos ||
@@ -196,7 +211,7 @@ int main(int argc, char** argv) {
       auto g = aigc::make_dcgan_generator<float>(100, 3, 64, init, 64);
       auto d = aigc::make_dcgan_discriminator<float>(3, 64, init, 64);
       aigc::GanTrainer<float> trainer(*g, *d, {.latent = 100, .seed = 2});
-      trainer.set_process_group(&group);
+      trainer.set_process_group(&group, false, !whole_update);
       aigc::Tensor<float> real(128, 3 * 64 * 64);
       aigc::Rng data_rng(3);
       data_rng.fill_uniform(real, -1.0, 1.0);
@@ -210,16 +225,16 @@ int main(int argc, char** argv) {
       }
       const std::size_t gp = count(trainer.generator_optimizer().params());
       const std::size_t dp = count(trainer.discriminator_optimizer().params());
-      const double reduce_g = allreduce_ms(group, gp, reduces);
-      const double reduce_d = allreduce_ms(group, dp, reduces);
+      const double reduce_g = allreduce_ms(group, gp, reduces, sharded);
+      const double reduce_d = allreduce_ms(group, dp, reduces, sharded);
       const double update = update_ms(trainer.generator_optimizer(), reduces) +
                             update_ms(trainer.discriminator_optimizer(), reduces);
       if (root) {
         std::printf(
             "dcgan64 processes %d threads %d step_s %.4f (min %.4f) params_g %zu params_d %zu "
-            "allreduce_g_ms %.3f allreduce_d_ms %.3f update_ms %.3f\n",
+            "allreduce_g_ms %.3f allreduce_d_ms %.3f update_ms %.3f sharded %d\n",
             P, threads, median(s), *std::min_element(s.begin(), s.end()), gp, dp, reduce_g,
-            reduce_d, update);
+            reduce_d, update, sharded ? 1 : 0);
       }
     }
 
@@ -236,7 +251,7 @@ int main(int argc, char** argv) {
       auto g = aigc::make_mlp_generator<float>(64, 784, init);
       auto d = aigc::make_mlp_discriminator<float>(784, init);
       aigc::GanTrainer<float> trainer(*g, *d, {.latent = 64, .seed = 2});
-      trainer.set_process_group(&group);
+      trainer.set_process_group(&group, false, !whole_update);
       aigc::Tensor<float> real(128, 784);
       aigc::Rng data_rng(3);
       data_rng.fill_uniform(real, -1.0, 1.0);
@@ -251,15 +266,15 @@ int main(int argc, char** argv) {
       const std::size_t n = count(trainer.generator_optimizer().params()) +
                             count(trainer.discriminator_optimizer().params());
       const double reduce =
-          allreduce_ms(group, count(trainer.generator_optimizer().params()), reduces) +
-          allreduce_ms(group, count(trainer.discriminator_optimizer().params()), reduces);
+          allreduce_ms(group, count(trainer.generator_optimizer().params()), reduces, sharded) +
+          allreduce_ms(group, count(trainer.discriminator_optimizer().params()), reduces, sharded);
       const double update = update_ms(trainer.generator_optimizer(), reduces) +
                             update_ms(trainer.discriminator_optimizer(), reduces);
       if (root) {
         std::printf(
             "mlpgan processes %d threads %d step_s %.5f params %zu allreduce_ms %.3f update_ms "
-            "%.3f\n",
-            P, threads, median(s), n, reduce, update);
+            "%.3f sharded %d\n",
+            P, threads, median(s), n, reduce, update, sharded ? 1 : 0);
       }
     }
 
@@ -276,7 +291,7 @@ int main(int argc, char** argv) {
       auto enc = aigc::make_vae_encoder<float>(784, 400, 20, init);
       auto dec = aigc::make_vae_decoder<float>(20, 400, 784, init);
       aigc::VaeTrainer<float> trainer(*enc, *dec, {.latent = 20, .seed = 2});
-      trainer.set_process_group(&group);
+      trainer.set_process_group(&group, false, !whole_update);
       aigc::BatchLoader<float> loader(train, {.batch_size = 128, .seed = 4});
       std::vector<double> s;
       for (int e = 0; e < vae_epochs; ++e) {
@@ -286,14 +301,14 @@ int main(int argc, char** argv) {
         s.push_back(seconds_since(t0));
       }
       const std::size_t n = count(trainer.optimizer().params());
-      const double reduce = allreduce_ms(group, n, reduces);
+      const double reduce = allreduce_ms(group, n, reduces, sharded);
       const double update = update_ms(trainer.optimizer(), reduces);
       if (root) {
         std::printf(
             "vae processes %d threads %d epoch_s %.4f steps %ld params %zu allreduce_ms %.3f "
-            "update_ms %.3f\n",
-            P, threads, median(s), static_cast<long>(loader.batches_per_epoch()), n, reduce,
-            update);
+            "update_ms %.3f sharded %d\n",
+            P, threads, median(s), static_cast<long>(loader.batches_per_epoch()), n, reduce, update,
+            sharded ? 1 : 0);
       }
     }
     if (root && P == 1 && wanted("vae")) {

@@ -2,8 +2,10 @@
 // fit, data parallel over every process of the job, and writes each process's final state.
 //   mpi_worker --model vae|cvae|gan|cgan|dcgan --out DIR [--epochs E] [--batches K] [--batch B]
 //              [--resume] [--fail-at S --fail-how kill|throw] [--double] [--sync-bn] [--ring]
+//              [--whole-update]
 // Process P - 1 fails after its step S when asked (SIGKILL, or an exception that ends the job).
 // --ring sums over the ring of messages even when every process runs on this machine.
+// --whole-update: every process sums and updates every value (not the sharded update).
 #include <unistd.h>
 
 #include <aigc/aigc.hpp>
@@ -26,13 +28,15 @@ struct Args {
   bool double_precision = false;
   bool sync_batch_norm = false;
   bool ring = false;
+  bool whole_update = false;
 };
 
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (i + 1 >= argc && k != "--resume" && k != "--double" && k != "--sync-bn" && k != "--ring")
+    if (i + 1 >= argc && k != "--resume" && k != "--double" && k != "--sync-bn" && k != "--ring" &&
+        k != "--whole-update")
       throw aigc::ArgumentError("mpi_worker: " + k + ": no value");
     if (k == "--model")
       a.model = argv[++i];
@@ -52,6 +56,8 @@ Args parse(int argc, char** argv) {
       a.sync_batch_norm = true;
     else if (k == "--ring")
       a.ring = true;
+    else if (k == "--whole-update")
+      a.whole_update = true;
     else if (k == "--fail-at")
       a.fail_at = std::atoll(argv[++i]);
     else if (k == "--fail-how")
@@ -86,6 +92,7 @@ struct Failing {
   }
   std::int64_t step_count() const { return trainer.step_count(); }
   void save_state(aigc::StateDict& s) { trainer.save_state(s); }
+  void consolidate_state() { trainer.consolidate_state(); }
   void load_state(const aigc::StateDict& s) { trainer.load_state(s); }
   aigc::ProcessGroup* process_group() const { return trainer.process_group(); }
 };
@@ -106,7 +113,7 @@ aigc::Dataset<T> synthetic(aigc::Index rows, aigc::Index side, double lo, double
 template <class Trainer, class T>
 void train(Trainer& trainer, aigc::ProcessGroup& group, const aigc::Dataset<T>& data,
            const Args& a) {
-  trainer.set_process_group(&group, a.sync_batch_norm);
+  trainer.set_process_group(&group, a.sync_batch_norm, !a.whole_update);
   aigc::BatchLoader<T> loader(data, {.batch_size = a.batch, .seed = 3});
   Failing<Trainer, T> failing{trainer, a.fail_at, a.fail_how};
   aigc::FitOptions o{.epochs = a.epochs,

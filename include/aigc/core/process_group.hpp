@@ -1,13 +1,15 @@
 /// @file
 /// aigc: the processes of a data-parallel run as a trainer sees them: its own rank, how many there
-/// are, and a sum over all of them in a fixed order. aigc/distributed/ implements it over MPI;
-/// nothing here knows a transport.
+/// are, a sum over all of them in a fixed order, and the sum's two halves for a sharded update
+/// (each process owning a part of the values). aigc/distributed/ implements it over MPI; nothing
+/// here knows a transport.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aigc/core/buffer.hpp"
@@ -48,6 +50,33 @@ class ProcessGroup {
                           std::span<double> extras) {
     packed_sum(pieces, scale, extras, packed_double_);
   }
+
+  // A sharded update (ZeRO's first stage: each process updates the values it owns, then the
+  // processes gather them) in two halves of the sum: sum_owned_pieces forms only this process's
+  // own values of the sum, gather_pieces gives every process every owner's values. The defaults
+  // make every process own every value: the whole sum, and nothing to gather.
+
+  /// The values [first, second) of a concatenation of n values that this process owns: whose sum
+  /// sum_owned_pieces forms here and whose values gather_pieces sends from here.
+  virtual std::pair<std::size_t, std::size_t> owned(std::size_t n) const { return {0, n}; }
+  /// sum_pieces, except that afterwards only the values owned(n) of the concatenation need hold
+  /// the sum (with the same bits as sum_pieces'); the others are left unspecified. `extras` are
+  /// summed in full.
+  virtual void sum_owned_pieces(std::span<const std::span<float>> pieces, float scale,
+                                std::span<double> extras) {
+    sum_pieces(pieces, scale, extras);
+  }
+  /// The same in double.
+  virtual void sum_owned_pieces(std::span<const std::span<double>> pieces, double scale,
+                                std::span<double> extras) {
+    sum_pieces(pieces, scale, extras);
+  }
+  /// Replaces each value of the concatenation of `pieces` on every process by its owner's (the
+  /// process whose owned() holds it): a copy, no arithmetic. Every process passes pieces of the
+  /// same sizes.
+  virtual void gather_pieces(std::span<const std::span<float>> pieces) { (void)pieces; }
+  /// The same in double.
+  virtual void gather_pieces(std::span<const std::span<double>> pieces) { (void)pieces; }
 
  protected:
   /// sum_pieces through one packed buffer and sum().

@@ -14,6 +14,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aigc/core/error.hpp"
@@ -91,6 +92,10 @@ enum class MpiSum {
 ///   values into its part of an MPI-3 shared window, process c adds chunk c of every part into
 ///   its own, and each process reads the finished chunks back; two barriers, no message, no copy
 ///   through the kernel, and the losses ride along with the gradients (sum_pieces).
+/// A sharded update takes the two halves apart (owned, sum_owned_pieces, gather_pieces): each
+/// process owns the chunk whose sum it forms (chunk rank through shared memory, rank + 1 over the
+/// ring, where the reduce-scatter leaves it), and the gather moves the owners' chunks as the
+/// all-gather moves the sums.
 class MpiProcessGroup : public ProcessGroup {
  public:
   /// A group of the processes of `comm` (duplicated: its messages never meet the program's).
@@ -147,6 +152,32 @@ class MpiProcessGroup : public ProcessGroup {
                   std::span<double> extras) override {
     sum_pieces_in(pieces, scale, extras);
   }
+  /// ProcessGroup::owned: the chunk whose sum this process forms (see the class comment).
+  std::pair<std::size_t, std::size_t> owned(std::size_t n) const override {
+    if (size_ == 1) return {0, n};
+    const int c = shared_ ? rank_ : (rank_ + 1) % size_;
+    return {chunk_begin(n, c), chunk_begin(n, c + 1)};
+  }
+  /// ProcessGroup::sum_owned_pieces: the first half of sum_pieces (one barrier through shared
+  /// memory; the reduce-scatter over the ring).
+  void sum_owned_pieces(std::span<const std::span<float>> pieces, float scale,
+                        std::span<double> extras) override {
+    owned_sum_in(pieces, scale, extras, MPI_FLOAT, float_scratch_, float_packed_);
+  }
+  /// The same in double.
+  void sum_owned_pieces(std::span<const std::span<double>> pieces, double scale,
+                        std::span<double> extras) override {
+    owned_sum_in(pieces, scale, extras, MPI_DOUBLE, double_scratch_, double_packed_);
+  }
+  /// ProcessGroup::gather_pieces: the second half (one barrier through shared memory; the
+  /// all-gather over the ring).
+  void gather_pieces(std::span<const std::span<float>> pieces) override {
+    gather_in(pieces, MPI_FLOAT, float_packed_);
+  }
+  /// The same in double.
+  void gather_pieces(std::span<const std::span<double>> pieces) override {
+    gather_in(pieces, MPI_DOUBLE, double_packed_);
+  }
   /// Waits until every process of the group gets here.
   void barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
   /// The communicator (a duplicate of the one given).
@@ -176,6 +207,49 @@ class MpiProcessGroup : public ProcessGroup {
   }
 
   template <class T>
+  void owned_sum_in(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
+                    MPI_Datatype type, std::vector<T>& scratch, std::vector<T>& packed) {
+    if (size_ == 1) {
+      ProcessGroup::sum_pieces(pieces, scale, extras);  // scales, as the sums do
+    } else if (shared_) {
+      shared_sum(pieces, scale, extras, true);
+    } else {
+      const std::size_t n = pack(pieces, scale, packed);
+      ring_reduce_scatter(packed.data(), n, type, scratch);
+      const auto [begin, end] = owned(n);
+      for_segments(pieces, begin, end, [&](T* seg, std::size_t at, std::size_t len) {
+        std::copy(packed.data() + at, packed.data() + at + len, seg);
+      });
+      if (!extras.empty()) sum(extras.data(), extras.size());
+    }
+  }
+
+  template <class T>
+  void gather_in(std::span<const std::span<T>> pieces, MPI_Datatype type, std::vector<T>& packed) {
+    if (size_ == 1) return;
+    if (shared_) {
+      shared_gather(pieces);
+      return;
+    }
+    const std::size_t n = pack(pieces, T(1), packed);
+    ring_all_gather(packed.data(), n, type);
+    for_segments(pieces, 0, n, [&](T* seg, std::size_t at, std::size_t len) {
+      std::copy(packed.data() + at, packed.data() + at + len, seg);
+    });
+  }
+
+  /// The concatenation of `pieces`, each value times `scale`, into `packed`; returns its length.
+  template <class T>
+  static std::size_t pack(std::span<const std::span<T>> pieces, T scale, std::vector<T>& packed) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    packed.resize(n);
+    T* out = packed.data();
+    for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);
+    return n;
+  }
+
+  template <class T>
   void sum_one(T* data, std::size_t n, MPI_Datatype type, std::vector<T>& scratch) {
     if (size_ == 1 || n == 0) return;
     if (shared_) {
@@ -189,11 +263,22 @@ class MpiProcessGroup : public ProcessGroup {
   template <class T>
   void ring_sum(T* data, std::size_t n, MPI_Datatype type, std::vector<T>& scratch) {
     if (size_ == 1 || n == 0) return;
+    ring_reduce_scatter(data, n, type, scratch);
+    ring_all_gather(data, n, type);
+  }
+
+  void check_ring_counts(std::size_t n) const {
     if (n / static_cast<std::size_t>(size_) + 1 >
         static_cast<std::size_t>(std::numeric_limits<int>::max())) {
       throw ArgumentError("MpiProcessGroup::sum: " + std::to_string(n) +
                           " values make chunks larger than MPI's int count");
     }
+  }
+
+  template <class T>
+  void ring_reduce_scatter(T* data, std::size_t n, MPI_Datatype type, std::vector<T>& scratch) {
+    if (size_ == 1 || n == 0) return;
+    check_ring_counts(n);
     const int P = size_, right = (rank_ + 1) % P, left = (rank_ + P - 1) % P;
     const auto mod = [P](int c) { return ((c % P) + P) % P; };
     scratch.resize(n / static_cast<std::size_t>(P) + 1);
@@ -210,7 +295,15 @@ class MpiProcessGroup : public ProcessGroup {
       T* own = data + rb;
       for (int i = 0; i < rcount; ++i) own[i] = scratch[static_cast<std::size_t>(i)] + own[i];
     }
-    // All-gather: the complete chunks travel once round the ring, copied, not added.
+  }
+
+  /// The all-gather of the ring: chunk rank + 1 of data goes round, copied, not added.
+  template <class T>
+  void ring_all_gather(T* data, std::size_t n, MPI_Datatype type) {
+    if (size_ == 1 || n == 0) return;
+    check_ring_counts(n);
+    const int P = size_, right = (rank_ + 1) % P, left = (rank_ + P - 1) % P;
+    const auto mod = [P](int c) { return ((c % P) + P) % P; };
     for (int s = 0; s < P - 1; ++s) {
       const int send = mod(rank_ + 1 - s), recv = mod(rank_ - s);
       const std::size_t sb = chunk_begin(n, send), rb = chunk_begin(n, recv);
@@ -267,7 +360,10 @@ class MpiProcessGroup : public ProcessGroup {
   }
 
   template <class T>
-  void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras) {
+  /// The sum through the window; with owned_only, its first half: chunk `rank` summed into the
+  /// pieces alone (the same bits), no second barrier, nothing read back.
+  void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
+                  bool owned_only = false) {
     std::size_t n = 0;
     for (const std::span<T>& p : pieces) n += p.size();
     const std::size_t m = extras.size();
@@ -310,20 +406,33 @@ class MpiProcessGroup : public ProcessGroup {
     //    added in turn, written back into the pieces and into the slot for the others to read;
     //    each extra added in the same order for its chunk, by every process for itself.
     const int P = size_;
-    for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
-      // In blocks that stay in L1 while every process's values are added: one pass over memory.
-      constexpr std::size_t kBlock = 2048;
-      for (std::size_t b = 0; b < len; b += kBlock) {
-        const std::size_t e = std::min(len, b + kBlock);
-        T* shared = values(rank_) + at;
-        scaled_copy(seg + b, e - b, scale, shared + b);
+    if (owned_only) {
+      for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
+        if (scale != T(1)) {
+          for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] * scale;
+        }
         for (int k = 1; k < P; ++k) {
           const T* x = values((rank_ + k) % P) + at;
-          for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+          for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] + x[i];
         }
-        std::copy(shared + b, shared + e, seg + b);
-      }
-    });
+      });
+    }
+    for_segments(pieces, own_begin, owned_only ? own_begin : own_end,
+                 [&](T* seg, std::size_t at, std::size_t len) {
+                   // In blocks that stay in L1 while every process's values are added: one pass
+                   // over memory.
+                   constexpr std::size_t kBlock = 2048;
+                   for (std::size_t b = 0; b < len; b += kBlock) {
+                     const std::size_t e = std::min(len, b + kBlock);
+                     T* shared = values(rank_) + at;
+                     scaled_copy(seg + b, e - b, scale, shared + b);
+                     for (int k = 1; k < P; ++k) {
+                       const T* x = values((rank_ + k) % P) + at;
+                       for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+                     }
+                     std::copy(shared + b, shared + e, seg + b);
+                   }
+                 });
     for (int c = 0; c < P; ++c) {
       for (std::size_t j = chunk_begin(m, c); j < chunk_begin(m, c + 1); ++j) {
         double v = extra(c)[j];
@@ -331,6 +440,7 @@ class MpiProcessGroup : public ProcessGroup {
         extras[j] = v;
       }
     }
+    if (owned_only) return;  // the next exchange writes the other slot (see gather_pieces)
     window_barrier();
     // 3. The other finished chunks back into the pieces, each from the process that added it.
     int c = 0;
@@ -344,6 +454,55 @@ class MpiProcessGroup : public ProcessGroup {
         len -= take;
       }
     });
+  }
+
+  /// The gather through the window: this process's chunk into its slot, one barrier, the other
+  /// chunks from their owners' slots. Every exchange writes the slot the one before did not, and
+  /// every process finishes reading an exchange's slots before it reaches the next one's
+  /// barrier, so one barrier each is enough (for the first half of a sum as for this).
+  template <class T>
+  void shared_gather(std::span<const std::span<T>> pieces) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    if (size_ == 1 || n == 0) return;
+    const std::size_t header = round_up(2 * sizeof(std::uint64_t));
+    reserve_window(header + round_up(n * sizeof(T)));
+    slot_ ^= 1;
+    const auto slot = [&](int r) {
+      return parts_[static_cast<std::size_t>(r)] + slot_ * slot_bytes_;
+    };
+    const auto values = [&](int r) { return reinterpret_cast<T*>(slot(r) + header); };
+    constexpr std::uint64_t kGather = ~std::uint64_t{0};  // in place of the extras' count
+    auto* lengths = reinterpret_cast<std::uint64_t*>(slot(rank_));
+    lengths[0] = n;
+    lengths[1] = kGather;
+    const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
+    for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
+      std::copy(seg, seg + len, values(rank_) + at);
+    });
+    window_barrier();
+    for (int r = 0; r < size_; ++r) {
+      const auto* l = reinterpret_cast<const std::uint64_t*>(slot(r));
+      if (l[0] != n || l[1] != kGather) {
+        throw Error(
+            "MpiProcessGroup::gather_pieces: process " + std::to_string(r) +
+            (l[1] == kGather ? " gathers " + std::to_string(l[0]) + " values" : " sums instead") +
+            ", this process gathers " + std::to_string(n));
+      }
+    }
+    const auto from_owners = [&](T* seg, std::size_t at, std::size_t len) {
+      int c = 0;
+      while (len > 0) {
+        while (chunk_begin(n, c + 1) <= at) ++c;
+        const std::size_t take = std::min(len, chunk_begin(n, c + 1) - at);
+        const T* from = values(c) + at;
+        seg = std::copy(from, from + take, seg);
+        at += take;
+        len -= take;
+      }
+    };
+    for_segments(pieces, 0, own_begin, from_owners);
+    for_segments(pieces, own_end, n, from_owners);
   }
 
   /// Calls f(data, at, len) for each run of the concatenated pieces' values [begin, end): `len`
@@ -368,8 +527,8 @@ class MpiProcessGroup : public ProcessGroup {
   std::vector<unsigned char*> parts_;  ///< each process's part of the window, as mapped here
   std::size_t slot_bytes_ = 0;
   int slot_ = 0;
-  std::vector<float> float_scratch_;
-  std::vector<double> double_scratch_;
+  std::vector<float> float_scratch_, float_packed_;
+  std::vector<double> double_scratch_, double_packed_;
 };
 
 }  // namespace aigc

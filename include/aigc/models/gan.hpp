@@ -31,6 +31,7 @@
 #include "aigc/losses/r1.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
+#include "aigc/optim/data_parallel.hpp"
 #include "aigc/optim/ema.hpp"
 
 namespace aigc {
@@ -242,7 +243,15 @@ class GanTrainer {
   /// both Adams ("optim_g/...", "optim_d/..."), the training RNG ("rng/gan"), the modules' own
   /// generators (Dropout's, "module_rng/..."), the D step count and the latent size ("gan/..."),
   /// and with the ema option G's moving averages ("ema/...").
+  /// Data parallel with a sharded update (set_process_group), the Adams' moments are current on
+  /// each process only for the values it updates until consolidate_state() gathers them;
+  /// save_state refuses to write them before.
   void save_state(StateDict& s) {
+    if (update_g_.state_spread() || update_d_.state_spread()) {
+      throw Error(
+          "GanTrainer::save_state: the Adams' moments are spread over the processes of the "
+          "sharded update; call consolidate_state() on every process first (fit does)");
+    }
     save_params(s, opt_g_.params());
     save_params(s, opt_d_.params());
     save_buffers(s, buffers());
@@ -275,6 +284,8 @@ class GanTrainer {
     load_buffers(s, buffers());
     load_optimizer(s, opt_g_, "optim_g/");
     load_optimizer(s, opt_d_, "optim_d/");
+    update_g_.state_loaded();
+    update_d_.state_loaded();
     load_rng(s, "rng/gan", rng_);
     load_rngs(s, rngs());
     const std::int64_t count = s.get_int("gan/d_step_count");
@@ -360,11 +371,24 @@ class GanTrainer {
   /// the same updates and reports the global batch's values. BatchNorm layers use each
   /// process's own rows, or with synchronize_batch_norm the statistics of the global batch; their
   /// running statistics are process 0's after every step. DiffAugment
-  /// draws its transforms per process. Set it before the first step, on every process.
-  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false) {
+  /// draws its transforms per process. With shard_update (the default), each process forms the
+  /// sum of only the gradient values the group gives it (ProcessGroup::owned), updates those
+  /// values and their moments, and the processes gather the updated values: the same bits as
+  /// every process updating everything, with 1 / P of the updates' work each. Set it before the
+  /// first step, on every process.
+  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false,
+                         bool shard_update = true) {
     group_ = group;
+    shard_update_ = shard_update;
     set_batch_norm_process_group(g_, synchronize_batch_norm ? group : nullptr);
     set_batch_norm_process_group(d_, synchronize_batch_norm ? group : nullptr);
+  }
+  /// Gives every process both Adams' whole moments after sharded updates (collective: every
+  /// process calls it at the same step); what a checkpoint needs, and what fit calls before each
+  /// one.
+  void consolidate_state() {
+    update_g_.consolidate_state(opt_g_);
+    update_d_.consolidate_state(opt_d_);
   }
   /// The group set by set_process_group (null when none).
   ProcessGroup* process_group() const { return group_; }
@@ -703,16 +727,18 @@ class GanTrainer {
       const double w = static_cast<double>(n) / static_cast<double>(global_rows_);
       double v[5] = {s.d_loss * w, s.d_real * w, s.d_fake * w, ada_sum_ - ada_before[0],
                      ada_count_ - ada_before[1]};
-      detail::sum_gradients(*group_, opt_d_.params(), static_cast<T>(w), pieces_, v);
+      update_d_.sum(group_, opt_d_, static_cast<T>(w), v, shard_update_, true);
       s.d_loss = v[0];
       s.d_real = v[1];
       s.d_fake = v[2];
       ada_sum_ = ada_before[0] + v[3];
       ada_count_ = ada_before[1] + v[4];
+    } else {
+      update_d_.sum(nullptr, opt_d_, T(1), {}, false, true);
     }
     check_finite(s.d_loss, "the discriminator loss", d_count_);
-    check_finite_grads(opt_d_.params(), "GanTrainer (discriminator)", d_count_);
-    opt_d_.step();
+    update_d_.check_finite_grads(opt_d_, "GanTrainer (discriminator)", d_count_);
+    update_d_.update(opt_d_);
     if (o_.objective == GanObjective::wasserstein) {
       const T c = static_cast<T>(o_.clip);
       for (Param<T>* p : opt_d_.params()) kernels::clamp(p->value.data(), p->value.size(), -c, c);
@@ -736,13 +762,15 @@ class GanTrainer {
     if (group_) {  // G's gradients and the global batch's loss, at once
       const double w = static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_);
       s.g_loss *= w;
-      detail::sum_gradients(*group_, opt_g_.params(), static_cast<T>(w), pieces_,
-                            std::span<double>(&s.g_loss, 1));
+      update_g_.sum(group_, opt_g_, static_cast<T>(w), std::span<double>(&s.g_loss, 1),
+                    shard_update_, true);
+    } else {
+      update_g_.sum(nullptr, opt_g_, T(1), {}, false, true);
     }
     // Checked after the exchange (every process the same sums); nothing is applied before.
     check_finite(s.g_loss, "the generator loss", d_count_);
-    check_finite_grads(opt_g_.params(), "GanTrainer (generator)", d_count_);
-    opt_g_.step();
+    update_g_.check_finite_grads(opt_g_, "GanTrainer (generator)", d_count_);
+    update_g_.update(opt_g_);
     if (ema_) ema_->update();
   }
 
@@ -752,6 +780,8 @@ class GanTrainer {
   GanOptions o_;
   Rng rng_, sample_rng_;
   Adam<T> opt_g_, opt_d_;
+  bool shard_update_ = true;  ///< data parallel: each process updates its own values
+  detail::DataParallelUpdate<T> update_g_, update_d_;
   std::optional<ExponentialMovingAverage<T>> ema_;
   std::vector<Tensor<T>> ema_batchnorm_;     ///< G's buffers recomputed for the averages
   std::int64_t ema_batchnorm_updates_ = -1;  ///< the EMA update they belong to (-1: none)

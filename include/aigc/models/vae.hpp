@@ -23,6 +23,7 @@
 #include "aigc/losses/gaussian_kl.hpp"
 #include "aigc/models/step_value.hpp"
 #include "aigc/optim/adam.hpp"
+#include "aigc/optim/data_parallel.hpp"
 
 namespace aigc {
 
@@ -219,7 +220,15 @@ class VaeTrainer {
   /// statistics ("buffer/..."), Adam's moments and step count
   /// ("optim/..."), the training and evaluation RNGs ("rng/vae", "rng/vae_eval"), the modules' own
   /// generators (Dropout's, "module_rng/...") and the latent size.
+  /// Data parallel with a sharded update (set_process_group), Adam's moments are current on each
+  /// process only for the values it updates until consolidate_state() gathers them; save_state
+  /// refuses to write them before.
   void save_state(StateDict& s) {
+    if (update_.state_spread()) {
+      throw Error(std::string(name()) +
+                  "::save_state: Adam's moments are spread over the processes of the sharded "
+                  "update; call consolidate_state() on every process first (fit does)");
+    }
     save_params(s, opt_.params());
     save_buffers(s, buffers());
     save_optimizer(s, opt_);
@@ -240,6 +249,7 @@ class VaeTrainer {
     load_params(s, opt_.params());
     load_buffers(s, buffers());
     load_optimizer(s, opt_);
+    update_.state_loaded();
     load_rng(s, "rng/vae", rng_);
     load_rng(s, "rng/vae_eval", eval_rng_);
     load_rngs(s, rngs());
@@ -254,12 +264,22 @@ class VaeTrainer {
   /// the group before each update, so every process applies the same update and reports the
   /// global batch's losses. BatchNorm layers use each process's own rows, or with
   /// synchronize_batch_norm the statistics of the global batch; their running statistics are
-  /// process 0's after every step. Set it before the first step, on every process.
-  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false) {
+  /// process 0's after every step. With shard_update (the default), each process forms the sum
+  /// of only the gradient values the group gives it (ProcessGroup::owned), updates those values
+  /// and their moments, and the processes gather the updated values: the same bits as every
+  /// process updating everything, with 1 / P of the update's work each (not with
+  /// clip_grad_norm, whose norm needs every gradient: then the update is whole). Set it before
+  /// the first step, on every process.
+  void set_process_group(ProcessGroup* group, bool synchronize_batch_norm = false,
+                         bool shard_update = true) {
     group_ = group;
+    shard_update_ = shard_update;
     set_batch_norm_process_group(enc_, synchronize_batch_norm ? group : nullptr);
     set_batch_norm_process_group(dec_, synchronize_batch_norm ? group : nullptr);
   }
+  /// Gives every process Adam's whole moments after sharded updates (collective: every process
+  /// calls it at the same step); what a checkpoint needs, and what fit calls before each one.
+  void consolidate_state() { update_.consolidate_state(opt_); }
   /// The group set by set_process_group (null when none).
   ProcessGroup* process_group() const { return group_; }
   /// Whether this is a conditional VAE (its conditioning layers receive labels).
@@ -364,12 +384,12 @@ class VaeTrainer {
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
-    if (group_) {  // the summed losses' gradients and the global batch's loss sums, at once
-      double sums[2] = {bce, kl};
-      detail::sum_gradients(*group_, opt_.params(), T(1), pieces_, sums);
-      bce = sums[0];
-      kl = sums[1];
-    }
+    // The summed losses' gradients and the global batch's loss sums, at once (data parallel).
+    double sums[2] = {bce, kl};
+    update_.sum(group_, opt_, T(1), sums, shard_update_ && !(o_.clip_grad_norm > 0.0),
+                o_.check_finite);
+    bce = sums[0];
+    kl = sums[1];
     // Checked after the exchange, so that every process makes the same checks on the same sums
     // (a non-finite loss makes non-finite gradients, which nothing has applied yet).
     const std::int64_t step = opt_.steps() + 1;
@@ -378,9 +398,9 @@ class VaeTrainer {
                          ": the loss is not finite (" + (std::isfinite(bce) ? "KL" : "BCE") +
                          "; BCE = " + std::to_string(bce) + ", KL = " + std::to_string(kl) + ")");
     }
-    if (o_.check_finite) check_finite_grads(opt_.params(), name(), step);
+    if (o_.check_finite) update_.check_finite_grads(opt_, name(), step);
     if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
-    opt_.step();
+    update_.update(opt_);
     if (group_) detail::broadcast_buffers(*group_, buffers(), pieces_);
     const double n = static_cast<double>(global.rows());
     return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = global.rows()};
@@ -458,6 +478,8 @@ class VaeTrainer {
   ProcessGroup* group_ = nullptr;  ///< data parallel over these processes (null: alone)
   Tensor<T> shard_, global_eps_, shard_eps_;
   std::vector<int> shard_labels_;
+  bool shard_update_ = true;  ///< data parallel: each process updates its own values
+  detail::DataParallelUpdate<T> update_;
   std::vector<std::span<T>> pieces_;  ///< the exchanges' scratch
 };
 

@@ -41,7 +41,9 @@ class Adam : public Optimizer<T> {
     }
   }
 
-  void step() override {
+  void step() override { step_range(0, this->value_count()); }
+
+  void step_range(std::size_t begin, std::size_t end) override {
     const double lr = this->scheduled_lr(o_.lr);
     ++this->steps_;
     const double t = static_cast<double>(this->steps_);
@@ -51,12 +53,12 @@ class Adam : public Optimizer<T> {
     const T bias2_sqrt = static_cast<T>(std::sqrt(bias2));
     const T coupled = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
     const T decoupled = o_.decoupled_weight_decay ? T(1.0 - lr * o_.weight_decay) : T(1);
-    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    this->for_range(begin, end, [&](std::size_t i, Index at, Index n) {
       Param<T>& p = *this->params_[i];
-      kernels::adam_update(p.value.data(), p.grad.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(),
-                           p.value.size(), T(o_.beta1), T(o_.beta2), step_size, bias2_sqrt,
-                           T(o_.eps), coupled, decoupled);
-    }
+      kernels::adam_update(p.value.data() + at, p.grad.data() + at, exp_avg_[i].data() + at,
+                           exp_avg_sq_[i].data() + at, n, T(o_.beta1), T(o_.beta2), step_size,
+                           bias2_sqrt, T(o_.eps), coupled, decoupled);
+    });
   }
 
   std::vector<OptimizerState<T>> state() override {

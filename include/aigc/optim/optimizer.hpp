@@ -2,7 +2,9 @@
 /// aigc: the optimiser interface and gradient clipping.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +39,26 @@ class Optimizer {
   /// Applies one update from the accumulated gradients.
   virtual void step() = 0;
 
+  /// Applies one update to the values [begin, end) of the concatenation of the parameters (in
+  /// params() order) alone, with the bits step() gives them, and counts the step: what a process
+  /// of a sharded data-parallel update does with the values it owns. This default updates all of
+  /// them and accepts only the whole range; Adam and Sgd take any.
+  virtual void step_range(std::size_t begin, std::size_t end) {
+    if (begin != 0 || end != value_count()) {
+      throw ArgumentError("optimizer: this optimizer updates all " + std::to_string(value_count()) +
+                          " values at once, not [" + std::to_string(begin) + ", " +
+                          std::to_string(end) + ")");
+    }
+    step();
+  }
+
+  /// The number of values of all the parameters.
+  std::size_t value_count() const {
+    std::size_t n = 0;
+    for (const Param<T>* p : params_) n += static_cast<std::size_t>(p->value.size());
+    return n;
+  }
+
   /// Sets the gradients of all parameters to zero.
   void zero_grad() {
     for (Param<T>* p : params_) {
@@ -70,6 +92,19 @@ class Optimizer {
   /// under the constant schedule).
   double scheduled_lr(double base) const {
     return schedule_.is_constant() ? base : base * lr_factor(schedule_, steps_);
+  }
+
+  /// Calls f(i, offset, count) for each parameter i with values in [begin, end) of the
+  /// concatenation: its values [offset, offset + count).
+  template <class F>
+  void for_range(std::size_t begin, std::size_t end, F&& f) const {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < params_.size() && at < end; ++i) {
+      const auto n = static_cast<std::size_t>(params_[i]->value.size());
+      const std::size_t lo = std::max(at, begin), hi = std::min(at + n, end);
+      if (lo < hi) f(i, static_cast<Index>(lo - at), static_cast<Index>(hi - lo));
+      at += n;
+    }
   }
 
   LrSchedule schedule_{};          ///< the learning-rate schedule

@@ -36,14 +36,17 @@ class Sgd : public Optimizer<T> {
     }
   }
 
-  void step() override {
+  void step() override { step_range(0, this->value_count()); }
+
+  void step_range(std::size_t begin, std::size_t end) override {
     const bool first = this->steps_ == 0;
     const double lr = this->scheduled_lr(o_.lr);
-    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+    this->for_range(begin, end, [&](std::size_t i, Index at, Index n) {
       Param<T>& p = *this->params_[i];
-      kernels::sgd_update(p.value.data(), p.grad.data(), buffers_[i].data(), p.value.size(), T(lr),
-                          T(o_.momentum), T(o_.dampening), T(o_.weight_decay), o_.nesterov, first);
-    }
+      kernels::sgd_update(p.value.data() + at, p.grad.data() + at, buffers_[i].data() + at, n,
+                          T(lr), T(o_.momentum), T(o_.dampening), T(o_.weight_decay), o_.nesterov,
+                          first);
+    });
     ++this->steps_;
   }
 

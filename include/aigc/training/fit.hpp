@@ -129,6 +129,13 @@ bool fit_primary(const Trainer& trainer) {
   }
 }
 
+/// A data-parallel trainer's consolidate_state() (its optimiser state gathered from the
+/// processes of a sharded update; collective), before a checkpoint.
+template <class Trainer>
+void fit_consolidate(Trainer& trainer) {
+  if constexpr (requires { trainer.consolidate_state(); }) trainer.consolidate_state();
+}
+
 inline void check_fit_options(const FitOptions& o) {
   if (o.epochs < 0)
     throw ArgumentError("fit: epochs must be >= 0, got " + std::to_string(o.epochs));
@@ -163,6 +170,9 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
   using Stats = decltype(detail::fit_step_stats<Trainer, T>());
   const bool primary = detail::fit_primary(trainer);
   FitOptions o = options;
+  // Every process reaches the checkpoints (a data-parallel trainer gathers its state there, all
+  // processes at once); process 0 writes them.
+  const bool saving = options.checkpoints;
   if (!primary) o.progress = o.print = o.csv = o.tensorboard = o.plot = o.checkpoints = false;
   detail::check_fit_options(o);
   std::vector<std::string> names, epoch_names;
@@ -216,7 +226,10 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         if (progress) progress->update(std::min(batch, rows - (k - 1) * batch), shown);
         log.step(epoch, step, epoch - 1 + static_cast<double>(k) / static_cast<double>(per_epoch),
                  values);
-        if (checkpoints && o.checkpoints) checkpoints->save_every(o.checkpoint_every);
+        if (saving && o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
+          detail::fit_consolidate(trainer);
+          if (o.checkpoints) checkpoints->save();
+        }
       });
       if (progress) progress->finish();
       const double seconds =
@@ -241,7 +254,10 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         FitEpoch end(epoch, step, log, primary);
         o.on_epoch_end(end);
       }
-      if (checkpoints && o.checkpoints) checkpoints->save();
+      if (saving) {
+        detail::fit_consolidate(trainer);
+        if (o.checkpoints) checkpoints->save();
+      }
     }
   } catch (const NumericError& e) {
     throw NumericError(
