@@ -2,11 +2,10 @@
 // fit, data parallel over every process of the job, and writes each process's final state.
 //   mpi_worker --model vae|cvae|gan|cgan|dcgan --out DIR [--epochs E] [--batches K] [--batch B]
 //              [--resume] [--fail-at S --fail-how kill|throw] [--double] [--sync-bn] [--ring]
-//              [--whole-update] [--hidden H]
+//              [--whole-update]
 // Process P - 1 fails after its step S when asked (SIGKILL, or an exception that ends the job).
 // --ring sums over the ring of messages even when every process runs on this machine.
 // --whole-update: every process sums and updates every value (not the sharded update).
-// --hidden H: the VAEs' hidden width (32; wider makes chunks of several of the update's blocks).
 #include <unistd.h>
 
 #include <aigc/aigc.hpp>
@@ -22,7 +21,7 @@ namespace {
 
 struct Args {
   std::string model = "vae", out;
-  int epochs = 10, batches = 10, batch = 16, hidden = 32;
+  int epochs = 10, batches = 10, batch = 16;
   bool resume = false;
   std::int64_t fail_at = -1;
   std::string fail_how = "kill";
@@ -49,8 +48,6 @@ Args parse(int argc, char** argv) {
       a.batches = std::atoi(argv[++i]);
     else if (k == "--batch")
       a.batch = std::atoi(argv[++i]);
-    else if (k == "--hidden")
-      a.hidden = std::atoi(argv[++i]);
     else if (k == "--resume")
       a.resume = true;
     else if (k == "--double")
@@ -143,13 +140,13 @@ void run(const Args& a, aigc::ProcessGroup& group) {
     const auto data = synthetic<T>(rows, 8, 0.0, 1.0);
     const aigc::VaeOptions o{.latent = 8, .seed = 5};
     if (a.model == "vae") {
-      auto enc = aigc::make_vae_encoder<T>(64, a.hidden, 8, init);
-      auto dec = aigc::make_vae_decoder<T>(8, a.hidden, 64, init);
+      auto enc = aigc::make_vae_encoder<T>(64, 32, 8, init);
+      auto dec = aigc::make_vae_decoder<T>(8, 32, 64, init);
       aigc::VaeTrainer<T> t(*enc, *dec, o);
       train(t, group, data, a);
     } else {
-      auto enc = aigc::make_cvae_encoder<T>(64, a.hidden, 8, 10, init);
-      auto dec = aigc::make_cvae_decoder<T>(8, a.hidden, 64, 10, init);
+      auto enc = aigc::make_cvae_encoder<T>(64, 32, 8, 10, init);
+      auto dec = aigc::make_cvae_decoder<T>(8, 32, 64, 10, init);
       aigc::CvaeTrainer<T> t(*enc, *dec, o);
       train(t, group, data, a);
     }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -78,46 +77,8 @@ class ProcessGroup {
   virtual void gather_pieces(std::span<const std::span<float>> pieces) { (void)pieces; }
   /// The same in double.
   virtual void gather_pieces(std::span<const std::span<double>> pieces) { (void)pieces; }
-  /// A sharded update's whole exchange: sum_owned_pieces(grads, scale, extras); then check(),
-  /// which may throw (before anything is updated); then update(begin, end) over blocks of at most
-  /// `block` values (0: one block) that cover the owned values in order, each block's gradient
-  /// sums in `grads` by then; then gather_pieces(values). This default does exactly that, in one
-  /// block; a group may form the sums, update and send on the new values block by block, while
-  /// each block is in the cache.
-  virtual void sharded_update(std::span<const std::span<float>> grads,
-                              std::span<const std::span<float>> values, float scale,
-                              std::span<double> extras, std::size_t block,
-                              const std::function<void()>& check,
-                              const std::function<void(std::size_t, std::size_t)>& update) {
-    (void)block;
-    default_sharded_update(grads, values, scale, extras, check, update);
-  }
-  /// The same in double.
-  virtual void sharded_update(std::span<const std::span<double>> grads,
-                              std::span<const std::span<double>> values, double scale,
-                              std::span<double> extras, std::size_t block,
-                              const std::function<void()>& check,
-                              const std::function<void(std::size_t, std::size_t)>& update) {
-    (void)block;
-    default_sharded_update(grads, values, scale, extras, check, update);
-  }
 
  protected:
-  /// sharded_update in its parts, in one block.
-  template <class T>
-  void default_sharded_update(std::span<const std::span<T>> grads,
-                              std::span<const std::span<T>> values, T scale,
-                              std::span<double> extras, const std::function<void()>& check,
-                              const std::function<void(std::size_t, std::size_t)>& update) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : grads) n += p.size();
-    sum_owned_pieces(grads, scale, extras);
-    check();
-    const auto [begin, end] = owned(n);
-    if (begin < end) update(begin, end);
-    gather_pieces(values);
-  }
-
   /// sum_pieces through one packed buffer and sum().
   template <class T>
   void packed_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,

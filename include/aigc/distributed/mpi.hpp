@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -179,32 +178,6 @@ class MpiProcessGroup : public ProcessGroup {
   void gather_pieces(std::span<const std::span<double>> pieces) override {
     gather_in(pieces, MPI_DOUBLE, double_packed_);
   }
-  /// ProcessGroup::sharded_update: through shared memory, each block's sums formed, updated and
-  /// its new values written for the gather while the block is in the cache (two barriers in all,
-  /// as the sum and the gather alone); over the ring, the sum's and the gather's halves in turn.
-  void sharded_update(std::span<const std::span<float>> grads,
-                      std::span<const std::span<float>> values, float scale,
-                      std::span<double> extras, std::size_t block,
-                      const std::function<void()>& check,
-                      const std::function<void(std::size_t, std::size_t)>& update) override {
-    if (shared_ && size_ > 1) {
-      shared_sharded_update(grads, values, scale, extras, block, check, update);
-    } else {
-      default_sharded_update(grads, values, scale, extras, check, update);
-    }
-  }
-  /// The same in double.
-  void sharded_update(std::span<const std::span<double>> grads,
-                      std::span<const std::span<double>> values, double scale,
-                      std::span<double> extras, std::size_t block,
-                      const std::function<void()>& check,
-                      const std::function<void(std::size_t, std::size_t)>& update) override {
-    if (shared_ && size_ > 1) {
-      shared_sharded_update(grads, values, scale, extras, block, check, update);
-    } else {
-      default_sharded_update(grads, values, scale, extras, check, update);
-    }
-  }
   /// Waits until every process of the group gets here.
   void barrier() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
   /// The communicator (a duplicate of the one given).
@@ -239,7 +212,7 @@ class MpiProcessGroup : public ProcessGroup {
     if (size_ == 1) {
       ProcessGroup::sum_pieces(pieces, scale, extras);  // scales, as the sums do
     } else if (shared_) {
-      shared_owned_sum(pieces, scale, extras);
+      shared_sum(pieces, scale, extras, true);
     } else {
       const std::size_t n = pack(pieces, scale, packed);
       ring_reduce_scatter(packed.data(), n, type, scratch);
@@ -281,7 +254,7 @@ class MpiProcessGroup : public ProcessGroup {
     if (size_ == 1 || n == 0) return;
     if (shared_) {
       const std::span<T> piece(data, n);
-      shared_sum(std::span<const std::span<T>>(&piece, 1), T(1), std::span<double>{});
+      shared_sum(std::span<const std::span<T>>(&piece, 1), T(1), {});
     } else {
       ring_sum(data, n, type, scratch);
     }
@@ -386,98 +359,101 @@ class MpiProcessGroup : public ProcessGroup {
     check(MPI_Win_sync(window_), "MPI_Win_sync");
   }
 
-  /// The sum through the window (two barriers): each process's values outside its chunk (scaled)
-  /// into its slot; chunk `rank` added up by this process and written back into the pieces and
-  /// into its slot; the other chunks read back from their owners' slots.
   template <class T>
-  void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras) {
-    const std::size_t n = total(pieces);
-    if (size_ == 1 || (n == 0 && extras.empty())) return;
+  /// The sum through the window; with owned_only, its first half: chunk `rank` summed into the
+  /// pieces alone (the same bits), no second barrier, nothing read back.
+  void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
+                  bool owned_only = false) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t m = extras.size();
+    if (size_ == 1 || (n == 0 && m == 0)) return;
+    const std::size_t header = round_up(2 * sizeof(std::uint64_t));
+    const std::size_t values_bytes = round_up(n * sizeof(T));
+    reserve_window(header + values_bytes + m * sizeof(double));
+    slot_ ^= 1;
+    const auto slot = [&](int r) {
+      return parts_[static_cast<std::size_t>(r)] + slot_ * slot_bytes_;
+    };
+    const auto values = [&](int r) { return reinterpret_cast<T*>(slot(r) + header); };
+    const auto extra = [&](int r) {
+      return reinterpret_cast<double*>(slot(r) + header + values_bytes);
+    };
+    // 1. This process's values (scaled) into its slot, all but chunk `rank` (which only this
+    //    process reads, from the pieces themselves), and its extras.
+    auto* lengths = reinterpret_cast<std::uint64_t*>(slot(rank_));
+    lengths[0] = n;
+    lengths[1] = m;
     const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
-    publish_for_sum(pieces, scale, extras);
-    // Chunk `rank`: this process's values, then those of processes rank + 1, rank + 2, ...
-    // added in turn, in blocks that stay in L1 while every process's values are added (one pass
-    // over memory), written back into the pieces and into the slot for the others to read.
-    const int P = size_;
-    for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
-      constexpr std::size_t kBlock = 2048;
-      for (std::size_t b = 0; b < len; b += kBlock) {
-        const std::size_t e = std::min(len, b + kBlock);
-        T* shared = slot_values<T>(slot_, rank_) + at;
-        scaled_copy(seg + b, e - b, scale, shared + b);
-        for (int k = 1; k < P; ++k) {
-          const T* x = slot_values<T>(slot_, (rank_ + k) % P) + at;
-          for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
-        }
-        std::copy(shared + b, shared + e, seg + b);
-      }
+    const auto outside_own = [&](auto&& f) {  // f(segment, its first value's index) outside it
+      for_segments(pieces, 0, own_begin, f);
+      for_segments(pieces, own_end, n, f);
+    };
+    outside_own([&](T* seg, std::size_t at, std::size_t len) {
+      scaled_copy(seg, len, scale, values(rank_) + at);
     });
+    std::copy(extras.begin(), extras.end(), extra(rank_));
     window_barrier();
-    collect_chunks(pieces, n, slot_);
-  }
-
-  /// The first half of the sum through the window (one barrier): publish_for_sum, then chunk
-  /// `rank` added up into the pieces (the bits of shared_sum), in blocks of `block` values (0:
-  /// one block), each followed by on_block(begin, end) when given. after_extras() runs first,
-  /// when the extras are summed and before any chunk is.
-  template <class T>
-  void shared_owned_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
-                        const std::function<void()>& after_extras = {}, std::size_t block = 0,
-                        const std::function<void(std::size_t, std::size_t)>& on_block = {}) {
-    const std::size_t n = total(pieces);
-    if (size_ == 1 || (n == 0 && extras.empty())) return;
-    publish_for_sum(pieces, scale, extras);
-    if (after_extras) after_extras();
-    const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
-    if (block == 0) block = std::max<std::size_t>(1, own_end - own_begin);
+    for (int r = 0; r < size_; ++r) {
+      const auto* l = reinterpret_cast<const std::uint64_t*>(slot(r));
+      if (l[0] != n || l[1] != m) {
+        throw Error("MpiProcessGroup::sum: process " + std::to_string(r) + " sums " +
+                    std::to_string(l[0]) + " + " + std::to_string(l[1]) + " values, this process " +
+                    std::to_string(n) + " + " + std::to_string(m));
+      }
+    }
+    // 2. Chunk `rank`: this process's values, then those of processes rank + 1, rank + 2, ...
+    //    added in turn, written back into the pieces and into the slot for the others to read;
+    //    each extra added in the same order for its chunk, by every process for itself.
     const int P = size_;
-    for (std::size_t a = own_begin; a < own_end; a += block) {
-      const std::size_t b = std::min(own_end, a + block);
-      for_segments(pieces, a, b, [&](T* seg, std::size_t at, std::size_t len) {
+    if (owned_only) {
+      for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
         if (scale != T(1)) {
           for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] * scale;
         }
         for (int k = 1; k < P; ++k) {
-          const T* x = slot_values<T>(slot_, (rank_ + k) % P) + at;
+          const T* x = values((rank_ + k) % P) + at;
           for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] + x[i];
         }
       });
-      if (on_block) on_block(a, b);
     }
-  }
-
-  /// The sharded update through the window: shared_owned_sum with check() after the extras and
-  /// each block updated and its new values written into the gather's slot at once, while the
-  /// block is in the cache; then the gather's barrier and the other chunks' values.
-  template <class T>
-  void shared_sharded_update(std::span<const std::span<T>> grads,
-                             std::span<const std::span<T>> values, T scale,
-                             std::span<double> extras, std::size_t block,
-                             const std::function<void()>& check,
-                             const std::function<void(std::size_t, std::size_t)>& update) {
-    const std::size_t n = total(grads);
-    if (n == 0) {
-      default_sharded_update(grads, values, scale, extras, check, update);
-      return;
+    for_segments(pieces, own_begin, owned_only ? own_begin : own_end,
+                 [&](T* seg, std::size_t at, std::size_t len) {
+                   // In blocks that stay in L1 while every process's values are added: one pass
+                   // over memory.
+                   constexpr std::size_t kBlock = 2048;
+                   for (std::size_t b = 0; b < len; b += kBlock) {
+                     const std::size_t e = std::min(len, b + kBlock);
+                     T* shared = values(rank_) + at;
+                     scaled_copy(seg + b, e - b, scale, shared + b);
+                     for (int k = 1; k < P; ++k) {
+                       const T* x = values((rank_ + k) % P) + at;
+                       for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+                     }
+                     std::copy(shared + b, shared + e, seg + b);
+                   }
+                 });
+    for (int c = 0; c < P; ++c) {
+      for (std::size_t j = chunk_begin(m, c); j < chunk_begin(m, c + 1); ++j) {
+        double v = extra(c)[j];
+        for (int k = 1; k < P; ++k) v = v + extra((c + k) % P)[j];
+        extras[j] = v;
+      }
     }
-    if (total(values) != n) {
-      throw ArgumentError("MpiProcessGroup::sharded_update: " + std::to_string(n) +
-                          " gradient values for " + std::to_string(total(values)) + " values");
-    }
-    T* out = nullptr;
-    const auto after_extras = [&] {
-      check();
-      out = gather_slot<T>(n);  // the window is large enough: the sum's slot held more
-    };
-    const auto on_block = [&](std::size_t a, std::size_t b) {
-      update(a, b);
-      for_segments(values, a, b, [&](T* seg, std::size_t at, std::size_t len) {
-        std::copy(seg, seg + len, out + at);
-      });
-    };
-    // As references: a std::function of a reference allocates nothing.
-    shared_owned_sum(grads, scale, extras, std::cref(after_extras), block, std::cref(on_block));
-    gather_finish(values, n);
+    if (owned_only) return;  // the next exchange writes the other slot (see gather_pieces)
+    window_barrier();
+    // 3. The other finished chunks back into the pieces, each from the process that added it.
+    int c = 0;
+    outside_own([&](T* seg, std::size_t at, std::size_t len) {
+      while (len > 0) {
+        while (chunk_begin(n, c + 1) <= at) ++c;
+        const std::size_t take = std::min(len, chunk_begin(n, c + 1) - at);
+        const T* from = values(c) + at;
+        seg = std::copy(from, from + take, seg);
+        at += take;
+        len -= take;
+      }
+    });
   }
 
   /// The gather through the window: this process's chunk into its slot, one barrier, the other
@@ -486,94 +462,27 @@ class MpiProcessGroup : public ProcessGroup {
   /// barrier, so one barrier each is enough (for the first half of a sum as for this).
   template <class T>
   void shared_gather(std::span<const std::span<T>> pieces) {
-    const std::size_t n = total(pieces);
-    if (size_ == 1 || n == 0) return;
-    reserve_window(kHeader + round_up(n * sizeof(T)));
-    T* out = gather_slot<T>(n);
-    for_segments(
-        pieces, chunk_begin(n, rank_), chunk_begin(n, rank_ + 1),
-        [&](T* seg, std::size_t at, std::size_t len) { std::copy(seg, seg + len, out + at); });
-    gather_finish(pieces, n);
-  }
-
-  static constexpr std::size_t kHeader = 64;  ///< a slot's lengths, rounded up to kAlign
-  static constexpr std::uint64_t kGather = ~std::uint64_t{0};  ///< a gather's "extras count"
-
-  template <class T>
-  static std::size_t total(std::span<const std::span<T>> pieces) {
     std::size_t n = 0;
     for (const std::span<T>& p : pieces) n += p.size();
-    return n;
-  }
-  unsigned char* slot_of(int s, int r) const {
-    return parts_[static_cast<std::size_t>(r)] + static_cast<std::size_t>(s) * slot_bytes_;
-  }
-  template <class T>
-  T* slot_values(int s, int r) const {
-    return reinterpret_cast<T*>(slot_of(s, r) + kHeader);
-  }
-
-  /// The first part of a sum through the window: the next slot's header, this process's values
-  /// (scaled) into it, all but chunk `rank` (which only this process reads, from the pieces
-  /// themselves), and its extras; one barrier; the lengths checked; every extra added up, by
-  /// every process in the same order (that of its chunk of the extras).
-  template <class T>
-  void publish_for_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras) {
-    const std::size_t n = total(pieces), m = extras.size();
-    const std::size_t values_bytes = round_up(n * sizeof(T));
-    reserve_window(kHeader + values_bytes + m * sizeof(double));
+    if (size_ == 1 || n == 0) return;
+    const std::size_t header = round_up(2 * sizeof(std::uint64_t));
+    reserve_window(header + round_up(n * sizeof(T)));
     slot_ ^= 1;
-    const auto extra = [&](int r) {
-      return reinterpret_cast<double*>(slot_of(slot_, r) + kHeader + values_bytes);
+    const auto slot = [&](int r) {
+      return parts_[static_cast<std::size_t>(r)] + slot_ * slot_bytes_;
     };
-    auto* lengths = reinterpret_cast<std::uint64_t*>(slot_of(slot_, rank_));
-    lengths[0] = n;
-    lengths[1] = m;
-    const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
-    const auto publish = [&](T* seg, std::size_t at, std::size_t len) {
-      scaled_copy(seg, len, scale, slot_values<T>(slot_, rank_) + at);
-    };
-    for_segments(pieces, 0, own_begin, publish);
-    for_segments(pieces, own_end, n, publish);
-    std::copy(extras.begin(), extras.end(), extra(rank_));
-    window_barrier();
-    for (int r = 0; r < size_; ++r) {
-      const auto* l = reinterpret_cast<const std::uint64_t*>(slot_of(slot_, r));
-      if (l[0] != n || l[1] != m) {
-        throw Error("MpiProcessGroup::sum: process " + std::to_string(r) +
-                    (l[1] == kGather ? " gathers " + std::to_string(l[0]) + " values"
-                                     : " sums " + std::to_string(l[0]) + " + " +
-                                           std::to_string(l[1]) + " values") +
-                    ", this process " + std::to_string(n) + " + " + std::to_string(m));
-      }
-    }
-    const int P = size_;
-    for (int c = 0; c < P; ++c) {
-      for (std::size_t j = chunk_begin(m, c); j < chunk_begin(m, c + 1); ++j) {
-        double v = extra(c)[j];
-        for (int k = 1; k < P; ++k) v = v + extra((c + k) % P)[j];
-        extras[j] = v;
-      }
-    }
-  }
-
-  /// The values of this process's part of the next slot, with the header of a gather of n.
-  template <class T>
-  T* gather_slot(std::size_t n) {
-    auto* lengths = reinterpret_cast<std::uint64_t*>(slot_of(slot_ ^ 1, rank_));
+    const auto values = [&](int r) { return reinterpret_cast<T*>(slot(r) + header); };
+    constexpr std::uint64_t kGather = ~std::uint64_t{0};  // in place of the extras' count
+    auto* lengths = reinterpret_cast<std::uint64_t*>(slot(rank_));
     lengths[0] = n;
     lengths[1] = kGather;
-    return slot_values<T>(slot_ ^ 1, rank_);
-  }
-
-  /// The end of a gather whose chunk is in the next slot: one barrier, the lengths checked, the
-  /// other chunks into the pieces.
-  template <class T>
-  void gather_finish(std::span<const std::span<T>> pieces, std::size_t n) {
-    slot_ ^= 1;
+    const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
+    for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
+      std::copy(seg, seg + len, values(rank_) + at);
+    });
     window_barrier();
     for (int r = 0; r < size_; ++r) {
-      const auto* l = reinterpret_cast<const std::uint64_t*>(slot_of(slot_, r));
+      const auto* l = reinterpret_cast<const std::uint64_t*>(slot(r));
       if (l[0] != n || l[1] != kGather) {
         throw Error(
             "MpiProcessGroup::gather_pieces: process " + std::to_string(r) +
@@ -581,25 +490,19 @@ class MpiProcessGroup : public ProcessGroup {
             ", this process gathers " + std::to_string(n));
       }
     }
-    collect_chunks(pieces, n, slot_);
-  }
-
-  /// Every chunk but this process's, from its owner's part of slot s into the pieces.
-  template <class T>
-  void collect_chunks(std::span<const std::span<T>> pieces, std::size_t n, int s) {
     const auto from_owners = [&](T* seg, std::size_t at, std::size_t len) {
       int c = 0;
       while (len > 0) {
         while (chunk_begin(n, c + 1) <= at) ++c;
         const std::size_t take = std::min(len, chunk_begin(n, c + 1) - at);
-        const T* from = slot_values<T>(s, c) + at;
+        const T* from = values(c) + at;
         seg = std::copy(from, from + take, seg);
         at += take;
         len -= take;
       }
     };
-    for_segments(pieces, 0, chunk_begin(n, rank_), from_owners);
-    for_segments(pieces, chunk_begin(n, rank_ + 1), n, from_owners);
+    for_segments(pieces, 0, own_begin, from_owners);
+    for_segments(pieces, own_end, n, from_owners);
   }
 
   /// Calls f(data, at, len) for each run of the concatenated pieces' values [begin, end): `len`

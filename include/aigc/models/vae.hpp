@@ -384,24 +384,23 @@ class VaeTrainer {
     dh_.leftCols(o_.latent) = dmu_;
     dh_.rightCols(o_.latent) = dlogvar_;
     enc_.backward(dh_);
-    // The summed losses' gradients and the global batch's loss sums, at once (data parallel);
-    // checked after the exchange, so that every process makes the same checks on the same sums
+    // The summed losses' gradients and the global batch's loss sums, at once (data parallel).
+    double sums[2] = {bce, kl};
+    update_.sum(group_, opt_, T(1), sums, shard_update_ && !(o_.clip_grad_norm > 0.0),
+                o_.check_finite);
+    bce = sums[0];
+    kl = sums[1];
+    // Checked after the exchange, so that every process makes the same checks on the same sums
     // (a non-finite loss makes non-finite gradients, which nothing has applied yet).
     const std::int64_t step = opt_.steps() + 1;
-    double sums[2] = {bce, kl};
-    update_.step(group_, opt_, T(1), sums, shard_update_ && !(o_.clip_grad_norm > 0.0),
-                 o_.check_finite, [&] {
-                   bce = sums[0];
-                   kl = sums[1];
-                   if (o_.check_finite && !std::isfinite(bce + kl)) {
-                     throw NumericError(
-                         std::string(name()) + ": step " + std::to_string(step) +
+    if (o_.check_finite && !std::isfinite(bce + kl)) {
+      throw NumericError(std::string(name()) + ": step " + std::to_string(step) +
                          ": the loss is not finite (" + (std::isfinite(bce) ? "KL" : "BCE") +
                          "; BCE = " + std::to_string(bce) + ", KL = " + std::to_string(kl) + ")");
-                   }
-                   if (o_.check_finite) update_.check_finite_grads(opt_, name(), step);
-                   if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
-                 });
+    }
+    if (o_.check_finite) update_.check_finite_grads(opt_, name(), step);
+    if (o_.clip_grad_norm > 0.0) clip_grad_norm(opt_.params(), o_.clip_grad_norm);
+    update_.update(opt_);
     if (group_) detail::broadcast_buffers(*group_, buffers(), pieces_);
     const double n = static_cast<double>(global.rows());
     return {.loss = (bce + kl) / n, .bce = bce / n, .kl = kl / n, .samples = global.rows()};

@@ -41,29 +41,23 @@ class Adam : public Optimizer<T> {
     }
   }
 
-  void step() override {
-    begin_step();
-    update_range(0, this->value_count());
-  }
+  void step() override { step_range(0, this->value_count()); }
 
-  void begin_step() override {
+  void step_range(std::size_t begin, std::size_t end) override {
     const double lr = this->scheduled_lr(o_.lr);
     ++this->steps_;
     const double t = static_cast<double>(this->steps_);
     const double bias1 = 1.0 - std::pow(o_.beta1, t);
     const double bias2 = 1.0 - std::pow(o_.beta2, t);
-    step_size_ = static_cast<T>(lr / bias1);
-    bias2_sqrt_ = static_cast<T>(std::sqrt(bias2));
-    coupled_ = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
-    decoupled_ = o_.decoupled_weight_decay ? T(1.0 - lr * o_.weight_decay) : T(1);
-  }
-
-  void update_range(std::size_t begin, std::size_t end) override {
+    const T step_size = static_cast<T>(lr / bias1);
+    const T bias2_sqrt = static_cast<T>(std::sqrt(bias2));
+    const T coupled = o_.decoupled_weight_decay ? T(0) : T(o_.weight_decay);
+    const T decoupled = o_.decoupled_weight_decay ? T(1.0 - lr * o_.weight_decay) : T(1);
     this->for_range(begin, end, [&](std::size_t i, Index at, Index n) {
       Param<T>& p = *this->params_[i];
       kernels::adam_update(p.value.data() + at, p.grad.data() + at, exp_avg_[i].data() + at,
-                           exp_avg_sq_[i].data() + at, n, T(o_.beta1), T(o_.beta2), step_size_,
-                           bias2_sqrt_, T(o_.eps), coupled_, decoupled_);
+                           exp_avg_sq_[i].data() + at, n, T(o_.beta1), T(o_.beta2), step_size,
+                           bias2_sqrt, T(o_.eps), coupled, decoupled);
     });
   }
 
@@ -90,7 +84,6 @@ class Adam : public Optimizer<T> {
  private:
   AdamOptions o_;
   std::vector<Tensor<T>> exp_avg_, exp_avg_sq_;
-  T step_size_{}, bias2_sqrt_{1}, coupled_{}, decoupled_{1};  ///< of the step begun
 };
 
 }  // namespace aigc

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -15,45 +14,33 @@
 
 #include "aigc/core/error.hpp"
 #include "aigc/core/process_group.hpp"
-#include "aigc/kernels/threads.hpp"
 #include "aigc/optim/optimizer.hpp"
 
 namespace aigc::detail {
 
-/// One optimiser's update in a trainer's step, alone or data parallel: step() sums the gradients
-/// over the group (nothing without one), runs the trainer's checks on the sums, and applies the
-/// update. Sharded, a process's optimiser state is current only for the values it owns until
+/// One optimiser's update in a trainer's step, alone or data parallel. In order: sum() (nothing
+/// without a group), the trainer's own checks of the summed losses, check_finite_grads(), update().
+/// Sharded, a process's optimiser state is current only for the values it owns until
 /// consolidate_state() gathers it (collective), which a checkpoint needs.
 template <class T>
 class DataParallelUpdate {
  public:
-  /// The values a sharded update forms, updates and sends on at a time on one thread: its
-  /// gradients, parameters and moments (16 KB each in float) stay in L1 and L2 from the sum to
-  /// the update to the gather.
-  static constexpr std::size_t kBlock = 4096;
-
   /// Sums the gradients of `opt`'s parameters (each process's times `scale`) and `extras` over
-  /// `group` in one exchange (nothing when `group` is null), runs checks() (the trainer's checks
-  /// of the summed extras, which may throw; check_finite_grads() may be called inside), and
-  /// applies opt's update: sharded, each process forms the sums of the values it owns, updates
-  /// them and the processes gather them; otherwise every process sums and updates everything.
-  /// Sharded, each process checks its own gradients before the exchange (when `check_finite`),
-  /// the result riding along with the extras, so that every process knows whether any gradient
-  /// is not finite before anything is updated.
-  /// No allocation: the callbacks reach the group as references.
-  template <class Checks>
-  void step(ProcessGroup* group, Optimizer<T>& opt, T scale, std::span<double> extras, bool sharded,
-            bool check_finite, const Checks& checks) {
+  /// `group` in one exchange; nothing when `group` is null. Sharded, only this process's own
+  /// values of the gradient sum are formed, and each process checks its own gradients before the
+  /// exchange (when `check_finite`), the result riding along with the extras, so that every
+  /// process knows whether any gradient is not finite before anything is updated.
+  void sum(ProcessGroup* group, Optimizer<T>& opt, T scale, std::span<double> extras, bool sharded,
+           bool check_finite) {
     group_ = group;
     sharded_ = group && sharded && group->size() > 1;
     bad_ = {-1, -1};
+    if (!group) return;
+    pieces_.clear();
+    for (Param<T>* p : opt.params())
+      pieces_.emplace_back(p->grad.data(), static_cast<std::size_t>(p->grad.size()));
     if (!sharded_) {
-      if (group) {
-        grads(opt);
-        group->sum_pieces(pieces_, scale, extras);
-      }
-      checks();
-      opt.step();
+      group->sum_pieces(pieces_, scale, extras);
       return;
     }
     // The extras, then one slot per process: 1 + the index of its first parameter whose own
@@ -62,8 +49,8 @@ class DataParallelUpdate {
     const auto P = static_cast<std::size_t>(group->size());
     extras_.assign(m + P, 0.0);
     std::copy(extras.begin(), extras.end(), extras_.begin());
-    const std::vector<Param<T>*>& params = opt.params();
     if (check_finite) {
+      const std::vector<Param<T>*>& params = opt.params();
       for (std::size_t i = 0; i < params.size(); ++i) {
         if (!kernels::all_finite(params[i]->grad.data(), params[i]->grad.size())) {
           extras_[m + static_cast<std::size_t>(group->rank())] = static_cast<double>(i + 1);
@@ -71,31 +58,20 @@ class DataParallelUpdate {
         }
       }
     }
-    grads(opt);
-    values_.clear();
-    for (Param<T>* p : params)
-      values_.emplace_back(p->value.data(), static_cast<std::size_t>(p->value.size()));
-    const auto on_sums = [&] {
-      std::copy(extras_.begin(), extras_.begin() + static_cast<std::ptrdiff_t>(m), extras.begin());
-      for (std::size_t r = 0; r < P; ++r) {
-        if (extras_[m + r] > 0.0) {
-          bad_ = {static_cast<int>(r), static_cast<int>(extras_[m + r]) - 1};
-          break;
-        }
+    group->sum_owned_pieces(pieces_, scale, extras_);
+    std::copy(extras_.begin(), extras_.begin() + static_cast<std::ptrdiff_t>(m), extras.begin());
+    for (std::size_t r = 0; r < P; ++r) {
+      if (extras_[m + r] > 0.0) {
+        bad_ = {static_cast<int>(r), static_cast<int>(extras_[m + r]) - 1};
+        break;
       }
-      checks();
-      opt.begin_step();
-      stale_ = true;
-    };
-    const auto update = [&](std::size_t begin, std::size_t end) { opt.update_range(begin, end); };
-    group->sharded_update(pieces_, values_, scale, extras_, aigc::num_threads() == 1 ? kBlock : 0,
-                          std::cref(on_sums), std::cref(update));
+    }
   }
 
   /// Throws NumericError naming `who`, the step and the first parameter whose gradient (summed,
-  /// or sharded: a process's own) holds a NaN or an infinity; for step()'s checks. Sharded, an
-  /// overflow of the sum itself (finite gradients whose sum is not) is not seen here; it makes
-  /// the owner's values NaN, and the next step's loss check stops the run.
+  /// or sharded: a process's own) holds a NaN or an infinity. Sharded, an overflow of the sum
+  /// itself (finite gradients whose sum is not) is not seen here; it makes the owner's values
+  /// NaN, and the next step's loss check stops the run.
   void check_finite_grads(Optimizer<T>& opt, const char* who, std::int64_t step) const {
     if (!sharded_) {
       aigc::check_finite_grads(opt.params(), who, step);
@@ -106,6 +82,20 @@ class DataParallelUpdate {
     throw NumericError(std::string(who) + ": step " + std::to_string(step) + ": the gradient of '" +
                        p.name + "' " + shape_string(p.grad) +
                        " is not finite (NaN or infinity) on process " + std::to_string(bad_.first));
+  }
+
+  /// The optimiser's update: sharded, of this process's own values, which the processes then
+  /// gather; otherwise opt.step().
+  void update(Optimizer<T>& opt) {
+    if (!sharded_) {
+      opt.step();
+      return;
+    }
+    const auto [begin, end] = group_->owned(opt.value_count());
+    opt.step_range(begin, end);
+    values(opt);
+    group_->gather_pieces(pieces_);
+    stale_ = true;
   }
 
   /// Gives every process the whole optimiser state (collective: every process of the group calls
@@ -142,16 +132,16 @@ class DataParallelUpdate {
   void state_loaded() { stale_ = false; }
 
  private:
-  void grads(Optimizer<T>& opt) {
+  void values(Optimizer<T>& opt) {
     pieces_.clear();
     for (Param<T>* p : opt.params())
-      pieces_.emplace_back(p->grad.data(), static_cast<std::size_t>(p->grad.size()));
+      pieces_.emplace_back(p->value.data(), static_cast<std::size_t>(p->value.size()));
   }
 
   ProcessGroup* group_ = nullptr;
   bool sharded_ = false, stale_ = false;
   std::pair<int, int> bad_{-1, -1};  ///< the first process with a non-finite gradient, its index
-  std::vector<std::span<T>> pieces_, values_;
+  std::vector<std::span<T>> pieces_;
   std::vector<double> extras_;
 };
 

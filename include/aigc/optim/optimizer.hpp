@@ -39,26 +39,17 @@ class Optimizer {
   /// Applies one update from the accumulated gradients.
   virtual void step() = 0;
 
-  /// Starts an update without applying it: counts the step and fixes what it uses (the
-  /// scheduled learning rate, Adam's bias corrections); update_range then applies it to parts of
-  /// the values, in any order, each part with the bits step() gives it. What a process of a
-  /// sharded data-parallel update does with the values it owns. This default (an optimiser that
-  /// updates all its values at once) does nothing; its update_range takes only the whole range.
-  virtual void begin_step() {}
-  /// Applies the update begun by begin_step() to the values [begin, end) of the concatenation of
-  /// the parameters (in params() order).
-  virtual void update_range(std::size_t begin, std::size_t end) {
+  /// Applies one update to the values [begin, end) of the concatenation of the parameters (in
+  /// params() order) alone, with the bits step() gives them, and counts the step: what a process
+  /// of a sharded data-parallel update does with the values it owns. This default updates all of
+  /// them and accepts only the whole range; Adam and Sgd take any.
+  virtual void step_range(std::size_t begin, std::size_t end) {
     if (begin != 0 || end != value_count()) {
       throw ArgumentError("optimizer: this optimizer updates all " + std::to_string(value_count()) +
                           " values at once, not [" + std::to_string(begin) + ", " +
                           std::to_string(end) + ")");
     }
     step();
-  }
-  /// One whole step over the values [begin, end) alone: begin_step(), update_range().
-  void step_range(std::size_t begin, std::size_t end) {
-    begin_step();
-    update_range(begin, end);
   }
 
   /// The number of values of all the parameters.

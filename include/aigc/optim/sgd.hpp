@@ -36,24 +36,18 @@ class Sgd : public Optimizer<T> {
     }
   }
 
-  void step() override {
-    begin_step();
-    update_range(0, this->value_count());
-  }
+  void step() override { step_range(0, this->value_count()); }
 
-  void begin_step() override {
-    first_ = this->steps_ == 0;
-    lr_ = this->scheduled_lr(o_.lr);
-    ++this->steps_;
-  }
-
-  void update_range(std::size_t begin, std::size_t end) override {
+  void step_range(std::size_t begin, std::size_t end) override {
+    const bool first = this->steps_ == 0;
+    const double lr = this->scheduled_lr(o_.lr);
     this->for_range(begin, end, [&](std::size_t i, Index at, Index n) {
       Param<T>& p = *this->params_[i];
       kernels::sgd_update(p.value.data() + at, p.grad.data() + at, buffers_[i].data() + at, n,
-                          T(lr_), T(o_.momentum), T(o_.dampening), T(o_.weight_decay), o_.nesterov,
-                          first_);
+                          T(lr), T(o_.momentum), T(o_.dampening), T(o_.weight_decay), o_.nesterov,
+                          first);
     });
+    ++this->steps_;
   }
 
   std::vector<OptimizerState<T>> state() override {
@@ -68,8 +62,6 @@ class Sgd : public Optimizer<T> {
  private:
   SgdOptions o_;
   std::vector<Tensor<T>> buffers_;
-  bool first_ = false;  ///< of the step begun: the first (the momentum buffer starts as g)
-  double lr_ = 0.0;     ///< of the step begun
 };
 
 }  // namespace aigc
