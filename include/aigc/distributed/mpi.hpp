@@ -443,17 +443,7 @@ class MpiProcessGroup : public ProcessGroup {
     if (owned_only) return;  // the next exchange writes the other slot (see gather_pieces)
     window_barrier();
     // 3. The other finished chunks back into the pieces, each from the process that added it.
-    int c = 0;
-    outside_own([&](T* seg, std::size_t at, std::size_t len) {
-      while (len > 0) {
-        while (chunk_begin(n, c + 1) <= at) ++c;
-        const std::size_t take = std::min(len, chunk_begin(n, c + 1) - at);
-        const T* from = values(c) + at;
-        seg = std::copy(from, from + take, seg);
-        at += take;
-        len -= take;
-      }
-    });
+    from_owners(pieces, n, values);
   }
 
   /// The gather through the window: this process's chunk into its slot, one barrier, the other
@@ -490,7 +480,14 @@ class MpiProcessGroup : public ProcessGroup {
             ", this process gathers " + std::to_string(n));
       }
     }
-    const auto from_owners = [&](T* seg, std::size_t at, std::size_t len) {
+    from_owners(pieces, n, values);
+  }
+
+  /// Every value of the pieces outside chunk `rank` (n values in all), copied from its chunk's
+  /// owner: values(c) is owner c's part of the slot.
+  template <class T, class Values>
+  void from_owners(std::span<const std::span<T>> pieces, std::size_t n, const Values& values) {
+    const auto copy = [&](T* seg, std::size_t at, std::size_t len) {
       int c = 0;
       while (len > 0) {
         while (chunk_begin(n, c + 1) <= at) ++c;
@@ -501,8 +498,8 @@ class MpiProcessGroup : public ProcessGroup {
         len -= take;
       }
     };
-    for_segments(pieces, 0, own_begin, from_owners);
-    for_segments(pieces, own_end, n, from_owners);
+    for_segments(pieces, 0, chunk_begin(n, rank_), copy);
+    for_segments(pieces, chunk_begin(n, rank_ + 1), n, copy);
   }
 
   /// Calls f(data, at, len) for each run of the concatenated pieces' values [begin, end): `len`
