@@ -6,6 +6,8 @@
 /// (every process sums and updates everything).
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
