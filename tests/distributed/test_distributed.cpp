@@ -98,7 +98,7 @@ void require_same_parameters_on_both(const std::string& name) {
   for (const StateEntry& e : a.entries()) {
     if (e.name.rfind("param/", 0) == 0 || e.name.rfind("optim", 0) == 0) {
       INFO(e.name);
-      REQUIRE(e.bytes == b.at(e.name).bytes);
+      REQUIRE((e.bytes == b.at(e.name).bytes));  // one bool: Catch would print both
     }
   }
 }
@@ -151,7 +151,8 @@ TEST_CASE("distributed: two 2-process runs are bitwise equal, a killed run resum
     const std::string flags = "--model " + model + " --epochs 6 --batches 10 --batch 16";
     REQUIRE(run(2, model + "-a", flags) == 0);
     REQUIRE(run(2, model + "-b", flags) == 0);
-    REQUIRE(bytes_of(final_state(model + "-a", 0)) == bytes_of(final_state(model + "-b", 0)));
+    // Files compared as one bool: Catch would print both files' bytes on a failure.
+    REQUIRE((bytes_of(final_state(model + "-a", 0)) == bytes_of(final_state(model + "-b", 0))));
 
     // Killed after step 35, resumed from the checkpoint of step 30 (the end of epoch 3).
     INFO(log_of(model + "-killed"));
@@ -161,7 +162,8 @@ TEST_CASE("distributed: two 2-process runs are bitwise equal, a killed run resum
     REQUIRE_FALSE(fs::exists(work_dir() / (model + "-killed") / "checkpoints" /
                              (model + "-000000000040.aigc")));
     REQUIRE(run(2, model + "-killed", flags, true) == 0);
-    REQUIRE(bytes_of(final_state(model + "-a", 0)) == bytes_of(final_state(model + "-killed", 0)));
+    REQUIRE(
+        (bytes_of(final_state(model + "-a", 0)) == bytes_of(final_state(model + "-killed", 0))));
   }
 }
 
@@ -178,8 +180,8 @@ TEST_CASE("distributed: the shared-memory sums give the ring's bits") {
     REQUIRE(run(processes, name + "-shared", flags) == 0);
     REQUIRE(run(processes, name + "-ring", flags + " --ring") == 0);
     for (int r = 0; r < processes; ++r) {
-      REQUIRE(bytes_of(final_state(name + "-shared", r)) ==
-              bytes_of(final_state(name + "-ring", r)));
+      REQUIRE(
+          (bytes_of(final_state(name + "-shared", r)) == bytes_of(final_state(name + "-ring", r))));
     }
   }
 }
@@ -228,7 +230,7 @@ TEST_CASE("distributed: a run resumes on another number of processes") {
     REQUIRE(run(then, name, flags, true) == 0);
     // Resumed, not started again: a run from step 0 on the other number of processes would
     // have written another step 10.
-    REQUIRE(bytes_of(step10) == before);
+    REQUIRE((bytes_of(step10) == before));
     const StateDict resumed = read_checkpoint(final_state(name, 0));
     REQUIRE(resumed.at("optim/steps").bytes == straight.at("optim/steps").bytes);
     const double d = max_relative_difference(straight, resumed);
