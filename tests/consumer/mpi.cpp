@@ -45,6 +45,32 @@ int main(int argc, char** argv) {
     double both = checksum;
     group.sum(&both, 1);
     expect(both == 2.0 * checksum, "the processes' weights differ");
+
+    // The update was sharded (the default): a few steps outside fit leave each process's Adam
+    // moments current for its own values only; save_state refuses them until consolidate_state,
+    // called by every process, gathers them. Then both processes hold the same moments.
+    aigc::Tensor<float> batch;
+    for (int i = 0; i < 3; ++i) {
+      if (!loader.next(batch)) loader.next(batch);  // the next epoch's first batch
+      trainer.step(batch);
+    }
+    aigc::StateDict state;
+    bool refused = false;
+    try {
+      trainer.save_state(state);
+    } catch (const aigc::Error&) {
+      refused = true;
+    }
+    expect(refused, "save_state wrote moments spread over the processes");
+    trainer.consolidate_state();
+    aigc::StateDict consolidated;
+    trainer.save_state(consolidated);
+    double moments = 0.0;
+    for (const aigc::OptimizerState<float>& st : trainer.optimizer().state())
+      for (aigc::Index i = 0; i < st.tensor->size(); ++i) moments += st.tensor->data()[i];
+    double moments_both = moments;
+    group.sum(&moments_both, 1);
+    expect(moments_both == 2.0 * moments, "the processes' moments differ after consolidate_state");
     if (group.rank() == 0) {
       expect(std::filesystem::exists(out / "checkpoints/vae-000000000008.aigc"),
              "process 0 wrote no checkpoint");
