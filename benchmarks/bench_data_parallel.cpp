@@ -74,12 +74,6 @@ double update_ms(aigc::Adam<float>& opt, int reps) {
   return median(ms);
 }
 
-std::size_t count(const std::vector<aigc::Param<float>*>& params) {
-  std::size_t n = 0;
-  for (const auto* p : params) n += static_cast<std::size_t>(p->value.size());
-  return n;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,8 +217,8 @@ int main(int argc, char** argv) {
         trainer.step(real);
         s.push_back(seconds_since(t0));
       }
-      const std::size_t gp = count(trainer.generator_optimizer().params());
-      const std::size_t dp = count(trainer.discriminator_optimizer().params());
+      const std::size_t gp = trainer.generator_optimizer().value_count();
+      const std::size_t dp = trainer.discriminator_optimizer().value_count();
       const double reduce_g = allreduce_ms(group, gp, reduces, sharded);
       const double reduce_d = allreduce_ms(group, dp, reduces, sharded);
       const double update = update_ms(trainer.generator_optimizer(), reduces) +
@@ -263,11 +257,11 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 20; ++i) trainer.step(real);
         s.push_back(seconds_since(t0) / 20);
       }
-      const std::size_t n = count(trainer.generator_optimizer().params()) +
-                            count(trainer.discriminator_optimizer().params());
+      const std::size_t n = trainer.generator_optimizer().value_count() +
+                            trainer.discriminator_optimizer().value_count();
       const double reduce =
-          allreduce_ms(group, count(trainer.generator_optimizer().params()), reduces, sharded) +
-          allreduce_ms(group, count(trainer.discriminator_optimizer().params()), reduces, sharded);
+          allreduce_ms(group, trainer.generator_optimizer().value_count(), reduces, sharded) +
+          allreduce_ms(group, trainer.discriminator_optimizer().value_count(), reduces, sharded);
       const double update = update_ms(trainer.generator_optimizer(), reduces) +
                             update_ms(trainer.discriminator_optimizer(), reduces);
       if (root) {
@@ -300,7 +294,7 @@ int main(int argc, char** argv) {
         trainer.train_epoch(loader);
         s.push_back(seconds_since(t0));
       }
-      const std::size_t n = count(trainer.optimizer().params());
+      const std::size_t n = trainer.optimizer().value_count();
       const double reduce = allreduce_ms(group, n, reduces, sharded);
       const double update = update_ms(trainer.optimizer(), reduces);
       if (root) {

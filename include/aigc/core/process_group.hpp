@@ -83,11 +83,7 @@ class ProcessGroup {
   template <class T>
   void packed_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
                   std::vector<T>& packed) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
-    packed.resize(n);
-    T* out = packed.data();
-    for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);
+    const std::size_t n = pack(pieces, scale, packed);
     if (n > 0) sum(packed.data(), n);
     const T* in = packed.data();
     for (const std::span<T>& p : pieces) {
@@ -95,6 +91,17 @@ class ProcessGroup {
       in += p.size();
     }
     if (!extras.empty()) sum(extras.data(), extras.size());
+  }
+
+  /// The concatenation of `pieces`, each value times `scale`, into `packed`; returns its length.
+  template <class T>
+  static std::size_t pack(std::span<const std::span<T>> pieces, T scale, std::vector<T>& packed) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    packed.resize(n);
+    T* out = packed.data();
+    for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);
+    return n;
   }
 
   /// Writes scale * from[0, n) to `to` (a plain copy when scale is 1) and returns to + n.
@@ -129,17 +136,6 @@ inline RowShard shard_rows(Index rows, int rank, int size, const char* who) {
 }
 
 namespace detail {
-
-/// Sums the gradients of `params`, each process's times `scale`, over `group` in one exchange
-/// with `extras` (the step's losses); `pieces` is the caller's scratch.
-template <class T>
-void sum_gradients(ProcessGroup& group, const std::vector<Param<T>*>& params, T scale,
-                   std::vector<std::span<T>>& pieces, std::span<double> extras = {}) {
-  pieces.clear();
-  for (Param<T>* p : params)
-    pieces.emplace_back(p->grad.data(), static_cast<std::size_t>(p->grad.size()));
-  group.sum_pieces(pieces, scale, extras);
-}
 
 /// Gives every process of `group` the values of process 0's `buffers` (a sum to which the other
 /// processes add zeros, so the bits are process 0's).

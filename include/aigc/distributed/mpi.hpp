@@ -231,22 +231,17 @@ class MpiProcessGroup : public ProcessGroup {
       shared_gather(pieces);
       return;
     }
-    const std::size_t n = pack(pieces, T(1), packed);
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    packed.resize(n);
+    const auto [begin, end] = owned(n);  // the all-gather sends this chunk and fills the others
+    for_segments(pieces, begin, end, [&](T* seg, std::size_t at, std::size_t len) {
+      std::copy(seg, seg + len, packed.data() + at);
+    });
     ring_all_gather(packed.data(), n, type);
     for_segments(pieces, 0, n, [&](T* seg, std::size_t at, std::size_t len) {
       std::copy(packed.data() + at, packed.data() + at + len, seg);
     });
-  }
-
-  /// The concatenation of `pieces`, each value times `scale`, into `packed`; returns its length.
-  template <class T>
-  static std::size_t pack(std::span<const std::span<T>> pieces, T scale, std::vector<T>& packed) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
-    packed.resize(n);
-    T* out = packed.data();
-    for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);
-    return n;
   }
 
   template <class T>
@@ -359,9 +354,9 @@ class MpiProcessGroup : public ProcessGroup {
     check(MPI_Win_sync(window_), "MPI_Win_sync");
   }
 
-  template <class T>
   /// The sum through the window; with owned_only, its first half: chunk `rank` summed into the
   /// pieces alone (the same bits), no second barrier, nothing read back.
+  template <class T>
   void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
                   bool owned_only = false) {
     std::size_t n = 0;
@@ -406,7 +401,7 @@ class MpiProcessGroup : public ProcessGroup {
     //    added in turn, written back into the pieces and into the slot for the others to read;
     //    each extra added in the same order for its chunk, by every process for itself.
     const int P = size_;
-    if (owned_only) {
+    if (owned_only) {  // summed in the pieces alone
       for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
         if (scale != T(1)) {
           for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] * scale;
@@ -416,23 +411,22 @@ class MpiProcessGroup : public ProcessGroup {
           for (std::size_t i = 0; i < len; ++i) seg[i] = seg[i] + x[i];
         }
       });
+    } else {
+      for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
+        // In blocks that stay in L1 while every process's values are added: one pass over memory.
+        constexpr std::size_t kBlock = 2048;
+        for (std::size_t b = 0; b < len; b += kBlock) {
+          const std::size_t e = std::min(len, b + kBlock);
+          T* shared = values(rank_) + at;
+          scaled_copy(seg + b, e - b, scale, shared + b);
+          for (int k = 1; k < P; ++k) {
+            const T* x = values((rank_ + k) % P) + at;
+            for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+          }
+          std::copy(shared + b, shared + e, seg + b);
+        }
+      });
     }
-    for_segments(pieces, own_begin, owned_only ? own_begin : own_end,
-                 [&](T* seg, std::size_t at, std::size_t len) {
-                   // In blocks that stay in L1 while every process's values are added: one pass
-                   // over memory.
-                   constexpr std::size_t kBlock = 2048;
-                   for (std::size_t b = 0; b < len; b += kBlock) {
-                     const std::size_t e = std::min(len, b + kBlock);
-                     T* shared = values(rank_) + at;
-                     scaled_copy(seg + b, e - b, scale, shared + b);
-                     for (int k = 1; k < P; ++k) {
-                       const T* x = values((rank_ + k) % P) + at;
-                       for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
-                     }
-                     std::copy(shared + b, shared + e, seg + b);
-                   }
-                 });
     for (int c = 0; c < P; ++c) {
       for (std::size_t j = chunk_begin(m, c); j < chunk_begin(m, c + 1); ++j) {
         double v = extra(c)[j];

@@ -723,18 +723,17 @@ class GanTrainer {
     s.d_fake = mean_output(fake_logits);
     d_.backward(dlogits_);
     s.d_loss = loss_real + loss_fake + r1;
-    if (group_) {  // the global batch's means (each process's weighted by its rows)
-      const double w = static_cast<double>(n) / static_cast<double>(global_rows_);
-      double v[5] = {s.d_loss * w, s.d_real * w, s.d_fake * w, ada_sum_ - ada_before[0],
-                     ada_count_ - ada_before[1]};
-      update_d_.sum(group_, opt_d_, static_cast<T>(w), v, shard_update_, true);
+    // With a group, the global batch's means (each process's weighted by its rows).
+    const double w = group_ ? static_cast<double>(n) / static_cast<double>(global_rows_) : 1.0;
+    double v[5] = {s.d_loss * w, s.d_real * w, s.d_fake * w, ada_sum_ - ada_before[0],
+                   ada_count_ - ada_before[1]};
+    update_d_.sum(group_, opt_d_, static_cast<T>(w), v, shard_update_, true);
+    if (group_) {
       s.d_loss = v[0];
       s.d_real = v[1];
       s.d_fake = v[2];
       ada_sum_ = ada_before[0] + v[3];
       ada_count_ = ada_before[1] + v[4];
-    } else {
-      update_d_.sum(nullptr, opt_d_, T(1), {}, false, true);
     }
     check_finite(s.d_loss, "the discriminator loss", d_count_);
     update_d_.check_finite_grads(opt_d_, "GanTrainer (discriminator)", d_count_);
@@ -759,14 +758,12 @@ class GanTrainer {
     d_.set_needs_param_grads(true);
     d_.set_needs_input_grad(false);
     g_.backward(dfake);
-    if (group_) {  // G's gradients and the global batch's loss, at once
-      const double w = static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_);
-      s.g_loss *= w;
-      update_g_.sum(group_, opt_g_, static_cast<T>(w), std::span<double>(&s.g_loss, 1),
-                    shard_update_, true);
-    } else {
-      update_g_.sum(nullptr, opt_g_, T(1), {}, false, true);
-    }
+    // With a group, G's gradients and the global batch's loss, at once.
+    const double w =
+        group_ ? static_cast<double>(fake_->rows()) / static_cast<double>(global_rows_) : 1.0;
+    s.g_loss *= w;
+    update_g_.sum(group_, opt_g_, static_cast<T>(w), std::span<double>(&s.g_loss, 1), shard_update_,
+                  true);
     // Checked after the exchange (every process the same sums); nothing is applied before.
     check_finite(s.g_loss, "the generator loss", d_count_);
     update_g_.check_finite_grads(opt_g_, "GanTrainer (generator)", d_count_);

@@ -44,10 +44,6 @@ class TrainingCheckpoints {
     if (sums_) sums_->save(s);
     last_ = manager_.save(s, step_());
   }
-  /// save() when `every` > 0 and the current step is a multiple of it.
-  void save_every(std::int64_t every) {
-    if (every > 0 && step_() % every == 0) save();
-  }
 
   /// Resumes from `resume` (a file, or a folder's newest good checkpoint:
   /// resume_newest_checkpoint) and, when `announce`, says so on stdout; returns where the logs

@@ -196,6 +196,13 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
   TrainingLog log(o.out, names, epoch_names, o.name + " losses", resume,
                   {.csv = o.csv, .tensorboard = o.tensorboard, .plot = o.plot});
 
+  // A checkpoint: every process gathers its state (a data-parallel trainer's, collectively);
+  // process 0 writes it.
+  const auto checkpoint = [&] {
+    detail::fit_consolidate(trainer);
+    if (o.checkpoints) checkpoints->save();
+  };
+
   const Index per_epoch = loader.batches_per_epoch(), batch = loader.options().batch_size;
   const auto rows = static_cast<Index>(loader.order().size());
   std::vector<double> values(names.size());
@@ -226,10 +233,7 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         if (progress) progress->update(std::min(batch, rows - (k - 1) * batch), shown);
         log.step(epoch, step, epoch - 1 + static_cast<double>(k) / static_cast<double>(per_epoch),
                  values);
-        if (saving && o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
-          detail::fit_consolidate(trainer);
-          if (o.checkpoints) checkpoints->save();
-        }
+        if (saving && o.checkpoint_every > 0 && step % o.checkpoint_every == 0) checkpoint();
       });
       if (progress) progress->finish();
       const double seconds =
@@ -254,10 +258,7 @@ FitResult fit(Trainer& trainer, BatchLoader<T>& loader, const FitOptions& option
         FitEpoch end(epoch, step, log, primary);
         o.on_epoch_end(end);
       }
-      if (saving) {
-        detail::fit_consolidate(trainer);
-        if (o.checkpoints) checkpoints->save();
-      }
+      if (saving) checkpoint();
     }
   } catch (const NumericError& e) {
     throw NumericError(
