@@ -36,15 +36,20 @@ for r in $(seq "$rounds"); do
 done
 # Medians over the rounds: the trainers' seconds (lower is better), the GEMM's GFLOP/s.
 summarise() {  # summarise <side>: "key value" lines
-  awk '/^RESULT aigc/ { for (i = 3; i <= NF; ++i) { split($i, kv, "=");
+  awk 'function precision(  i, kv) { for (i = 3; i <= NF; ++i) { split($i, kv, "=");
+         if (kv[1] == "precision") return kv[2] } return "fp32" }
+       /^RESULT aigc/ { for (i = 3; i <= NF; ++i) { split($i, kv, "=");
          if (kv[1] == "threads") t = kv[2]; if (kv[1] == "epoch_s") s = kv[2] }
-         print "VAE_epoch_s_threads=" t, s }
+         print "VAE_epoch_s_" precision() "_threads=" t, s }
        /^GAN_RESULT aigc/ { for (i = 3; i <= NF; ++i) { split($i, kv, "=");
          if (kv[1] == "model") m = kv[2]; if (kv[1] == "threads") t = kv[2];
          if (kv[1] == "epoch_s") s = kv[2] }
-         print m "_epoch_s_threads=" t, s }' "$log/train-$1.txt"
-  awk -F'|' '/^\| \(/ { gsub(/ /, "", $2); gsub(/ /, "", $5); print "GEMM_GFLOPs" $2 "_threads=" $5, $6 }' \
-    "$log/gemm-$1.txt"
+         print m "_epoch_s_" precision() "_threads=" t, s }' "$log/train-$1.txt"
+  # the FP32 table's rows (aigc in column 6), then the bf16 table's (bf16 in column 7)
+  awk -F'|' '/^bfloat16-product GEMM/ { bf16 = 1 } /^GEMM, GFLOP/ { bf16 = 0 }
+       /^\| \([0-9]/ { gsub(/ /, "", $2); gsub(/ /, "", $3); gsub(/ /, "", $5);
+         if (bf16) print "GEMM_GFLOPs_bf16" $2 $3 "_threads=" $5, $7;
+         else print "GEMM_GFLOPs" $2 $3 "_threads=" $5, $6 }' "$log/gemm-$1.txt"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 summarise base > "$log/base.txt"
