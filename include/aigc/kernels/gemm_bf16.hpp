@@ -291,6 +291,35 @@ void bf16_block(Index M, Index N, Index K2, const std::uint32_t* ap, Index a_str
   }
 }
 
+/// B panels packed at a time by bf16_panels: at least NC_PANELS, as many as fill 512 KB.
+inline Index bf16_pack_group_panels(Index K2) {
+  using B = Bf16Blocking;
+  const Index panel_bytes = B::NR * K2 * static_cast<Index>(sizeof(std::uint32_t));
+  return std::max<Index>(B::NC_PANELS, (Index{512} << 10) / panel_bytes);
+}
+
+/// C[rows of A panels [i0, i1), columns of B panels [q0, q1)] with op(B) packed here, group by
+/// group of bf16_pack_group_panels into bp (room for one group), each group used while it is
+/// still in L2: packing all of a part's panels first sends them through memory and back when
+/// they outgrow L2 (the 64x64 DCGAN's layers, whose col gives each core 16 MB of packed panels;
+/// (256, 8192, 2048) on 2 threads: 13% faster in groups, medians of 5 runs; the layers whose col
+/// is first written through memory anyway within the noise), and it keeps the packed buffers
+/// small. For fewer panels (the VAE's products) groups of NC_PANELS were about 8% slower than
+/// one pack, hence groups of at least 512 KB.
+template <class T>
+void bf16_panels(Index M, Index N, Index K, const std::uint32_t* ap, Index a_stride, const T* b,
+                 Index ldb, bool transposed_b, T alpha, T beta, T* c, Index ldc, Index i0, Index i1,
+                 Index q0, Index q1, std::uint32_t* bp) {
+  using B = Bf16Blocking;
+  const Index K2 = (K + 1) / 2, group = bf16_pack_group_panels(K2);
+  for (Index g = q0; g < q1; g += group) {
+    const Index g1 = std::min(q1, g + group), c0 = g * B::NR;
+    const Index n = std::min(N, g1 * B::NR) - c0;
+    pack_b_bf16(transposed_b ? b + c0 * ldb : b + c0, ldb, transposed_b, K, n, 0, g1 - g, bp);
+    bf16_block(M, n, K2, ap, a_stride, bp, alpha, beta, c + c0, ldc, i0, i1, 0, g1 - g);
+  }
+}
+
 }  // namespace detail
 #endif
 
@@ -326,17 +355,18 @@ void gemm_bf16(Trans trans_a, Trans trans_b, Index M, Index N, Index K, T alpha,
   aigc::kernels::parallel_parts(parts, [&](int p) {
     thread_local aigc::kernels::AlignedBuffer a_buffer, b_buffer;
     auto* ap = a_buffer.get<std::uint32_t>(static_cast<std::size_t>(m_panels * a_stride));
-    auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
+    auto* bp = b_buffer.get<std::uint32_t>(
+        static_cast<std::size_t>(detail::bf16_pack_group_panels(K2) * B::NR * K2));
     if (split_rows) {
       const Index i0 = m_panels * p / parts, i1 = m_panels * (p + 1) / parts;
-      detail::pack_b_bf16(b, ldb, tb, K, N, 0, n_panels, bp);
       detail::pack_a_bf16(a, lda, ta, M, K, i0, i1, a_stride, ap);
-      detail::bf16_block(M, N, K2, ap, a_stride, bp, alpha, beta, c, ldc, i0, i1, 0, n_panels);
+      detail::bf16_panels(M, N, K, ap, a_stride, b, ldb, tb, alpha, beta, c, ldc, i0, i1, 0,
+                          n_panels, bp);
     } else {
       const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
       detail::pack_a_bf16(a, lda, ta, M, K, 0, m_panels, a_stride, ap);
-      detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
-      detail::bf16_block(M, N, K2, ap, a_stride, bp, alpha, beta, c, ldc, 0, m_panels, q0, q1);
+      detail::bf16_panels(M, N, K, ap, a_stride, b, ldb, tb, alpha, beta, c, ldc, 0, m_panels, q0,
+                          q1, bp);
     }
   });
 #else
@@ -402,13 +432,13 @@ void gemm_bf16_packed(const Bf16PackedA<T>& a, Trans trans_b, Index N, T alpha, 
   const Index K2 = (K + 1) / 2, m_panels = (M + B::MR - 1) / B::MR;
   const Index n_panels = (N + B::NR - 1) / B::NR;
   const std::uint32_t* ap = a.ap_;
-  thread_local aigc::kernels::AlignedBuffer b_buffer;
-  auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
   const bool tb = trans_b == Trans::yes;
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * K;
   const int threads = static_cast<int>(std::clamp<double>(flops / 1e6, 1.0, available_threads()));
   if (n_panels < threads) {  // few columns: B packed shared, the threads split the rows
     const int parts = static_cast<int>(std::min<Index>(threads, m_panels));
+    thread_local aigc::kernels::AlignedBuffer b_buffer;
+    auto* bp = b_buffer.get<std::uint32_t>(static_cast<std::size_t>(n_panels * B::NR * K2));
     detail::pack_b_bf16(b, ldb, tb, K, N, 0, n_panels, bp);
     aigc::kernels::parallel_parts(parts, [&](int p) {
       const Index i0 = m_panels * p / parts, i1 = m_panels * (p + 1) / parts;
@@ -418,9 +448,12 @@ void gemm_bf16_packed(const Bf16PackedA<T>& a, Trans trans_b, Index N, T alpha, 
   }
   const int parts = static_cast<int>(std::min<Index>(threads, n_panels));
   aigc::kernels::parallel_parts(parts, [&](int p) {
+    thread_local aigc::kernels::AlignedBuffer group_buffer;
+    auto* group = group_buffer.get<std::uint32_t>(
+        static_cast<std::size_t>(detail::bf16_pack_group_panels(K2) * B::NR * K2));
     const Index q0 = n_panels * p / parts, q1 = n_panels * (p + 1) / parts;
-    detail::pack_b_bf16(b, ldb, tb, K, N, q0, q1, bp);
-    detail::bf16_block(M, N, K2, ap, a.stride_, bp, alpha, beta, c, ldc, 0, m_panels, q0, q1);
+    detail::bf16_panels(M, N, K, ap, a.stride_, b, ldb, tb, alpha, beta, c, ldc, 0, m_panels, q0,
+                        q1, group);
   });
 #else
   gemm<T>(a.trans_, trans_b, M, N, K, alpha, a.a_, a.lda_, b, ldb, beta, c, ldc);
