@@ -126,11 +126,12 @@ template <class T, class A>
 void add_row(T* dst, const T* src, Index n) {
   using S = Simd<T, A>;
   constexpr std::true_type full;
-  Index l = 0;
-  for (; l + S::W <= n; l += S::W) {
+  const Index vectors = n > 0 ? n / S::W : 0;
+  for (Index v = 0; v < vectors; ++v) {
+    const Index l = v * S::W;
     S::store(dst + l, S::load(dst + l, S::W, full) + S::load(src + l, S::W, full), S::W, full);
   }
-  for (; l < n; ++l) dst[l] += src[l];  // the tail, and the short rows of small images
+  for (Index l = vectors * S::W; l < n; ++l) dst[l] += src[l];  // the tail, short rows
 }
 
 /// row[2 l] (+)= even[l], row[2 l + 1] (+)= odd[l] for the `width` values of row (a scalar
