@@ -4,7 +4,9 @@
 #   native    -march=native, -O3: the unit tests (with the ONNX export's, test_onnx), the consumer
 #             projects built against the installed package (one of them exports ONNX through
 #             aigc::onnx), and a check that each example's main.cpp compiles alone
-#             (AIGC_EXAMPLES_CHECK_ONLY, -fsyntax-only; scripts/train.sh builds them as programs)
+#             (AIGC_EXAMPLES_CHECK_ONLY, -fsyntax-only; scripts/train.sh builds them as programs),
+#             and the bfloat16 GEMM's tests again under ASan + UBSan (test_bf16_sanitized: the
+#             portable stage has no AVX-512 BF16, so no bf16 micro-kernel)
 #   portable  no -march (the x86-64 baseline, the code paths without AVX), -O1, under
 #             AddressSanitizer + UndefinedBehaviorSanitizer: every unit test but the allocation
 #             tests (their malloc replacement cannot share a process with ASan's), the example
