@@ -195,7 +195,7 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
   }
 
   /// dZ = dY * act'(Z); db += channel sums of dZ; dcol = im2col(dZ); dW += X' dcol^T;
-  /// dX = W dcol back in NCHW.
+  /// dX = W dcol back in NCHW (for one input pixel: dW += X^T dZ, dX = dZ W^T).
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_,
                      [&] { return "ConvTranspose2d '" + this->name() + "' backward (dY vs Y)"; });
@@ -213,10 +213,12 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
     if (options_.bias && param_grads) {
       kernels::channel_sums(dz, batch, out_shape_.channels, out_positions, bias_.grad.data(), true);
     }
-    if (one_position()) return backward_one_position(dz);
-    // dcol is gathered chunk by chunk of images when the whole batch's would not fit the cache
-    const bool chunked = kernels::im2col_chunked(in_, patch, cols, sizeof(T));
-    if (!chunked) {
+    // One input pixel: dcol is dZ^T, and the products take dZ as it is (see one_position).
+    // Else dcol is gathered chunk by chunk of images when the whole batch's would not fit the
+    // cache.
+    const bool one = one_position();
+    const bool chunked = !one && kernels::im2col_chunked(in_, patch, cols, sizeof(T));
+    if (!one && !chunked) {
       dcol_.resize(patch, cols);
       kernels::im2col(dz, batch, out_shape_, dcol_.data());
     }
@@ -228,7 +230,10 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
       }
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      if (chunked) {
+      if (one) {  // dW += X^T dZ
+        kernels::gemm_in<T>(this->precision_, kernels::Trans::yes, kernels::Trans::no, in_, patch,
+                            batch, T(1), xcm_.data(), in_, dz, patch, sn ? T(0) : T(1), dw, patch);
+      } else if (chunked) {
         kernels::im2col_weight_grad(xcm_.data(), in_, dz, batch, out_shape_, sn ? T(0) : T(1), dw,
                                     this->precision_);
       } else {
@@ -245,6 +250,11 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
     const T* w =
         spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
     dx_.resize(batch, in_features());
+    if (one) {  // dX = dZ W^T
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, batch, in_,
+                          patch, T(1), dz, patch, w, patch, T(0), dx_.data(), in_);
+      return dx_;
+    }
     if (chunked) {
       kernels::im2col_gemm(w, in_, dz, batch, out_shape_, dx_.data(),
                            static_cast<const T*>(nullptr), Activation::identity, T(0),
@@ -316,8 +326,8 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
 
   /// Y = act(X W + b): the values of col2im(W^T X') in their output places, each the same sum in
   /// the same order (the GEMM's sums do not depend on which operand is which), without col,
-  /// col2im or W^T (the 64x64 DCGAN's first layer, 2 threads, batch 256: 5.8 ms through col2im,
-  /// measured).
+  /// col2im or W^T (the 64x64 DCGAN's first layer, 2 threads, batch 256: 7.1-7.4 ms through col2im,
+  /// 1.1 ms as a product, measured).
   const Tensor<T>& forward_one_position(const Tensor<T>& x) {
     const Index batch = x.rows(), patch = out_shape_.patch_size();
     const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
@@ -342,34 +352,6 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
                                        static_cast<T>(options_.negative_slope));
     }
     return y_;
-  }
-
-  /// dW += X^T dZ; dX = dZ W^T (dZ = dY act'(Z), its bias gradient already summed): the sums of
-  /// the general path's X' dcol^T and W dcol, dcol being dZ^T here.
-  const Tensor<T>& backward_one_position(const T* dz) {
-    const Index batch = y_.rows(), patch = out_shape_.patch_size();
-    if (this->needs_param_grads()) {
-      if (!xcm_kept_) {
-        throw ArgumentError("ConvTranspose2d '" + this->name() +
-                            "' backward: the last forward ran in eval mode, which keeps no input "
-                            "for the weight gradient; run forward in training mode");
-      }
-      const bool sn = spectral_norm_.on();
-      T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      kernels::gemm_in<T>(this->precision_, kernels::Trans::yes, kernels::Trans::no, in_, patch,
-                          batch, T(1), xcm_.data(), in_, dz, patch, sn ? T(0) : T(1), dw, patch);
-      if (sn) spectral_norm_.backward(weight_.grad);
-    }
-    if (!this->needs_input_grad()) {
-      no_dx_.resize(0, in_features());  // dx_ keeps its storage for the next call
-      return no_dx_;
-    }
-    const T* w =
-        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
-    dx_.resize(batch, in_);
-    kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, batch, in_,
-                        patch, T(1), dz, patch, w, patch, T(0), dx_.data(), in_);
-    return dx_;
   }
 
   /// H = W = sqrt(cols / C) from the first input, when nobody told the layer its input shape.
