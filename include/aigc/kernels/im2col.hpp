@@ -291,6 +291,20 @@ void im2col_part(const T* x, Index n0, Index n, Index c0, Index c1, const ConvSh
   }
 }
 
+/// x[n, c, :] = act(x[n, c, :] + bias[c]) over images of C planes of `plane_size` values (bias
+/// may be null: an offset of zero), as col2im applies them to the planes it sums.
+template <class T, class A = simd_arch>
+void plane_bias_activation(T* x, Index batch, Index C, Index plane_size, const T* bias,
+                           Activation act, T slope) {
+  const Index grain = std::max<Index>(1, detail::cheap_grain / std::max<Index>(1, plane_size));
+  aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+    for (Index p = p0; p < p1; ++p) {
+      detail::offset_activation<T, A>(x + p * plane_size, plane_size, bias ? bias[p % C] : T(0),
+                                      act, slope);
+    }
+  });
+}
+
 /// x[n, c, h, w] = act(sum of the col entries im2col would have read from (n, c, h, w) +
 /// bias[c]) (the adjoint of im2col, then the bias and activation; bias may be null). With
 /// accumulate, the sums are added to x (before the bias and activation). Each plane is summed

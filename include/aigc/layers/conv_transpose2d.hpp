@@ -340,16 +340,11 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
     y_.resize(batch, patch);
     kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, batch, patch, in_,
                         T(1), x.data(), in_, w, patch, T(0), y_.data(), patch);
-    if (options_.bias || options_.activation != Activation::identity) {
-      const T* bias = nullptr;
-      if (options_.bias) {  // the channel's bias at each of its k*k values
-        const Index kk = out_shape_.kernel * out_shape_.kernel;
-        bias_positions_.resize(1, patch);
-        for (Index r = 0; r < patch; ++r) bias_positions_(0, r) = bias_.value(0, r / kk);
-        bias = bias_positions_.data();
-      }
-      kernels::bias_activation_forward(y_.data(), bias, batch, patch, options_.activation,
-                                       static_cast<T>(options_.negative_slope));
+    if (options_.bias || options_.activation != Activation::identity) {  // as col2im applies them
+      const Index kk = out_shape_.kernel * out_shape_.kernel;
+      kernels::plane_bias_activation(y_.data(), batch, out_shape_.channels, kk,
+                                     options_.bias ? bias_.value.data() : nullptr,
+                                     options_.activation, static_cast<T>(options_.negative_slope));
     }
     return y_;
   }
@@ -371,10 +366,9 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
   bool xcm_kept_ = false;  ///< whether xcm_ holds the last forward's input
   bool other_mode_xcm_kept_ = false;
   std::vector<Tensor<T>*> work_buffers() override {
-    return {&xcm_, &y_, &dz_, &dcol_, &dxcm_, &dx_, &bias_positions_};
+    return {&xcm_, &y_, &dz_, &dcol_, &dxcm_, &dx_};
   }
   Tensor<T> xcm_, weight_t_, y_, dz_, dcol_, dxcm_, dx_, no_dx_;
-  Tensor<T> bias_positions_;  ///< the bias at each output value of an image (one_position)
 };
 
 }  // namespace aigc
