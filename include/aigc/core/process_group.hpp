@@ -93,11 +93,18 @@ class ProcessGroup {
     if (!extras.empty()) sum(extras.data(), extras.size());
   }
 
+  /// How many values the pieces hold together.
+  template <class T>
+  static std::size_t total_size(std::span<const std::span<T>> pieces) {
+    std::size_t n = 0;
+    for (const std::span<T>& p : pieces) n += p.size();
+    return n;
+  }
+
   /// The concatenation of `pieces`, each value times `scale`, into `packed`; returns its length.
   template <class T>
   static std::size_t pack(std::span<const std::span<T>> pieces, T scale, std::vector<T>& packed) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t n = total_size(pieces);
     packed.resize(n);
     T* out = packed.data();
     for (const std::span<T>& p : pieces) out = scaled_copy(p.data(), p.size(), scale, out);

@@ -231,8 +231,7 @@ class MpiProcessGroup : public ProcessGroup {
       shared_gather(pieces);
       return;
     }
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t n = total_size(pieces);
     packed.resize(n);
     const auto [begin, end] = owned(n);  // the all-gather sends this chunk and fills the others
     for_segments(pieces, begin, end, [&](T* seg, std::size_t at, std::size_t len) {
@@ -359,8 +358,7 @@ class MpiProcessGroup : public ProcessGroup {
   template <class T>
   void shared_sum(std::span<const std::span<T>> pieces, T scale, std::span<double> extras,
                   bool owned_only = false) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t n = total_size(pieces);
     const std::size_t m = extras.size();
     if (size_ == 1 || (n == 0 && m == 0)) return;
     const std::size_t header = round_up(2 * sizeof(std::uint64_t));
@@ -446,8 +444,7 @@ class MpiProcessGroup : public ProcessGroup {
   /// barrier, so one barrier each is enough (for the first half of a sum as for this).
   template <class T>
   void shared_gather(std::span<const std::span<T>> pieces) {
-    std::size_t n = 0;
-    for (const std::span<T>& p : pieces) n += p.size();
+    const std::size_t n = total_size(pieces);
     if (size_ == 1 || n == 0) return;
     const std::size_t header = round_up(2 * sizeof(std::uint64_t));
     reserve_window(header + round_up(n * sizeof(T)));
