@@ -162,7 +162,8 @@ template <class T, class A>
 void check_col2im_k4s2p1_exact() {
   const ConvShape k4s2p1[] = {{1, 2, 2, 4, 2, 1},   {3, 7, 5, 4, 2, 1},  {2, 9, 11, 4, 2, 1},
                               {1, 33, 17, 4, 2, 1}, {2, 6, 65, 4, 2, 1}, {3, 32, 32, 4, 2, 1},
-                              {1, 3, 34, 4, 2, 1}};
+                              {1, 3, 34, 4, 2, 1},  {2, 8, 8, 4, 2, 1},  {1, 4, 64, 4, 2, 1},
+                              {1, 5, 40, 4, 2, 1},  {1, 3, 70, 4, 2, 1}};
   for (const ConvShape& s : k4s2p1) {
     for (Index batch : {1, 3}) {
       INFO("shape " << s.to_string() << " batch " << batch);
