@@ -1,4 +1,6 @@
+#include <aigc/core/config.hpp>
 #include <aigc/kernels/partition.hpp>
+#include <aigc/layers/activation.hpp>
 #include <aigc/layers/batchnorm.hpp>
 #include <aigc/layers/sequential.hpp>
 #include <aigc/testing/gradcheck.hpp>
@@ -166,4 +168,91 @@ TEST_CASE("BatchNorm is bitwise the same for 1, 2 and 3 threads", "[batchnorm]")
     CHECK((outs[i].array() == outs[per + i].array()).all());
     CHECK((outs[i].array() == outs[2 * per + i].array()).all());
   }
+}
+
+namespace {
+
+// BatchNorm with `act` fused against BatchNorm then the activation layer: forward, input and
+// parameter gradients bitwise equal, in train and eval mode.
+template <class BN>
+void check_fused_activation(Activation act, Index channels, Index cols, std::uint64_t seed) {
+  const double slope = 0.2;
+  Sequential<float> plain;
+  BN& a = plain.emplace<BN>("bn", channels);
+  plain.emplace<ActivationLayer<float>>("act", act, slope);
+  BN b(channels, {.activation = act, .negative_slope = slope});
+  Rng rng(seed);
+  rng.fill_uniform(a.weight().value, 0.5, 1.5);
+  rng.fill_uniform(a.bias().value, -0.5, 0.5);
+  rng.fill_uniform(a.running_mean().value, -0.5, 0.5);
+  rng.fill_uniform(a.running_var().value, 0.5, 2.0);
+  b.weight().value = a.weight().value;
+  b.bias().value = a.bias().value;
+  b.running_mean().value = a.running_mean().value;
+  b.running_var().value = a.running_var().value;
+  Tensor<float> x(6, cols), dy(6, cols);
+  rng.fill_normal(x);
+  rng.fill_normal(dy);
+  for (bool training : {true, false}) {
+    INFO("activation " << activation_name(act) << " training " << training << " cols " << cols);
+    plain.set_training(training);
+    b.set_training(training);
+    a.weight().grad.setZero();
+    a.bias().grad.setZero();
+    b.weight().grad.setZero();
+    b.bias().grad.setZero();
+    const Tensor<float> y_plain = plain.forward(x);
+    CHECK(b.forward(x) == y_plain);
+    const Tensor<float> dx_plain = plain.backward(dy);
+    CHECK(b.backward(dy) == dx_plain);
+    CHECK(b.weight().grad == a.weight().grad);
+    CHECK(b.bias().grad == a.bias().grad);
+    CHECK(b.running_mean().value == a.running_mean().value);
+    CHECK(b.running_var().value == a.running_var().value);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm with a fused activation equals BatchNorm then the activation bitwise",
+          "[batchnorm]") {
+  for (Activation act : {Activation::relu, Activation::leaky_relu, Activation::identity}) {
+    check_fused_activation<BatchNorm1d<float>>(act, 37, 37, 1);
+    check_fused_activation<BatchNorm2d<float>>(act, 3, 3 * 21, 2);  // partial vectors
+    check_fused_activation<BatchNorm2d<float>>(act, 4, 4 * 64, 3);  // whole vectors
+  }
+}
+
+TEST_CASE("BatchNorm with a fused activation: gradients, model-file options and errors",
+          "[batchnorm][gradcheck]") {
+  for (Activation act : {Activation::leaky_relu, Activation::relu}) {
+    for (bool training : {true, false}) {
+      INFO("activation " << activation_name(act) << " training " << training);
+      BatchNorm2d<double> bn(3, {.activation = act, .negative_slope = 0.3});
+      Rng rng(5);
+      rng.fill_uniform(bn.weight().value, 0.5, 1.5);
+      rng.fill_uniform(bn.bias().value, -1.0, 1.0);
+      rng.fill_uniform(bn.running_var().value, 0.5, 2.0);
+      bn.set_training(training);
+      const auto r = check_module_gradients(bn, random_input(4, 3 * 10, 6));
+      CHECK(r.input_error < 1e-6);
+      CHECK(r.max_param_error < 1e-6);
+    }
+  }
+  BatchNorm2d<float> leaky(8, {.activation = Activation::leaky_relu, .negative_slope = 0.2});
+  Config c;
+  leaky.write_config(c);
+  const auto back = BatchNorm2d<float>::from_config(c);
+  CHECK(back->options().activation == Activation::leaky_relu);
+  CHECK(back->options().negative_slope == 0.2);
+  Config plain_config;
+  BatchNorm2d<float>(8).write_config(plain_config);
+  CHECK_FALSE(plain_config.contains("activation"));  // plain BatchNorm's files as before
+  CHECK(BatchNorm2d<float>::from_config(plain_config)->options().activation ==
+        Activation::identity);
+  CHECK_THROWS_WITH(
+      BatchNorm2d<float>(8, {.activation = Activation::leaky_relu, .negative_slope = 0.0}),
+      Catch::Contains("negative_slope must be > 0"));
+  CHECK_THROWS_WITH(BatchNorm2d<float>(8, {.activation = Activation::tanh}),
+                    Catch::Contains("must be identity, relu or leaky_relu, got tanh"));
 }

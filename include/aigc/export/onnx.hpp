@@ -316,7 +316,8 @@ OnnxValue export_conv_transpose2d(ConvTranspose2d<T>& c, const OnnxValue& in, On
                             {c.in_channels(), c.out_channels(), k, k}, in, graph);
 }
 
-/// Inference form: (x - running_mean) / sqrt(running_var + eps) * gamma + beta per channel.
+/// Inference form: (x - running_mean) / sqrt(running_var + eps) * gamma + beta per channel, then
+/// the layer's activation (none for identity).
 template <class T>
 OnnxValue export_batchnorm(BatchNorm<T>& b, const OnnxValue& in, OnnxGraph& graph) {
   const std::string& name = b.name();
@@ -341,7 +342,8 @@ OnnxValue export_batchnorm(BatchNorm<T>& b, const OnnxValue& in, OnnxGraph& grap
        graph.initializer(name + ".running_var", {C}, b.running_var().value.data())},
       name);
   OnnxGraph::attribute(n, "epsilon", static_cast<float>(b.options().eps));
-  return {OnnxGraph::output(n), x.shape};
+  return graph.activation({OnnxGraph::output(n), x.shape}, b.options().activation,
+                          b.options().negative_slope, name);
 }
 
 template <class T>

@@ -117,46 +117,82 @@ void batchnorm_invstd(const T* var, Index C, double eps, T* invstd) {
   }
 }
 
-/// xhat = (x - mean[c]) invstd[c]; y = gamma[c] xhat + beta[c] (gamma, beta may be null: 1, 0).
+/// xhat = (x - mean[c]) invstd[c]; y = act(gamma[c] xhat + beta[c]) (gamma, beta may be null:
+/// 1, 0): the activation layer's pass fused, with its instructions (bitwise its results).
 template <class T, class A = simd_arch>
 void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mean, const T* invstd,
-                         const T* gamma, const T* beta, T* xhat, T* y) {
+                         const T* gamma, const T* beta, T* xhat, T* y,
+                         Activation act = Activation::identity, T slope = T(0)) {
   using Sd = detail::Simd<T, A>;
-  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
-    const auto h = (Sd::load(x + i, m, full) - pc(mean)) * pc(invstd);
-    Sd::store(xhat + i, h, m, full);
-    auto out = h;
-    if (gamma) out = out * pc(gamma);
-    if (beta) out = out + pc(beta);
-    Sd::store(y + i, out, m, full);
+  detail::with_activation(act, [&](auto tag) {
+    constexpr Activation a = decltype(tag)::value;
+    const typename Sd::V vs = Sd::broadcast(slope);
+    detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
+      const auto h = (Sd::load(x + i, m, full) - pc(mean)) * pc(invstd);
+      Sd::store(xhat + i, h, m, full);
+      auto out = h;
+      if (gamma) out = out * pc(gamma);
+      if (beta) out = out + pc(beta);
+      Sd::store(y + i, detail::activate<a, Sd>(out, vs), m, full);
+    });
   });
 }
 
-/// The sums behind batchnorm_backward: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy xhat over the
-/// batch's values of channel c.
+/// An activation fused after batch normalisation's affine map (y = act(gamma xhat + beta)). Its
+/// backward passes first form g = dy act'(y) through the output y, as activation_backward
+/// computes it, in place of dy.
+struct BatchNormActivation {
+  Activation act = Activation::identity;  ///< applied after the affine map
+  double slope = 0.0;                     ///< leaky_relu's negative slope
+};
+
+namespace detail {
+/// f(g) with g(i, m, full) loading the gradient before `a`'s activation at i (the activation
+/// fixed at compile time).
+template <class T, class A, class F>
+void with_pre_activation_grad(const T* dy, const T* y, const BatchNormActivation& a, F&& f) {
+  using Sd = Simd<T, A>;
+  with_activation(a.act, [&](auto tag) {
+    constexpr Activation act = decltype(tag)::value;
+    const typename Sd::V vs = Sd::broadcast(static_cast<T>(a.slope));
+    f([&, vs](Index i, Index m, auto full) {
+      if constexpr (act == Activation::identity) {
+        return Sd::load(dy + i, m, full);
+      } else {
+        return activate_backward<act, Sd>(Sd::load(dy + i, m, full), Sd::load(y + i, m, full), vs);
+      }
+    });
+  });
+}
+}  // namespace detail
+
+/// The sums behind batchnorm_backward: sum_dy[c] = sum g, sum_dy_xhat[c] = sum g xhat over the
+/// batch's values of channel c, g = dy act'(y) with a fused activation (y the forward's output),
+/// else dy.
 template <class T, class A = simd_arch>
 void batchnorm_backward_sums(const T* dy, const T* xhat, Index batch, Index C, Index S, T* sum_dy,
-                             T* sum_dy_xhat) {
+                             T* sum_dy_xhat, const T* y = nullptr, BatchNormActivation act = {}) {
   using Sd = detail::Simd<T, A>;
-  detail::channel_reduce<T, A>(batch, C, S, sum_dy, [&](Index i, Index m, auto full, auto) {
-    return Sd::load(dy + i, m, full);
-  });
-  detail::channel_reduce<T, A>(batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto) {
-    return Sd::load(dy + i, m, full) * Sd::load(xhat + i, m, full);
+  detail::with_pre_activation_grad<T, A>(dy, y, act, [&](auto g) {
+    detail::channel_reduce<T, A>(batch, C, S, sum_dy,
+                                 [&](Index i, Index m, auto full, auto) { return g(i, m, full); });
+    detail::channel_reduce<T, A>(batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto) {
+      return g(i, m, full) * Sd::load(xhat + i, m, full);
+    });
   });
 }
 
 /// The input gradient of batchnorm_normalize from the sums of batchnorm_backward_sums over
 /// `count` values per channel (this batch's, or all processes' for synchronised statistics),
 /// with k = gamma invstd:
-///   batch statistics (train):  dx = k (dy - sum_dy / count - xhat sum_dy_xhat / count),
-///   fixed statistics (eval):   dx = k dy.
-/// scratch holds 3 C values.
+///   batch statistics (train):  dx = k (g - sum_dy / count - xhat sum_dy_xhat / count),
+///   fixed statistics (eval):   dx = k g,
+/// g = dy act'(y) with a fused activation, else dy. scratch holds 3 C values.
 template <class T, class A = simd_arch>
 void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, Index S,
                               const T* gamma, const T* invstd, bool batch_statistics,
-                              const T* sum_dy, const T* sum_dy_xhat, Index count, T* dx,
-                              T* scratch) {
+                              const T* sum_dy, const T* sum_dy_xhat, Index count, T* dx, T* scratch,
+                              const T* y = nullptr, BatchNormActivation act = {}) {
   using Sd = detail::Simd<T, A>;
   T* mean_dy = scratch;
   T* mean_dy_xhat = scratch + C;
@@ -167,32 +203,35 @@ void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, 
     mean_dy[c] = sum_dy[c] * inv_count;
     mean_dy_xhat[c] = sum_dy_xhat[c] * inv_count;
   }
-  detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
-    auto d = Sd::load(dy + i, m, full);
-    if (batch_statistics) d = d - pc(mean_dy) - Sd::load(xhat + i, m, full) * pc(mean_dy_xhat);
-    Sd::store(dx + i, pc(k) * d, m, full);
+  detail::with_pre_activation_grad<T, A>(dy, y, act, [&](auto g) {
+    detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
+      auto d = g(i, m, full);
+      if (batch_statistics) d = d - pc(mean_dy) - Sd::load(xhat + i, m, full) * pc(mean_dy_xhat);
+      Sd::store(dx + i, pc(k) * d, m, full);
+    });
   });
 }
 
-/// The backward of batchnorm_normalize: dbeta[c] += sum dy, dgamma[c] += sum dy xhat (either
-/// may be null), and, when dx is not null, with k = gamma invstd:
-///   batch statistics (train):  dx = k (dy - mean(dy) - xhat mean(dy xhat)),
-///   fixed statistics (eval):   dx = k dy.
+/// The backward of batchnorm_normalize: dbeta[c] += sum g, dgamma[c] += sum g xhat (either may
+/// be null), and, when dx is not null, with k = gamma invstd:
+///   batch statistics (train):  dx = k (g - mean(g) - xhat mean(g xhat)),
+///   fixed statistics (eval):   dx = k g,
+/// where g = dy act'(y) with a fused activation (y the forward's output), else dy.
 /// scratch holds 5 C values.
 template <class T, class A = simd_arch>
 void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
                         const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,
-                        T* scratch) {
+                        T* scratch, const T* y = nullptr, BatchNormActivation act = {}) {
   T* sum_dy = scratch + 3 * C;
   T* sum_dy_xhat = scratch + 4 * C;
-  batchnorm_backward_sums<T, A>(dy, xhat, batch, C, S, sum_dy, sum_dy_xhat);
+  batchnorm_backward_sums<T, A>(dy, xhat, batch, C, S, sum_dy, sum_dy_xhat, y, act);
   for (Index c = 0; c < C; ++c) {
     if (dgamma) dgamma[c] += sum_dy_xhat[c];
     if (dbeta) dbeta[c] += sum_dy[c];
   }
   if (!dx) return;
   batchnorm_backward_input<T, A>(dy, xhat, batch, C, S, gamma, invstd, batch_statistics, sum_dy,
-                                 sum_dy_xhat, batch * S, dx, scratch);
+                                 sum_dy_xhat, batch * S, dx, scratch, y, act);
 }
 
 }  // namespace aigc::kernels

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "aigc/core/activation.hpp"
 #include "aigc/core/buffer.hpp"
 #include "aigc/core/config.hpp"
 #include "aigc/core/module.hpp"
@@ -22,6 +23,13 @@ struct BatchNormOptions {
   double eps = 1e-5;      ///< added to the variance before the square root
   double momentum = 0.1;  ///< running = (1 - momentum) running + momentum batch statistic
   bool affine = true;     ///< learn gamma ("weight", init 1) and beta ("bias", init 0)
+  /// Applied to the output, fused into the layer's passes: BatchNorm2d(c, {.activation =
+  /// Activation::relu}) computes what BatchNorm2d(c) then ReLU compute, bit for bit, without the
+  /// activation layer's pass over the output forward and over its gradient backward. identity,
+  /// relu or leaky_relu (the gradients of sigmoid and tanh are multiply-adds, which the compiler
+  /// may contract differently once fused: not the same bits as the separate layers).
+  Activation activation = Activation::identity;
+  double negative_slope = 0.01;  ///< for Activation::leaky_relu
 };
 
 /// The common layer over rows of channels * positions values: positions = 1 for BatchNorm1d,
@@ -53,11 +61,13 @@ class BatchNorm : public Module<T> {
                                         running_var_.value.data());
       kernels::batchnorm_invstd(var_.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, mean_.data(), invstd_.data(),
-                                   gamma, beta, xhat_.data(), y_.data());
+                                   gamma, beta, xhat_.data(), y_.data(), options_.activation,
+                                   static_cast<T>(options_.negative_slope));
     } else {
       kernels::batchnorm_invstd(running_var_.value.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, running_mean_.value.data(),
-                                   invstd_.data(), gamma, beta, xhat_.data(), y_.data());
+                                   invstd_.data(), gamma, beta, xhat_.data(), y_.data(),
+                                   options_.activation, static_cast<T>(options_.negative_slope));
     }
     return y_;
   }
@@ -74,8 +84,8 @@ class BatchNorm : public Module<T> {
 
   /// The input shape: the layer keeps it.
   SampleShape output_shape() const override { return this->input_shape(); }
-  /// dgamma += sum dY xhat; dbeta += sum dY; train: dX = gamma invstd (dY - mean(dY) - xhat
-  /// mean(dY xhat)); eval: dX = gamma invstd dY.
+  /// dgamma += sum G xhat; dbeta += sum G; train: dX = gamma invstd (G - mean(G) - xhat
+  /// mean(G xhat)); eval: dX = gamma invstd G; G = dY act'(Y) with an activation, else dY.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     check_same_shape(dy, y_, [&] { return kind_ + " '" + this->name() + "' backward (dY vs Y)"; });
     const Index batch = dy.rows(), S = dy.cols() / channels_;
@@ -91,7 +101,7 @@ class BatchNorm : public Module<T> {
     if (group_ && batch_statistics_) {  // dX from the sums over every process's batch
       T* sums = scratch_.data() + 3 * channels_;
       kernels::batchnorm_backward_sums(dy.data(), xhat_.data(), batch, channels_, S, sums,
-                                       sums + channels_);
+                                       sums + channels_, y_.data(), fused());
       for (Index c = 0; param_grads && c < channels_; ++c) {  // this process's part, summed later
         weight_.grad.data()[c] += sums[channels_ + c];
         bias_.grad.data()[c] += sums[c];
@@ -100,13 +110,14 @@ class BatchNorm : public Module<T> {
       if (dx) {
         kernels::batchnorm_backward_input(dy.data(), xhat_.data(), batch, channels_, S, gamma,
                                           invstd_.data(), true, sums, sums + channels_, count_, dx,
-                                          scratch_.data());
+                                          scratch_.data(), y_.data(), fused());
       }
       return dx ? dx_ : no_dx_;
     }
     kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S, gamma, invstd_.data(),
                                 batch_statistics_, param_grads ? weight_.grad.data() : nullptr,
-                                param_grads ? bias_.grad.data() : nullptr, dx, scratch_.data());
+                                param_grads ? bias_.grad.data() : nullptr, dx, scratch_.data(),
+                                y_.data(), fused());
     return dx ? dx_ : no_dx_;
   }
 
@@ -162,12 +173,21 @@ class BatchNorm : public Module<T> {
     c.set_double("eps", options_.eps);
     c.set_double("momentum", options_.momentum);
     c.set_bool("affine", options_.affine);
+    if (options_.activation != Activation::identity) {  // files of plain BatchNorm as before
+      c.set_string("activation", activation_name(options_.activation));
+      c.set_double("negative_slope", options_.negative_slope);
+    }
   }
   /// The options of a model file's configuration.
   static BatchNormOptions batchnorm_options(const Config& c) {
-    return {.eps = c.get_double("eps", 1e-300, 1.0),
-            .momentum = c.get_double("momentum", 0.0, 1.0),
-            .affine = c.get_bool("affine")};
+    BatchNormOptions o{.eps = c.get_double("eps", 1e-300, 1.0),
+                       .momentum = c.get_double("momentum", 0.0, 1.0),
+                       .affine = c.get_bool("affine")};
+    if (c.contains("activation")) {
+      o.activation = activation_from_name(c.get_string("activation"));
+      o.negative_slope = c.get_double("negative_slope", 0.0, 1e6);
+    }
+    return o;
   }
 
   /// `kind` names the layer in errors; positions = 0 deduces H*W from the input.
@@ -181,6 +201,16 @@ class BatchNorm : public Module<T> {
       throw ArgumentError(kind_ + ": eps must be > 0 and momentum in [0, 1], got eps " +
                           std::to_string(options.eps) + ", momentum " +
                           std::to_string(options.momentum));
+    }
+    if (options.activation != Activation::identity && options.activation != Activation::relu &&
+        options.activation != Activation::leaky_relu) {
+      throw ArgumentError(
+          kind_ + ": the fused activation must be identity, relu or leaky_relu, got " +
+          activation_name(options.activation) + " (use an activation layer after the BatchNorm)");
+    }
+    if (options.activation == Activation::leaky_relu && !(options.negative_slope > 0.0)) {
+      throw ArgumentError(kind_ + ": negative_slope must be > 0 for leaky_relu, got " +
+                          std::to_string(options.negative_slope));
     }
     if (options.affine) {
       weight_ = Param<T>("weight", 1, channels);
@@ -198,6 +228,10 @@ class BatchNorm : public Module<T> {
   }
 
  private:
+  kernels::BatchNormActivation fused() const {
+    return {options_.activation, options_.negative_slope};
+  }
+
   /// The mean and biased variance over every process's batch from each one's mean_ and var_ over
   /// its count_ values: mean = sum n mean / N, var = sum n (var + (mean - mean_all)^2) / N.
   void synchronize_statistics() {

@@ -71,6 +71,7 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng,
   auto g = std::make_unique<Sequential<T>>();
   g->set_name("generator");
   using Opt = ConvTranspose2dOptions;
+  const BatchNormOptions relu{.activation = Activation::relu};  // BN then ReLU, one pass
   const Index f = options.features;
   Index in = latent;
   if (options.num_classes > 0)
@@ -78,16 +79,13 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng,
              .out_features();
   g->template emplace<ConvTranspose2d<T>>("conv1", in, 4 * f, 4, 1, 1, rng,
                                           Opt{.stride = 1, .padding = 0, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn1", 4 * f);
-  g->template emplace<ReLU<T>>("relu1");
+  g->template emplace<BatchNorm2d<T>>("bn1", 4 * f, relu);
   g->template emplace<ConvTranspose2d<T>>("conv2", 4 * f, 2 * f, 3, 4, 4, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
-  g->template emplace<ReLU<T>>("relu2");
+  g->template emplace<BatchNorm2d<T>>("bn2", 2 * f, relu);
   g->template emplace<ConvTranspose2d<T>>("conv3", 2 * f, f, 4, 7, 7, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn3", f);
-  g->template emplace<ReLU<T>>("relu3");
+  g->template emplace<BatchNorm2d<T>>("bn3", f, relu);
   g->template emplace<ConvTranspose2d<T>>(
       "conv4", f, 1, 4, 14, 14, rng,
       Opt{.stride = 2, .padding = 1, .bias = false, .activation = Activation::tanh});
@@ -114,6 +112,8 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, const DcganOpt
   using Opt = Conv2dOptions;
   const Index f = options.features;
   const bool batch_norm = options.batch_norm;
+  // BN then LeakyReLU(0.2) in one pass; without BN, the activation layer
+  const BatchNormOptions leaky{.activation = Activation::leaky_relu, .negative_slope = 0.2};
   Index in = 1;
   if (options.num_classes > 0) {
     d->template emplace<Conditioning<T>>("cond", 1, options.num_classes, rng,
@@ -128,12 +128,12 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, const DcganOpt
                                      .negative_slope = 0.2});
   d->template emplace<Conv2d<T>>("conv2", f, 2 * f, 4, 14, 14, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn2", 2 * f);
-  d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
+  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn2", 2 * f, leaky);
+  if (!batch_norm) d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
   d->template emplace<Conv2d<T>>("conv3", 2 * f, 4 * f, 4, 7, 7, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn3", 4 * f);
-  d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
+  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn3", 4 * f, leaky);
+  if (!batch_norm) d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
   d->template emplace<Conv2d<T>>("conv4", 4 * f, 1, 3, 3, 3, rng,
                                  Opt{.stride = 1, .padding = 0, .bias = false});
   dcgan_init(*d, rng);
@@ -186,8 +186,8 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Index channels
     const Opt opt = i == 1 ? Opt{.stride = 1, .padding = 0, .bias = false}
                            : Opt{.stride = 2, .padding = 1, .bias = false};
     g->template emplace<ConvTranspose2d<T>>("conv" + n, in, width, 4, size, size, rng, opt);
-    g->template emplace<BatchNorm2d<T>>("bn" + n, width);
-    g->template emplace<ReLU<T>>("relu" + n);
+    g->template emplace<BatchNorm2d<T>>("bn" + n, width,
+                                        BatchNormOptions{.activation = Activation::relu});
     size = i == 1 ? 4 : 2 * size;
     in = width;
     width /= 2;
@@ -241,8 +241,13 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Index channels, Index im
     const std::string n = std::to_string(i);
     d->template emplace<Conv2d<T>>("conv" + n, width, 2 * width, 4, size, size, rng,
                                    Opt{.stride = 2, .padding = 1, .bias = false});
-    if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn" + n, 2 * width);
-    d->template emplace<LeakyReLU<T>>("lrelu" + n, 0.2);
+    if (batch_norm) {  // BN then LeakyReLU(0.2), one pass
+      d->template emplace<BatchNorm2d<T>>(
+          "bn" + n, 2 * width,
+          BatchNormOptions{.activation = Activation::leaky_relu, .negative_slope = 0.2});
+    } else {
+      d->template emplace<LeakyReLU<T>>("lrelu" + n, 0.2);
+    }
     size /= 2;
     width *= 2;
   }
