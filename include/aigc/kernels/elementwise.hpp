@@ -206,6 +206,22 @@ void bias_activation_forward(T* y, const T* b, Index rows, Index cols, Activatio
   });
 }
 
+/// y = act(x) for n values (x and y may be the same): the activation layer's pass, one read and
+/// one write per value.
+template <class T, class A = simd_arch>
+void activation_forward(const T* x, T* y, Index n, Activation act, T slope) {
+  using S = detail::Simd<T, A>;
+  detail::with_activation(act, [&](auto tag) {
+    constexpr Activation a = decltype(tag)::value;
+    aigc::kernels::parallel_for_aligned(n, 64, detail::grain_for(act), [&](Index begin, Index end) {
+      const typename S::V vs = S::broadcast(slope);
+      detail::for_each_vector<T, A>(begin, end, [&](Index i, Index m, auto full) {
+        S::store(y + i, detail::activate<a, S>(S::load(x + i, m, full), vs), m, full);
+      });
+    });
+  });
+}
+
 /// dx = dy * act'(x), with act' expressed through the output y = act(x) (slope > 0 for leaky).
 template <class T, class A = simd_arch>
 void activation_backward(const T* dy, const T* y, T* dx, Index n, Activation act, T slope) {

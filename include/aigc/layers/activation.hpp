@@ -44,8 +44,8 @@ class ActivationLayer : public Module<T> {
   double negative_slope() const { return static_cast<double>(slope_); }
 
   const Tensor<T>& forward(const Tensor<T>& x) override {
-    y_ = x;
-    kernels::bias_activation_forward<T>(y_.data(), nullptr, y_.rows(), y_.cols(), act_, slope_);
+    y_.resize(x.rows(), x.cols());
+    kernels::activation_forward(x.data(), y_.data(), x.size(), act_, slope_);
     return y_;
   }
 
