@@ -299,8 +299,8 @@ class ImageClassifier {
       const std::string n = std::to_string(i);
       body_.template emplace<Conv2d<T>>("conv" + n, channels, out, 3, h, w, rng,
                                         Conv2dOptions{.stride = 2, .padding = 1, .bias = false});
-      body_.template emplace<BatchNorm2d<T>>("bn" + n, out);
-      body_.template emplace<ReLU<T>>("relu" + n);
+      body_.template emplace<BatchNorm2d<T>>("bn" + n, out,
+                                             BatchNormOptions{.activation = Activation::relu});
       channels = out;
       h = (h + 1) / 2;
       w = (w + 1) / 2;
