@@ -23,8 +23,9 @@ int main() {
     g.emplace<aigc::ReLU<float>>("relu1");
     g.emplace<aigc::ConvTranspose2d<float>>("conv2", 16, 8, 4, rng,
                                             TOpt{.stride = 2, .padding = 1, .bias = false});
-    g.emplace<aigc::BatchNorm2d<float>>("bn2", 8);
-    g.emplace<aigc::ReLU<float>>("relu2");
+    // BatchNorm with its ReLU fused (the model file keeps the option)
+    g.emplace<aigc::BatchNorm2d<float>>(
+        "bn2", 8, aigc::BatchNormOptions{.activation = aigc::Activation::relu});
     g.emplace<aigc::ConvTranspose2d<float>>(
         "conv3", 8, 1, 4, rng,
         TOpt{.stride = 2, .padding = 1, .activation = aigc::Activation::tanh});
@@ -39,8 +40,9 @@ int main() {
                                        .negative_slope = 0.2});
     d.emplace<aigc::Conv2d<float>>("conv2", 8, 16, 4, rng,
                                    Opt{.stride = 2, .padding = 1, .bias = false});
-    d.emplace<aigc::BatchNorm2d<float>>("bn2", 16);
-    d.emplace<aigc::LeakyReLU<float>>("lrelu2", 0.2);
+    d.emplace<aigc::BatchNorm2d<float>>(
+        "bn2", 16,
+        aigc::BatchNormOptions{.activation = aigc::Activation::leaky_relu, .negative_slope = 0.2});
     d.emplace<aigc::Conv2d<float>>("conv3", 16, 1, 4, rng);
 
     aigc::GanTrainer<float> trainer(
