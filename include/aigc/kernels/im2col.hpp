@@ -168,11 +168,11 @@ inline __m512 load_lanes(const float* p, Index first, Index last) {
 
 /// col2im_plane_k4s2p1 for planes of width 2 * out_width with AVX-512 floats: each row's 16
 /// even and 16 odd values at a time in two registers, the taps' rows loaded under masks (a
-/// missing tap is a zero lane), then interleaved by two two-register permutes. (The scalar
-/// path's rows of 4 to 16 values ran in scalar tails: col2im was 16% of the 64x64 generator's
-/// sampling, 9% after this.) A sum started from +0 is never
-/// -0, so adding the zero lanes leaves every value's bits as the scalar path's. Returns false
-/// (nothing done) where this path does not apply.
+/// missing tap is a zero lane), then interleaved by two two-register permutes. A sum started
+/// from +0 is never -0, so adding the zero lanes leaves every value's bits as the scalar path's.
+/// (The scalar path's rows of 4 to 16 values run in scalar tails: col2im was 16% of the 64x64
+/// generator's sampling, about 10% this way.) Returns false (nothing done) where this path does
+/// not apply.
 template <class T, class A>
 bool col2im_plane_k4s2p1_vector(const T* col, Index ld, const ConvShape& s, T* plane,
                                 bool accumulate) {

@@ -228,6 +228,7 @@ class BatchNorm : public Module<T> {
   }
 
  private:
+  /// The fused activation as the kernels take it.
   kernels::BatchNormActivation fused() const {
     return {options_.activation, options_.negative_slope};
   }
