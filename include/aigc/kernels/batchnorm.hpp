@@ -155,7 +155,7 @@ void with_pre_activation_grad(const T* dy, const T* y, const BatchNormActivation
   with_activation(a.act, [&](auto tag) {
     constexpr Activation act = decltype(tag)::value;
     const typename Sd::V vs = Sd::broadcast(static_cast<T>(a.slope));
-    f([&, vs](Index i, Index m, auto full) {
+    f([&](Index i, Index m, auto full) {
       if constexpr (act == Activation::identity) {
         return Sd::load(dy + i, m, full);
       } else {
