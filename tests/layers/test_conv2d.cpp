@@ -323,3 +323,34 @@ TEST_CASE(
   set_num_threads(0);
   CHECK((outs[0].array() == outs[1].array()).all());
 }
+
+TEST_CASE(
+    "Conv2d's weight gradient after an eval-mode forward: that forward's col, or a clear error "
+    "when the forward kept nothing for it",
+    "[conv2d]") {
+  // The chunked shape of the case above: a training forward at batch 40 keeps x for dW; an
+  // eval-mode forward at batch 1 (a col of 0.5 MB, not chunked) must take its own col.
+  Rng rng(6);
+  Conv2d<float> conv(8, 2, 4, 64, 64, rng, {.stride = 2, .padding = 1});
+  Conv2d<float> fresh(8, 2, 4, 64, 64, rng, {.stride = 2, .padding = 1});
+  fresh.weight().value = conv.weight().value;
+  fresh.bias().value = conv.bias().value;
+  Tensor<float> big(40, 8 * 64 * 64), one(1, 8 * 64 * 64);
+  rng.fill_normal(big);
+  rng.fill_normal(one);
+  conv.forward(big);
+  conv.set_training(false);
+  const Tensor<float> y = conv.forward(one);
+  conv.weight().grad.setZero();
+  conv.backward(y);
+  fresh.set_training(false);
+  fresh.forward(one);
+  fresh.backward(y);
+  CHECK((conv.weight().grad.array() == fresh.weight().grad.array()).all());
+  // An eval-mode forward of the chunked shape keeps no input: backward with dW is refused.
+  const Tensor<float> y_big = conv.forward(big);
+  CHECK_THROWS_WITH(conv.backward(y_big),
+                    Catch::Contains("keeps no input for the weight gradient"));
+  conv.set_needs_param_grads(false);
+  CHECK(conv.backward(y_big).rows() == 40);  // dX alone is fine
+}

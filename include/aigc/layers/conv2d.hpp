@@ -175,6 +175,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
     // whole batch through memory (the 64x64 DCGAN's second layer, 2 threads: forward and weight
     // gradient 56.8 ms chunked, 61.7 ms through a 134 MB col, measured), and without that col.
     if (kernels::im2col_chunked(out_, shape_.patch_size(), cols, sizeof(T))) {
+      weight_grad_ready_ = this->training();  // an eval forward keeps no x for dW
       if (this->training()) {
         col_kept_ = false;
         x_in_ = &x;
@@ -190,7 +191,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
                            static_cast<T>(options_.negative_slope), this->precision_);
       return y_;
     }
-    if (this->training()) col_kept_ = true;
+    col_kept_ = weight_grad_ready_ = true;  // col_ is this forward's, in either mode
     col_.resize(shape_.patch_size(), cols);
     kernels::im2col(x.data(), batch, shape_, col_.data());
     ycm_.resize(out_, cols);
@@ -216,6 +217,12 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
                                        options_.activation,
                                        static_cast<T>(options_.negative_slope));
     if (this->needs_param_grads()) {
+      if (!weight_grad_ready_) {
+        throw ArgumentError("Conv2d '" + this->name() +
+                            "' backward: the last forward ran in eval mode on a large input, "
+                            "which keeps no input for the weight gradient; run forward in "
+                            "training mode");
+      }
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
       if (!col_kept_) {
@@ -311,8 +318,9 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
   Param<T> weight_, bias_;
   std::vector<Tensor<T>*> work_buffers() override { return {&col_, &x_, &ycm_, &y_, &dzcm_, &dx_}; }
   Tensor<T> col_, x_, ycm_, y_, dzcm_, weight_t_, dx_, no_dx_;
-  /// Whether the last training forward kept col_ (else x_in_ for im2col_weight_grad).
+  /// Whether the last forward kept col_ (else x_in_ for im2col_weight_grad).
   bool col_kept_ = true;
+  bool weight_grad_ready_ = false;  ///< the last forward kept col_ or x_in_ for dW
   /// The last training forward's input, when its products were chunked (x_ or the caller's).
   const Tensor<T>* x_in_ = &x_;
 };
