@@ -117,16 +117,24 @@ void batchnorm_invstd(const T* var, Index C, double eps, T* invstd) {
   }
 }
 
+/// An activation fused after batch normalisation's affine map (y = act(gamma xhat + beta)). Its
+/// backward passes first form g = dy act'(y) through the output y, as activation_backward
+/// computes it, in place of dy.
+struct BatchNormActivation {
+  Activation act = Activation::identity;  ///< applied after the affine map
+  double slope = 0.0;                     ///< leaky_relu's negative slope
+};
+
 /// xhat = (x - mean[c]) invstd[c]; y = act(gamma[c] xhat + beta[c]) (gamma, beta may be null:
 /// 1, 0): the activation layer's pass fused, with its instructions (bitwise its results).
 template <class T, class A = simd_arch>
 void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mean, const T* invstd,
                          const T* gamma, const T* beta, T* xhat, T* y,
-                         Activation act = Activation::identity, T slope = T(0)) {
+                         BatchNormActivation act = {}) {
   using Sd = detail::Simd<T, A>;
-  detail::with_activation(act, [&](auto tag) {
+  detail::with_activation(act.act, [&](auto tag) {
     constexpr Activation a = decltype(tag)::value;
-    const typename Sd::V vs = Sd::broadcast(slope);
+    const typename Sd::V vs = Sd::broadcast(static_cast<T>(act.slope));
     detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
       const auto h = (Sd::load(x + i, m, full) - pc(mean)) * pc(invstd);
       Sd::store(xhat + i, h, m, full);
@@ -137,14 +145,6 @@ void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mea
     });
   });
 }
-
-/// An activation fused after batch normalisation's affine map (y = act(gamma xhat + beta)). Its
-/// backward passes first form g = dy act'(y) through the output y, as activation_backward
-/// computes it, in place of dy.
-struct BatchNormActivation {
-  Activation act = Activation::identity;  ///< applied after the affine map
-  double slope = 0.0;                     ///< leaky_relu's negative slope
-};
 
 namespace detail {
 /// f(g) with g(i, m, full) loading the gradient before `a`'s activation at i (the activation

@@ -61,13 +61,11 @@ class BatchNorm : public Module<T> {
                                         running_var_.value.data());
       kernels::batchnorm_invstd(var_.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, mean_.data(), invstd_.data(),
-                                   gamma, beta, xhat_.data(), y_.data(), options_.activation,
-                                   static_cast<T>(options_.negative_slope));
+                                   gamma, beta, xhat_.data(), y_.data(), fused());
     } else {
       kernels::batchnorm_invstd(running_var_.value.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, running_mean_.value.data(),
-                                   invstd_.data(), gamma, beta, xhat_.data(), y_.data(),
-                                   options_.activation, static_cast<T>(options_.negative_slope));
+                                   invstd_.data(), gamma, beta, xhat_.data(), y_.data(), fused());
     }
     return y_;
   }

@@ -56,6 +56,22 @@ inline void check_dcgan_options(const DcganOptions& o, const char* builder) {
     throw ArgumentError(std::string(builder) + ": features must be positive and num_classes >= 0");
   }
 }
+
+/// What follows a DCGAN's hidden convolution of `channels` outputs: "bn<n>", BatchNorm with `act`
+/// fused (one pass; G's ReLU, D's LeakyReLU(0.2)), or, for a D without BatchNorm, the layer
+/// "lrelu<n>", LeakyReLU(0.2).
+template <class T>
+void add_dcgan_norm_activation(Sequential<T>& net, const std::string& n, Index channels,
+                               bool batch_norm, Activation act) {
+  const double slope = 0.2;
+  if (batch_norm) {
+    BatchNormOptions o{.activation = act};
+    if (act == Activation::leaky_relu) o.negative_slope = slope;
+    net.template emplace<BatchNorm2d<T>>("bn" + n, channels, o);
+  } else {
+    net.template emplace<LeakyReLU<T>>("lrelu" + n, slope);
+  }
+}
 }  // namespace detail
 
 /// G: z (latent x 1 x 1) -> ConvT 4f k4 s1 p0 (4x4), BN, ReLU -> ConvT 2f k3 s2 p1 (7x7), BN,
@@ -71,7 +87,6 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng,
   auto g = std::make_unique<Sequential<T>>();
   g->set_name("generator");
   using Opt = ConvTranspose2dOptions;
-  const BatchNormOptions relu{.activation = Activation::relu};  // BN then ReLU, one pass
   const Index f = options.features;
   Index in = latent;
   if (options.num_classes > 0)
@@ -79,13 +94,13 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Rng& rng,
              .out_features();
   g->template emplace<ConvTranspose2d<T>>("conv1", in, 4 * f, 4, 1, 1, rng,
                                           Opt{.stride = 1, .padding = 0, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn1", 4 * f, relu);
+  detail::add_dcgan_norm_activation(*g, "1", 4 * f, true, Activation::relu);
   g->template emplace<ConvTranspose2d<T>>("conv2", 4 * f, 2 * f, 3, 4, 4, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn2", 2 * f, relu);
+  detail::add_dcgan_norm_activation(*g, "2", 2 * f, true, Activation::relu);
   g->template emplace<ConvTranspose2d<T>>("conv3", 2 * f, f, 4, 7, 7, rng,
                                           Opt{.stride = 2, .padding = 1, .bias = false});
-  g->template emplace<BatchNorm2d<T>>("bn3", f, relu);
+  detail::add_dcgan_norm_activation(*g, "3", f, true, Activation::relu);
   g->template emplace<ConvTranspose2d<T>>(
       "conv4", f, 1, 4, 14, 14, rng,
       Opt{.stride = 2, .padding = 1, .bias = false, .activation = Activation::tanh});
@@ -112,8 +127,6 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, const DcganOpt
   using Opt = Conv2dOptions;
   const Index f = options.features;
   const bool batch_norm = options.batch_norm;
-  // BN then LeakyReLU(0.2) in one pass; without BN, the activation layer
-  const BatchNormOptions leaky{.activation = Activation::leaky_relu, .negative_slope = 0.2};
   Index in = 1;
   if (options.num_classes > 0) {
     d->template emplace<Conditioning<T>>("cond", 1, options.num_classes, rng,
@@ -128,12 +141,10 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Rng& rng, const DcganOpt
                                      .negative_slope = 0.2});
   d->template emplace<Conv2d<T>>("conv2", f, 2 * f, 4, 14, 14, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn2", 2 * f, leaky);
-  if (!batch_norm) d->template emplace<LeakyReLU<T>>("lrelu2", 0.2);
+  detail::add_dcgan_norm_activation(*d, "2", 2 * f, batch_norm, Activation::leaky_relu);
   d->template emplace<Conv2d<T>>("conv3", 2 * f, 4 * f, 4, 7, 7, rng,
                                  Opt{.stride = 2, .padding = 1, .bias = false});
-  if (batch_norm) d->template emplace<BatchNorm2d<T>>("bn3", 4 * f, leaky);
-  if (!batch_norm) d->template emplace<LeakyReLU<T>>("lrelu3", 0.2);
+  detail::add_dcgan_norm_activation(*d, "3", 4 * f, batch_norm, Activation::leaky_relu);
   d->template emplace<Conv2d<T>>("conv4", 4 * f, 1, 3, 3, 3, rng,
                                  Opt{.stride = 1, .padding = 0, .bias = false});
   dcgan_init(*d, rng);
@@ -186,8 +197,7 @@ std::unique_ptr<Sequential<T>> make_dcgan_generator(Index latent, Index channels
     const Opt opt = i == 1 ? Opt{.stride = 1, .padding = 0, .bias = false}
                            : Opt{.stride = 2, .padding = 1, .bias = false};
     g->template emplace<ConvTranspose2d<T>>("conv" + n, in, width, 4, size, size, rng, opt);
-    g->template emplace<BatchNorm2d<T>>("bn" + n, width,
-                                        BatchNormOptions{.activation = Activation::relu});
+    detail::add_dcgan_norm_activation(*g, n, width, true, Activation::relu);
     size = i == 1 ? 4 : 2 * size;
     in = width;
     width /= 2;
@@ -241,13 +251,7 @@ std::unique_ptr<Sequential<T>> make_dcgan_discriminator(Index channels, Index im
     const std::string n = std::to_string(i);
     d->template emplace<Conv2d<T>>("conv" + n, width, 2 * width, 4, size, size, rng,
                                    Opt{.stride = 2, .padding = 1, .bias = false});
-    if (batch_norm) {  // BN then LeakyReLU(0.2), one pass
-      d->template emplace<BatchNorm2d<T>>(
-          "bn" + n, 2 * width,
-          BatchNormOptions{.activation = Activation::leaky_relu, .negative_slope = 0.2});
-    } else {
-      d->template emplace<LeakyReLU<T>>("lrelu" + n, 0.2);
-    }
+    detail::add_dcgan_norm_activation(*d, n, 2 * width, batch_norm, Activation::leaky_relu);
     size /= 2;
     width *= 2;
   }
