@@ -6,6 +6,10 @@
 
 #include <mpi.h>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -346,8 +351,47 @@ class MpiProcessGroup : public ProcessGroup {
     slot_bytes_ = 0;
   }
 
+  /// Writes scale * from[0, n) to `to` in this process's slot (a plain copy when scale is 1) with
+  /// streaming stores where the target has them: whole cache lines go out without first being
+  /// fetched. A plain store to a line of the slot must first take the line from the other
+  /// processes' caches, where their reads of the last exchange left it, one line at a time: on
+  /// the 2-core test machine 1.3 MB took 0.20 ms that way and 0.03-0.04 ms streamed (and the other
+  /// process's read of it 0.050 ms before, 0.04 ms after). The values are the same bits;
+  /// window_barrier() orders the stores (sfence) before the others read them.
+  template <class T>
+  static void stream_copy(const T* from, std::size_t n, T scale, T* to) {
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      constexpr std::size_t lane = 16 / sizeof(T);
+      // Plain stores up to a 16-byte boundary (`to` is T-aligned: the slots are 64-byte aligned
+      // and hold T values from their start), 16-byte streams, plain stores for the tail.
+      const std::size_t head =
+          std::min(n, (16 - reinterpret_cast<std::uintptr_t>(to) % 16) % 16 / sizeof(T));
+      ProcessGroup::scaled_copy(from, head, scale, to);
+      std::size_t i = head;
+      for (; i + lane <= n; i += lane) {
+        if constexpr (std::is_same_v<T, float>) {
+          __m128 v = _mm_loadu_ps(from + i);
+          if (scale != T(1)) v = _mm_mul_ps(v, _mm_set1_ps(scale));
+          _mm_stream_ps(to + i, v);
+        } else {
+          __m128d v = _mm_loadu_pd(from + i);
+          if (scale != T(1)) v = _mm_mul_pd(v, _mm_set1_pd(scale));
+          _mm_stream_pd(to + i, v);
+        }
+      }
+      ProcessGroup::scaled_copy(from + i, n - i, scale, to + i);
+      return;
+    }
+#endif
+    ProcessGroup::scaled_copy(from, n, scale, to);
+  }
+
   /// Every process's writes to the window before this call are seen by every process after it.
   void window_barrier() {
+#if defined(__SSE2__)
+    _mm_sfence();  // the streaming stores of stream_copy, in order before the barrier's
+#endif
     check(MPI_Win_sync(window_), "MPI_Win_sync");
     check(MPI_Barrier(comm_), "MPI_Barrier");
     check(MPI_Win_sync(window_), "MPI_Win_sync");
@@ -383,7 +427,7 @@ class MpiProcessGroup : public ProcessGroup {
       for_segments(pieces, own_end, n, f);
     };
     outside_own([&](T* seg, std::size_t at, std::size_t len) {
-      scaled_copy(seg, len, scale, values(rank_) + at);
+      stream_copy(seg, len, scale, values(rank_) + at);
     });
     std::copy(extras.begin(), extras.end(), extra(rank_));
     window_barrier();
@@ -411,17 +455,19 @@ class MpiProcessGroup : public ProcessGroup {
       });
     } else {
       for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
-        // In blocks that stay in L1 while every process's values are added: one pass over memory.
+        // In blocks that stay in L1 while every process's values are added, each block then
+        // streamed into the slot for the others: one pass over memory.
         constexpr std::size_t kBlock = 2048;
         for (std::size_t b = 0; b < len; b += kBlock) {
           const std::size_t e = std::min(len, b + kBlock);
-          T* shared = values(rank_) + at;
-          scaled_copy(seg + b, e - b, scale, shared + b);
+          if (scale != T(1)) {
+            for (std::size_t i = b; i < e; ++i) seg[i] = seg[i] * scale;
+          }
           for (int k = 1; k < P; ++k) {
             const T* x = values((rank_ + k) % P) + at;
-            for (std::size_t i = b; i < e; ++i) shared[i] = shared[i] + x[i];
+            for (std::size_t i = b; i < e; ++i) seg[i] = seg[i] + x[i];
           }
-          std::copy(shared + b, shared + e, seg + b);
+          stream_copy(seg + b, e - b, T(1), values(rank_) + at + b);
         }
       });
     }
@@ -459,7 +505,7 @@ class MpiProcessGroup : public ProcessGroup {
     lengths[1] = kGather;
     const std::size_t own_begin = chunk_begin(n, rank_), own_end = chunk_begin(n, rank_ + 1);
     for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
-      std::copy(seg, seg + len, values(rank_) + at);
+      stream_copy(seg, len, T(1), values(rank_) + at);
     });
     window_barrier();
     for (int r = 0; r < size_; ++r) {
