@@ -455,8 +455,9 @@ class MpiProcessGroup : public ProcessGroup {
       });
     } else {
       for_segments(pieces, own_begin, own_end, [&](T* seg, std::size_t at, std::size_t len) {
-        // In blocks that stay in L1 while every process's values are added, each block then
-        // streamed into the slot for the others: one pass over memory.
+        // In blocks that stay in L1 while every process's values are added, then streamed into
+        // the slot for the others in one go (streamed block by block, between the blocks' loads
+        // of the other processes' values, the sum of the VAE's 2.6 MB took 0.25 ms, not 0.17).
         constexpr std::size_t kBlock = 2048;
         for (std::size_t b = 0; b < len; b += kBlock) {
           const std::size_t e = std::min(len, b + kBlock);
@@ -467,8 +468,8 @@ class MpiProcessGroup : public ProcessGroup {
             const T* x = values((rank_ + k) % P) + at;
             for (std::size_t i = b; i < e; ++i) seg[i] = seg[i] + x[i];
           }
-          stream_copy(seg + b, e - b, T(1), values(rank_) + at + b);
         }
+        stream_copy(seg, len, T(1), values(rank_) + at);
       });
     }
     for (int c = 0; c < P; ++c) {
