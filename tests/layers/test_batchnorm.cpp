@@ -256,3 +256,64 @@ TEST_CASE("BatchNorm with a fused activation: gradients, model-file options and 
   CHECK_THROWS_WITH(BatchNorm2d<float>(8, {.activation = Activation::tanh}),
                     Catch::Contains("must be identity, relu or leaky_relu, got tanh"));
 }
+
+TEST_CASE("BatchNorm recomputes xhat from an input that stays with the bits it would have stored",
+          "[batchnorm]") {
+  // A BatchNorm whose input stays until its backward (input_stable, as in a Sequential after the
+  // first layer) keeps a pointer to it and recomputes xhat in the backward passes; one whose input
+  // may change stores xhat. Both give the same outputs and gradients bitwise, in train mode, in
+  // eval mode, and in train mode again after an eval forward in between (the per-mode state).
+  struct Case {
+    Index channels, cols;
+    Activation act;
+  };
+  for (const Case& c : {Case{37, 37, Activation::identity}, Case{3, 3 * 21, Activation::relu},
+                        Case{4, 4 * 64, Activation::leaky_relu}}) {
+    INFO("channels " << c.channels << " cols " << c.cols);
+    const auto make = [&]() -> std::unique_ptr<BatchNorm<float>> {
+      const BatchNormOptions o{.activation = c.act, .negative_slope = 0.2};
+      if (c.channels == c.cols) return std::make_unique<BatchNorm1d<float>>(c.channels, o);
+      return std::make_unique<BatchNorm2d<float>>(c.channels, o);
+    };
+    const auto stored = make(), recomputed = make();
+    recomputed->set_input_stable(true);
+    Rng rng(11);
+    for (BatchNorm<float>* bn : {stored.get(), recomputed.get()}) {
+      Rng init(5);
+      init.fill_uniform(bn->weight().value, 0.5, 1.5);
+      init.fill_uniform(bn->bias().value, -0.5, 0.5);
+    }
+    Tensor<float> x(6, c.cols), x_eval(5, c.cols), dy(6, c.cols), dy_eval(5, c.cols);
+    rng.fill_normal(x);
+    rng.fill_normal(x_eval);
+    rng.fill_normal(dy);
+    rng.fill_normal(dy_eval);
+    const auto same = [&](const char* what) {
+      INFO(what);
+      CHECK(stored->weight().grad == recomputed->weight().grad);
+      CHECK(stored->bias().grad == recomputed->bias().grad);
+    };
+    // Train.
+    CHECK(stored->forward(x) == recomputed->forward(x));
+    CHECK(stored->backward(dy) == recomputed->backward(dy));
+    same("train");
+    // Train forward, then an eval forward and backward, then the train backward.
+    CHECK(stored->forward(x) == recomputed->forward(x));
+    stored->set_training(false);
+    recomputed->set_training(false);
+    CHECK(stored->forward(x_eval) == recomputed->forward(x_eval));
+    CHECK(stored->backward(dy_eval) == recomputed->backward(dy_eval));
+    same("eval");
+    stored->set_training(true);
+    recomputed->set_training(true);
+    CHECK(stored->backward(dy) == recomputed->backward(dy));
+    same("train after eval");
+    // The recomputing layer does read its input in the backward: changed in between (which the
+    // promise of input_stable rules out), its input gradient changes.
+    Tensor<float> x_changed = x;
+    stored->forward(x);
+    recomputed->forward(x_changed);
+    x_changed.array() += 1.0f;
+    CHECK_FALSE(stored->backward(dy) == recomputed->backward(dy));
+  }
+}

@@ -126,7 +126,8 @@ struct BatchNormActivation {
 };
 
 /// xhat = (x - mean[c]) invstd[c]; y = act(gamma[c] xhat + beta[c]) (gamma, beta may be null:
-/// 1, 0): the activation layer's pass fused, with its instructions (bitwise its results).
+/// 1, 0): the activation layer's pass fused, with its instructions (bitwise its results). xhat
+/// may be null: not stored (the backward passes can recompute it from x, see BatchNormXhat).
 template <class T, class A = simd_arch>
 void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mean, const T* invstd,
                          const T* gamma, const T* beta, T* xhat, T* y,
@@ -137,7 +138,7 @@ void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mea
     const typename Sd::V vs = Sd::broadcast(static_cast<T>(act.slope));
     detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
       const auto h = (Sd::load(x + i, m, full) - pc(mean)) * pc(invstd);
-      Sd::store(xhat + i, h, m, full);
+      if (xhat) Sd::store(xhat + i, h, m, full);
       auto out = h;
       if (gamma) out = out * pc(gamma);
       if (beta) out = out + pc(beta);
@@ -146,7 +147,28 @@ void batchnorm_normalize(const T* x, Index batch, Index C, Index S, const T* mea
   });
 }
 
+/// Where the backward passes read xhat: stored by batchnorm_normalize (`stored`), or, when that is
+/// null, recomputed from the forward's input as batchnorm_normalize computed it,
+/// (x - mean[c]) invstd[c]: the same instructions, so the same bits, without a tensor of the
+/// input's size written in the forward and kept until the backward.
+template <class T>
+struct BatchNormXhat {
+  const T* stored = nullptr;  ///< xhat as batchnorm_normalize wrote it, or null
+  const T* x = nullptr;       ///< else the forward's input
+  const T* mean = nullptr;    ///< and the statistics it was normalised with
+  const T* invstd = nullptr;  ///< (see mean)
+};
+
 namespace detail {
+/// xhat at i (m values of the vector, `pc` the per-channel loader of channel_map or
+/// channel_reduce), from `xhat`'s store or recomputed.
+template <class T, class A, class Full, class PC>
+auto load_xhat(const BatchNormXhat<T>& xhat, Index i, Index m, Full full, PC&& pc) {
+  using Sd = Simd<T, A>;
+  if (xhat.stored) return Sd::load(xhat.stored + i, m, full);
+  return (Sd::load(xhat.x + i, m, full) - pc(xhat.mean)) * pc(xhat.invstd);
+}
+
 /// f(g) with g(i, m, full) loading the gradient before `a`'s activation at i (the activation
 /// fixed at compile time).
 template <class T, class A, class F>
@@ -170,15 +192,16 @@ void with_pre_activation_grad(const T* dy, const T* y, const BatchNormActivation
 /// batch's values of channel c, g = dy act'(y) with a fused activation (y the forward's output),
 /// else dy.
 template <class T, class A = simd_arch>
-void batchnorm_backward_sums(const T* dy, const T* xhat, Index batch, Index C, Index S, T* sum_dy,
-                             T* sum_dy_xhat, const T* y = nullptr, BatchNormActivation act = {}) {
-  using Sd = detail::Simd<T, A>;
+void batchnorm_backward_sums(const T* dy, const BatchNormXhat<T>& xhat, Index batch, Index C,
+                             Index S, T* sum_dy, T* sum_dy_xhat, const T* y = nullptr,
+                             BatchNormActivation act = {}) {
   detail::with_pre_activation_grad<T, A>(dy, y, act, [&](auto g) {
     detail::channel_reduce<T, A>(batch, C, S, sum_dy,
                                  [&](Index i, Index m, auto full, auto) { return g(i, m, full); });
-    detail::channel_reduce<T, A>(batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto) {
-      return g(i, m, full) * Sd::load(xhat + i, m, full);
-    });
+    detail::channel_reduce<T, A>(
+        batch, C, S, sum_dy_xhat, [&](Index i, Index m, auto full, auto pc) {
+          return g(i, m, full) * detail::load_xhat<T, A>(xhat, i, m, full, pc);
+        });
   });
 }
 
@@ -189,8 +212,8 @@ void batchnorm_backward_sums(const T* dy, const T* xhat, Index batch, Index C, I
 ///   fixed statistics (eval):   dx = k g,
 /// g = dy act'(y) with a fused activation, else dy. scratch holds 3 C values.
 template <class T, class A = simd_arch>
-void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, Index S,
-                              const T* gamma, const T* invstd, bool batch_statistics,
+void batchnorm_backward_input(const T* dy, const BatchNormXhat<T>& xhat, Index batch, Index C,
+                              Index S, const T* gamma, const T* invstd, bool batch_statistics,
                               const T* sum_dy, const T* sum_dy_xhat, Index count, T* dx, T* scratch,
                               const T* y = nullptr, BatchNormActivation act = {}) {
   using Sd = detail::Simd<T, A>;
@@ -206,7 +229,9 @@ void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, 
   detail::with_pre_activation_grad<T, A>(dy, y, act, [&](auto g) {
     detail::channel_map<T, A>(batch, C, S, [&](Index i, Index m, auto full, auto pc) {
       auto d = g(i, m, full);
-      if (batch_statistics) d = d - pc(mean_dy) - Sd::load(xhat + i, m, full) * pc(mean_dy_xhat);
+      if (batch_statistics) {
+        d = d - pc(mean_dy) - detail::load_xhat<T, A>(xhat, i, m, full, pc) * pc(mean_dy_xhat);
+      }
       Sd::store(dx + i, pc(k) * d, m, full);
     });
   });
@@ -219,9 +244,9 @@ void batchnorm_backward_input(const T* dy, const T* xhat, Index batch, Index C, 
 /// where g = dy act'(y) with a fused activation (y the forward's output), else dy.
 /// scratch holds 5 C values.
 template <class T, class A = simd_arch>
-void batchnorm_backward(const T* dy, const T* xhat, Index batch, Index C, Index S, const T* gamma,
-                        const T* invstd, bool batch_statistics, T* dgamma, T* dbeta, T* dx,
-                        T* scratch, const T* y = nullptr, BatchNormActivation act = {}) {
+void batchnorm_backward(const T* dy, const BatchNormXhat<T>& xhat, Index batch, Index C, Index S,
+                        const T* gamma, const T* invstd, bool batch_statistics, T* dgamma, T* dbeta,
+                        T* dx, T* scratch, const T* y = nullptr, BatchNormActivation act = {}) {
   T* sum_dy = scratch + 3 * C;
   T* sum_dy_xhat = scratch + 4 * C;
   batchnorm_backward_sums<T, A>(dy, xhat, batch, C, S, sum_dy, sum_dy_xhat, y, act);

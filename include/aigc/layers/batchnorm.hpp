@@ -39,10 +39,15 @@ class BatchNorm : public Module<T> {
  public:
   /// Train: xhat = (x - mean_B) / sqrt(var_B + eps) with the batch's statistics, running
   /// statistics updated (unbiased variance); eval: the running statistics. y = gamma xhat + beta.
+  /// The backward needs xhat: when the input stays until then (input_stable(), as in a
+  /// Sequential after the first layer), it recomputes xhat from x with the same bits, else the
+  /// forward stores it.
   const Tensor<T>& forward(const Tensor<T>& x) override {
     check_input(x);
     const Index batch = x.rows(), S = x.cols() / channels_;
-    xhat_.resize(x.rows(), x.cols());
+    x_in_ = this->input_stable() ? &x : nullptr;
+    if (!x_in_) xhat_.resize(x.rows(), x.cols());
+    T* xhat = x_in_ ? nullptr : xhat_.data();
     y_.resize(x.rows(), x.cols());
     const T* gamma = options_.affine ? weight_.value.data() : nullptr;
     const T* beta = options_.affine ? bias_.value.data() : nullptr;
@@ -61,21 +66,23 @@ class BatchNorm : public Module<T> {
                                         running_var_.value.data());
       kernels::batchnorm_invstd(var_.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, mean_.data(), invstd_.data(),
-                                   gamma, beta, xhat_.data(), y_.data(), fused());
+                                   gamma, beta, xhat, y_.data(), fused());
     } else {
       kernels::batchnorm_invstd(running_var_.value.data(), channels_, options_.eps, invstd_.data());
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, running_mean_.value.data(),
-                                   invstd_.data(), gamma, beta, xhat_.data(), y_.data(), fused());
+                                   invstd_.data(), gamma, beta, xhat, y_.data(), fused());
     }
     return y_;
   }
 
-  /// Train or eval mode; what the last forward of each mode left for its backward (xhat, the
-  /// inverse deviations, which statistics were used) is kept per mode, like the buffers.
+  /// Train or eval mode; what the last forward of each mode left for its backward (xhat or the
+  /// input it is recomputed from, the inverse deviations, which statistics were used) is kept per
+  /// mode, like the buffers.
   void set_training(bool on) override {
     if (on != this->training()) {
       invstd_.swap(other_mode_invstd_);
       std::swap(batch_statistics_, other_mode_batch_statistics_);
+      std::swap(x_in_, other_mode_x_in_);
     }
     Module<T>::set_training(on);
   }
@@ -98,7 +105,7 @@ class BatchNorm : public Module<T> {
     const T* gamma = options_.affine ? weight_.value.data() : nullptr;
     if (group_ && batch_statistics_) {  // dX from the sums over every process's batch
       T* sums = scratch_.data() + 3 * channels_;
-      kernels::batchnorm_backward_sums(dy.data(), xhat_.data(), batch, channels_, S, sums,
+      kernels::batchnorm_backward_sums(dy.data(), xhat(), batch, channels_, S, sums,
                                        sums + channels_, y_.data(), fused());
       for (Index c = 0; param_grads && c < channels_; ++c) {  // this process's part, summed later
         weight_.grad.data()[c] += sums[channels_ + c];
@@ -106,13 +113,13 @@ class BatchNorm : public Module<T> {
       }
       group_->sum(sums, static_cast<std::size_t>(2 * channels_));
       if (dx) {
-        kernels::batchnorm_backward_input(dy.data(), xhat_.data(), batch, channels_, S, gamma,
+        kernels::batchnorm_backward_input(dy.data(), xhat(), batch, channels_, S, gamma,
                                           invstd_.data(), true, sums, sums + channels_, count_, dx,
                                           scratch_.data(), y_.data(), fused());
       }
       return dx ? dx_ : no_dx_;
     }
-    kernels::batchnorm_backward(dy.data(), xhat_.data(), batch, channels_, S, gamma, invstd_.data(),
+    kernels::batchnorm_backward(dy.data(), xhat(), batch, channels_, S, gamma, invstd_.data(),
                                 batch_statistics_, param_grads ? weight_.grad.data() : nullptr,
                                 param_grads ? bias_.grad.data() : nullptr, dx, scratch_.data(),
                                 y_.data(), fused());
@@ -252,6 +259,14 @@ class BatchNorm : public Module<T> {
     count_ = static_cast<Index>(total);
   }
 
+  /// Where the backward reads xhat: stored by the forward, or recomputed from its input with the
+  /// statistics it was normalised with (the batch's, or the running ones in eval mode).
+  kernels::BatchNormXhat<T> xhat() const {
+    if (!x_in_) return {xhat_.data()};
+    return {nullptr, x_in_->data(), batch_statistics_ ? mean_.data() : running_mean_.value.data(),
+            invstd_.data()};
+  }
+
   /// Rows of channels * positions values (positions = 0: any multiple of the channels).
   void check_input(const Tensor<T>& x) const {
     const bool ok = positions_ > 0 ? x.cols() == channels_ * positions_
@@ -277,6 +292,8 @@ class BatchNorm : public Module<T> {
   std::vector<double> sync_;
   std::vector<Tensor<T>*> work_buffers() override { return {&xhat_, &y_, &dx_}; }
   Tensor<T> xhat_, y_, dx_, no_dx_;
+  const Tensor<T>* x_in_ = nullptr;  ///< the last forward's input when it stays (else xhat_)
+  const Tensor<T>* other_mode_x_in_ = nullptr;
 };
 
 /// torch.nn.BatchNorm1d over batch x num_features: one mean and variance per feature.
