@@ -174,7 +174,13 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
     // keeps (a pointer when x stays until the backward, else a copy): faster than one col of the
     // whole batch through memory (the 64x64 DCGAN's second layer, 2 threads: forward and weight
     // gradient 56.8 ms chunked, 61.7 ms through a 134 MB col, measured), and without that col.
-    if (kernels::im2col_chunked(out_, shape_.patch_size(), cols, sizeof(T))) {
+    // A forward not followed by dW (eval mode, or training with the parameter gradients off: a
+    // GAN's D in G's step) is chunked from a smaller col on, since no dW will gather col again
+    // (the 64x64 DCGAN's D in G's step: its third and fourth layers' 67 and 34 MB of col). In
+    // training mode it still keeps x, for a backward asked for dW all the same.
+    const bool dw_next = this->training() && this->needs_param_grads();
+    if (kernels::im2col_chunked(out_, shape_.patch_size(), cols, sizeof(T)) ||
+        (!dw_next && kernels::im2col_chunked_forward(shape_.patch_size(), cols, sizeof(T)))) {
       weight_grad_ready_ = this->training();  // an eval forward keeps no x for dW
       if (this->training()) {
         col_kept_ = false;
