@@ -355,44 +355,61 @@ TEST_CASE(
   CHECK(conv.backward(y_big).rows() == 40);  // dX alone is fine
 }
 
-TEST_CASE(
-    "Conv2d without parameter gradients chunks its forward from a smaller col on: the same Y and "
-    "dX bitwise, and dW still on request",
-    "[conv2d]") {
-  // 256 -> 17 channels, 8x8 to 4x4, batch 64: col is 4096 x 1024 values (16.8 MB), chunked for a
-  // forward that no dW follows, but not for one that dW follows (17 output channels want more
-  // than 1024 columns for the chunked dW). A GAN's D in G's step runs such forwards.
-  const Index batch = 64, out = 17;
-  const kernels::ConvShape s{256, 8, 8, 4, 2, 1};
-  const Index patch = s.patch_size(), cols = batch * s.out_positions();
-  REQUIRE_FALSE(kernels::im2col_chunked(out, patch, cols, 4));
-  REQUIRE(kernels::im2col_chunked_forward(patch, cols, 4));
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    Rng rng(8);
-    Conv2d<float> with(256, out, 4, 8, 8, rng, {.stride = 2, .padding = 1});
-    Conv2d<float> without(256, out, 4, 8, 8, rng, {.stride = 2, .padding = 1});
-    without.weight().value = with.weight().value;
-    without.bias().value = with.bias().value;
-    Tensor<float> x(batch, s.image_size()), dy(batch, out * s.out_positions());
-    rng.fill_normal(x);
-    rng.fill_normal(dy);
-    const Tensor<float> y = with.forward(x);
-    const Tensor<float> dx = with.backward(dy);
-    without.set_needs_param_grads(false);
-    CHECK((without.forward(x).array() == y.array()).all());
-    CHECK((without.backward(dy).array() == dx.array()).all());
-    CHECK((without.weight().grad.array() == 0.0f).all());
-    // Asked for dW after such a forward, the layer gathers col again from the x it kept.
-    without.forward(x);
-    without.set_needs_param_grads(true);
-    CHECK((without.backward(dy).array() == dx.array()).all());
-    const Tensor<float>& dw = with.weight().grad;
-    CHECK(((without.weight().grad - dw).array().abs() <= 1e-4f * (1.0f + dw.array().abs())).all());
-    CHECK((without.bias().grad.array() == with.bias().grad.array()).all());
-    // In eval mode, the same Y as well.
-    without.set_training(false);
-    CHECK((without.forward(x).array() == y.array()).all());
+TEST_CASE("Conv2d chunks forwards without dW, or with a narrow col: the same Y, dX and dW bitwise",
+          "[conv2d]") {
+  // Wide: 256 -> 17 channels, 8x8 to 4x4, batch 64: col is 4096 x 1024 values (16.8 MB), chunked
+  // for a forward that no dW follows (a GAN's D in G's step), not for one that dW follows (17
+  // output channels want more than 1024 columns for the chunked dW). Narrow: 3 -> 4 channels,
+  // 64x64 to 32x32, batch 128: col is 48 x 131072 (25 MB), chunked in every forward, its dW from
+  // the whole col gathered again (a colour discriminator's first layer).
+  struct Case {
+    Index in, out, side, batch;
+  };
+  for (const Case c : {Case{256, 17, 8, 64}, Case{3, 4, 64, 128}}) {
+    const kernels::ConvShape s{c.in, c.side, c.side, 4, 2, 1};
+    const Index patch = s.patch_size(), P = s.out_positions(), cols = c.batch * P;
+    REQUIRE_FALSE(kernels::im2col_chunked(c.out, patch, cols, 4));
+    REQUIRE(kernels::im2col_chunked_forward(patch, cols, 4));
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      Rng rng(8);
+      Conv2d<float> with(c.in, c.out, 4, c.side, c.side, rng, {.stride = 2, .padding = 1});
+      Conv2d<float> without(c.in, c.out, 4, c.side, c.side, rng, {.stride = 2, .padding = 1});
+      without.weight().value = with.weight().value;
+      without.bias().value = with.bias().value;
+      Tensor<float> x(c.batch, s.image_size()), dy(c.batch, c.out * P);
+      rng.fill_normal(x);
+      rng.fill_normal(dy);
+      // The products through the whole col, as the unchunked layer computes them.
+      Tensor<float> col(patch, cols), ycm(c.out, cols), y(c.batch, c.out * P), dw(c.out, patch);
+      kernels::im2col(x.data(), c.batch, s, col.data());
+      kernels::gemm(kernels::Trans::no, kernels::Trans::no, c.out, cols, patch, 1.0f,
+                    with.weight().value.data(), patch, col.data(), cols, 0.0f, ycm.data(), cols);
+      kernels::from_channel_major(ycm.data(), c.batch, c.out, P, y.data(), with.bias().value.data(),
+                                  Activation::identity, 0.0f);
+      kernels::to_channel_major(dy.data(), c.batch, c.out, P, ycm.data());
+      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, c.out, patch, cols, 1.0f, ycm.data(),
+                    cols, col.data(), cols, 0.0f, dw.data(), patch);
+
+      CHECK((with.forward(x).array() == y.array()).all());
+      const Tensor<float> dx = with.backward(dy);
+      CHECK((with.weight().grad.array() == dw.array()).all());
+      without.set_needs_param_grads(false);
+      CHECK((without.forward(x).array() == y.array()).all());
+      CHECK((without.backward(dy).array() == dx.array()).all());
+      CHECK((without.weight().grad.array() == 0.0f).all());
+      // Asked for dW after such a forward, the layer gathers the whole col from the x it kept.
+      without.forward(x);
+      without.set_needs_param_grads(true);
+      CHECK((without.backward(dy).array() == dx.array()).all());
+      CHECK((without.weight().grad.array() == dw.array()).all());
+      CHECK((without.bias().grad.array() == with.bias().grad.array()).all());
+      // In eval mode, the same Y, and dW is refused: nothing is kept for it.
+      without.set_training(false);
+      CHECK((without.forward(x).array() == y.array()).all());
+      CHECK_THROWS_WITH(without.backward(dy),
+                        Catch::Contains("keeps no input for the weight gradient"));
+    }
   }
   set_num_threads(0);
 }

@@ -28,11 +28,12 @@ inline bool im2col_chunked(Index out, Index patch, Index cols, Index value_bytes
   return patch >= 128 && patch * cols * value_bytes >= (Index{16} << 20) && cols >= 64 * out;
 }
 
-/// Whether a forward product whose col is not needed afterwards (no weight gradient follows) goes
-/// through im2col_gemm: when the batch's col (`patch` x `cols`) has at least 16 MB and at least 128
-/// rows (narrower cols, such as the 3-channel first layer's, gain too little from the chunks).
+/// Whether a forward product that no chunked weight gradient follows may go through im2col_gemm:
+/// when the batch's col (`patch` x `cols`) has at least 16 MB. Whether it should depends on what
+/// follows: no weight gradient at all, or one that gathers the whole col again, cheaply for a
+/// narrow col (Conv2d::forward).
 inline bool im2col_chunked_forward(Index patch, Index cols, Index value_bytes) {
-  return patch >= 128 && patch * cols * value_bytes >= (Index{16} << 20);
+  return patch * cols * value_bytes >= (Index{16} << 20);
 }
 
 namespace detail {

@@ -174,13 +174,17 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
     // keeps (a pointer when x stays until the backward, else a copy): faster than one col of the
     // whole batch through memory (the 64x64 DCGAN's second layer, 2 threads: forward and weight
     // gradient 56.8 ms chunked, 61.7 ms through a 134 MB col, measured), and without that col.
-    // A forward not followed by dW (eval mode, or training with the parameter gradients off: a
-    // GAN's D in G's step) is chunked from a smaller col on, since no dW will gather col again
-    // (the 64x64 DCGAN's D in G's step: its third and fourth layers' 67 and 34 MB of col). In
-    // training mode it still keeps x, for a backward asked for dW all the same.
+    // Other cols of 16 MB or more are gathered chunk by chunk as well when no dW follows the
+    // forward (eval mode, or training with the parameter gradients off: a GAN's D in G's step;
+    // the 64x64 DCGAN's D then writes none of its 67 and 34 MB cols), or when col has fewer than
+    // 128 rows: then dW gathers the whole col again from x, a copy of a few input channels, and
+    // multiplies it as the unchunked layer does (the same bits), while the forward's output never
+    // goes through memory channel-major (the 64x64 DCGAN's first D layer, 2 threads: 3.3 ms
+    // against 5.2). A training forward keeps x in either case, for a dW asked for after all.
+    const Index patch = shape_.patch_size();
     const bool dw_next = this->training() && this->needs_param_grads();
-    if (kernels::im2col_chunked(out_, shape_.patch_size(), cols, sizeof(T)) ||
-        (!dw_next && kernels::im2col_chunked_forward(shape_.patch_size(), cols, sizeof(T)))) {
+    if (kernels::im2col_chunked(out_, patch, cols, sizeof(T)) ||
+        (kernels::im2col_chunked_forward(patch, cols, sizeof(T)) && (!dw_next || patch < 128))) {
       weight_grad_ready_ = this->training();  // an eval forward keeps no x for dW
       if (this->training()) {
         col_kept_ = false;
@@ -231,10 +235,14 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
       }
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      if (!col_kept_) {
+      if (!col_kept_ && kernels::im2col_chunked(out_, patch, cols, sizeof(T))) {
         kernels::im2col_weight_grad(dzcm_.data(), out_, x_in_->data(), batch, shape_,
                                     sn ? T(0) : T(1), dw, this->precision_);
       } else {
+        if (!col_kept_) {  // the forward was chunked; dW multiplies the whole col
+          col_.resize(patch, cols);
+          kernels::im2col(x_in_->data(), batch, shape_, col_.data());
+        }
         kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, out_, patch,
                             cols, T(1), dzcm_.data(), cols, col_.data(), cols, sn ? T(0) : T(1), dw,
                             patch);
