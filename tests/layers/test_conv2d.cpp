@@ -13,10 +13,12 @@ struct Geometry {
   Index in_channels, out_channels, kernel, height, width, stride, padding;
 };
 
-// Small odd shapes, strides and paddings (the DCGAN's patterns included).
+// Small odd shapes, strides and paddings (the DCGAN's patterns included; the kernel covering the
+// whole unpadded input, one output position, as a discriminator's last layer: {2, 1, 3, 3, 3}
+// and {3, 2, 2, 2, 2} with stride 2).
 const Geometry geometries[] = {
-    {1, 2, 3, 5, 5, 1, 1}, {2, 3, 3, 7, 5, 2, 1}, {3, 2, 4, 6, 7, 2, 1},
-    {2, 1, 3, 3, 3, 1, 0}, {3, 4, 1, 4, 3, 1, 0}, {2, 3, 4, 1, 1, 1, 0},
+    {1, 2, 3, 5, 5, 1, 1}, {2, 3, 3, 7, 5, 2, 1}, {3, 2, 4, 6, 7, 2, 1}, {2, 1, 3, 3, 3, 1, 0},
+    {3, 4, 1, 4, 3, 1, 0}, {2, 3, 4, 1, 1, 1, 0}, {3, 2, 2, 2, 2, 2, 0},
 };
 
 // Whether a Conv2d fits (the kernel no larger than the padded image); ConvTranspose2d always does.
@@ -412,4 +414,44 @@ TEST_CASE("Conv2d chunks forwards without dW, or with a narrow col: the same Y, 
     }
   }
   set_num_threads(0);
+}
+
+TEST_CASE("Conv2d with one output position takes X as col: the bits of the im2col products",
+          "[conv2d]") {
+  // 64 -> 3 channels, a 4x4 kernel on 4x4 images (a discriminator's last layer), batch 20: the
+  // layer multiplies X itself; the reference gathers col = im2col(X) and scatters dX with col2im.
+  const Index batch = 20, out = 3;
+  const kernels::ConvShape s{64, 4, 4, 4, 1, 0};
+  const Index patch = s.patch_size();
+  for (Precision precision : {Precision::fp32, Precision::bf16}) {
+    Rng rng(9);
+    Conv2d<float> conv(64, out, 4, 4, 4, rng, {.activation = Activation::leaky_relu});
+    conv.set_precision(precision);
+    Tensor<float> x(batch, patch), dy(batch, out);
+    rng.fill_normal(x);
+    rng.fill_normal(dy);
+    const Tensor<float> y = conv.forward(x);
+    const Tensor<float> dx = conv.backward(dy);
+
+    const float slope = static_cast<float>(conv.options().negative_slope);
+    const float* w = conv.weight().value.data();
+    Tensor<float> col(patch, batch), ycm(out, batch), ref(batch, out), dz(out, batch);
+    Tensor<float> dw(out, patch), wt(patch, out), ref_dx(batch, patch);
+    kernels::im2col(x.data(), batch, s, col.data());
+    kernels::gemm_in<float>(precision, kernels::Trans::no, kernels::Trans::no, out, batch, patch,
+                            1.0f, w, patch, col.data(), batch, 0.0f, ycm.data(), batch);
+    kernels::from_channel_major(ycm.data(), batch, out, 1, ref.data(), conv.bias().value.data(),
+                                Activation::leaky_relu, slope);
+    CHECK((y.array() == ref.array()).all());
+    kernels::to_channel_major_backward(dy.data(), y.data(), batch, out, 1, dz.data(),
+                                       Activation::leaky_relu, slope);
+    kernels::gemm_in<float>(precision, kernels::Trans::no, kernels::Trans::yes, out, patch, batch,
+                            1.0f, dz.data(), batch, col.data(), batch, 0.0f, dw.data(), patch);
+    CHECK((conv.weight().grad.array() == dw.array()).all());
+    kernels::transpose(w, out, patch, wt.data());
+    kernels::gemm_in<float>(precision, kernels::Trans::no, kernels::Trans::no, patch, batch, out,
+                            1.0f, wt.data(), out, dz.data(), batch, 0.0f, col.data(), batch);
+    kernels::col2im(col.data(), batch, s, ref_dx.data());
+    CHECK((dx.array() == ref_dx.array()).all());
+  }
 }

@@ -169,6 +169,19 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
     const Index batch = x.rows(), P = shape_.out_positions(), cols = batch * P;
     const T* w = spectral_norm_.on() ? spectral_norm_.normalized(weight_.value).data()
                                      : weight_.value.data();
+    if (one_position()) {  // col is X^T: the products take X as it is, in either mode
+      keep_input(x);
+      weight_grad_ready_ = true;
+      ycm_.resize(out_, batch);
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::yes, out_, batch,
+                          shape_.patch_size(), T(1), w, shape_.patch_size(), x.data(),
+                          shape_.patch_size(), T(0), ycm_.data(), batch);
+      y_.resize(batch, out_);
+      kernels::from_channel_major(ycm_.data(), batch, out_, 1, y_.data(),
+                                  options_.bias ? bias_.value.data() : nullptr, options_.activation,
+                                  static_cast<T>(options_.negative_slope));
+      return y_;
+    }
     // A col too large for the cache is gathered chunk by chunk (kernels::im2col_gemm), and again
     // by the weight gradient (kernels::im2col_weight_grad), from x, which a training forward
     // keeps (a pointer when x stays until the backward, else a copy): faster than one col of the
@@ -186,15 +199,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
     if (kernels::im2col_chunked(out_, patch, cols, sizeof(T)) ||
         (kernels::im2col_chunked_forward(patch, cols, sizeof(T)) && (!dw_next || patch < 128))) {
       weight_grad_ready_ = this->training();  // an eval forward keeps no x for dW
-      if (this->training()) {
-        col_kept_ = false;
-        x_in_ = &x;
-        if (!this->input_stable()) {
-          x_.resize(x.rows(), x.cols());
-          kernels::copy(x.data(), x_.data(), x.size());
-          x_in_ = &x_;
-        }
-      }
+      if (this->training()) keep_input(x);
       y_.resize(batch, out_ * P);
       kernels::im2col_gemm(w, out_, x.data(), batch, shape_, y_.data(),
                            options_.bias ? bias_.value.data() : nullptr, options_.activation,
@@ -235,7 +240,11 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
       }
       const bool sn = spectral_norm_.on();
       T* dw = sn ? spectral_norm_.dweight_normalized(weight_.value).data() : weight_.grad.data();
-      if (!col_kept_ && kernels::im2col_chunked(out_, patch, cols, sizeof(T))) {
+      if (one_position()) {  // dW += dZ' X
+        kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, out_, patch,
+                            batch, T(1), dzcm_.data(), batch, x_in_->data(), patch,
+                            sn ? T(0) : T(1), dw, patch);
+      } else if (!col_kept_ && kernels::im2col_chunked(out_, patch, cols, sizeof(T))) {
         kernels::im2col_weight_grad(dzcm_.data(), out_, x_in_->data(), batch, shape_,
                                     sn ? T(0) : T(1), dw, this->precision_);
       } else {
@@ -256,10 +265,16 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
       no_dx_.resize(0, shape_.image_size());  // dx_ keeps its storage for the next call
       return no_dx_;
     }
+    const T* w =
+        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data();
+    if (one_position()) {  // dX = dZ'^T W
+      dx_.resize(batch, patch);
+      kernels::gemm_in<T>(this->precision_, kernels::Trans::yes, kernels::Trans::no, batch, patch,
+                          out_, T(1), dzcm_.data(), batch, w, patch, T(0), dx_.data(), patch);
+      return dx_;
+    }
     weight_t_.resize(patch, out_);  // W^T as a plain operand (see kernels::transpose)
-    kernels::transpose(
-        spectral_norm_.on() ? spectral_norm_.normalized_weight().data() : weight_.value.data(),
-        out_, patch, weight_t_.data());
+    kernels::transpose(w, out_, patch, weight_t_.data());
     dx_.resize(batch, shape_.image_size());
     kernels::gemm_col2im(weight_t_.data(), out_, dzcm_.data(), batch, shape_, dx_.data(),
                          static_cast<const T*>(nullptr), Activation::identity, T(0),
@@ -314,6 +329,24 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
            (shape_.height == 0
                 ? "{" + c + ", H, W}"
                 : sample_shape_string({shape_.channels, shape_.height, shape_.width}));
+  }
+
+  /// Whether the kernel covers the whole unpadded input: one output position, where im2col's col
+  /// is X^T (row (c k + i) k + j of column n is x[n, c, i, j]), so the products take X itself (a
+  /// discriminator's last layer).
+  bool one_position() const {
+    return shape_.padding == 0 && shape_.kernel == shape_.height && shape_.kernel == shape_.width;
+  }
+
+  /// Keeps x for dW without col: a pointer when x stays until the backward, else a copy.
+  void keep_input(const Tensor<T>& x) {
+    col_kept_ = false;
+    x_in_ = &x;
+    if (!this->input_stable()) {
+      x_.resize(x.rows(), x.cols());
+      kernels::copy(x.data(), x_.data(), x.size());
+      x_in_ = &x_;
+    }
   }
 
   /// H = W = sqrt(cols / C) from the first input, when nobody told the layer its input shape.
