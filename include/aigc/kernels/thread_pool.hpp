@@ -115,9 +115,19 @@ class ThreadPool {
       for (int p = 0; p < parts; ++p) call(context, p);
       return;
     }
-    while (static_cast<int>(threads_.size()) < parts - 1) {
-      const int index = static_cast<int>(threads_.size()) + 1;
-      threads_.emplace_back([this, index] { work(index); });
+    if (static_cast<int>(threads_.size()) < parts - 1) {
+      while (static_cast<int>(threads_.size()) < parts - 1) {
+        const int index = static_cast<int>(threads_.size()) + 1;
+        threads_.emplace_back([this, index] { work(index); });
+      }
+      // Each new worker has set up its thread-local state (whose destructor registration
+      // allocates) before this job starts: a busy machine may otherwise start a worker only
+      // steps later, and that step would allocate.
+      const int n = static_cast<int>(threads_.size());
+      for (int s = started_.load(std::memory_order_acquire); s < n;
+           s = started_.load(std::memory_order_acquire)) {
+        started_.wait(s, std::memory_order_acquire);
+      }
     }
     while (static_cast<int>(part_scratch_.size()) < parts) {
       part_scratch_.push_back(std::make_unique<ScratchSet>());
@@ -167,6 +177,8 @@ class ThreadPool {
   void work(int index) {
     in_job() = true;
     current_scratch();  // its thread-local set registers its destructor now, not at a first claim
+    started_.fetch_add(1, std::memory_order_release);
+    started_.notify_all();
     std::uint64_t seen = 0;
     for (;;) {
       std::uint64_t g = 0;
@@ -209,6 +221,7 @@ class ThreadPool {
   std::atomic<std::uint64_t> generation_{0};               ///< job counter << 16 | number of parts
   std::atomic<std::uint64_t> claim_{0};  ///< job << 16 | its next part nobody has claimed
   std::atomic<int> remaining_{0};        ///< parts 1 .. parts - 1 of the job not finished yet
+  std::atomic<int> started_{0};          ///< workers that have set up their thread-local state
   std::atomic<bool> stop_{false};
   void (*call_)(void*, int) = nullptr;
   void* context_ = nullptr;
