@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "aigc/core/tensor.hpp"
 #include "aigc/kernels/elementwise.hpp"
@@ -38,19 +39,27 @@ void channel_reduce(Index batch, Index C, Index S, T* out, F&& f) {
     });
     return;
   }
-  const Index grain = std::max<Index>(1, cheap_grain / std::max<Index>(1, batch * S));
-  aigc::kernels::parallel_for(C, grain, [&](Index c0, Index c1) {
-    for (Index c = c0; c < c1; ++c) {
-      auto pc = [&](const T* p) { return Sd::broadcast(p[c]); };
-      double total = 0.0;
-      for (Index n = 0; n < batch; ++n) {
-        const Index base = (n * C + c) * S;
-        total += sum_vectors<T, A>(
-            0, S, [&](Index i, Index m, auto full) { return f(base + i, m, full, pc); });
-      }
-      out[c] = static_cast<T>(total);
+  // Each plane's sum is independent of the others: the planes are summed in memory order (a
+  // stream through the batch, where a channel's planes lie C S values apart), then each
+  // channel's plane sums in image order, as one loop over the channel's planes adds them: the
+  // same bits for any thread count.
+  thread_local std::vector<double> plane_sums_buffer;  // the calling thread's
+  plane_sums_buffer.resize(static_cast<std::size_t>(batch * C));
+  double* plane_sums = plane_sums_buffer.data();
+  const Index grain = std::max<Index>(1, cheap_grain / S);
+  aigc::kernels::parallel_for(batch * C, grain, [&](Index p0, Index p1) {
+    for (Index p = p0; p < p1; ++p) {
+      const Index c = p % C, base = p * S;
+      auto pc = [&](const T* v) { return Sd::broadcast(v[c]); };
+      plane_sums[p] = sum_vectors<T, A>(
+          0, S, [&](Index i, Index m, auto full) { return f(base + i, m, full, pc); });
     }
   });
+  for (Index c = 0; c < C; ++c) {
+    double total = 0.0;
+    for (Index n = 0; n < batch; ++n) total += plane_sums[n * C + c];
+    out[c] = static_cast<T>(total);
+  }
 }
 
 /// Calls f(i, m, full, pc) (as channel_reduce's) once for every vector of the batch, in parallel.
