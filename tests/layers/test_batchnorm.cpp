@@ -308,6 +308,20 @@ TEST_CASE("BatchNorm recomputes xhat from an input that stays with the bits it w
     recomputed->set_training(true);
     CHECK(stored->backward(dy) == recomputed->backward(dy));
     same("train after eval");
+    // Eval forward, then a train forward (which moves the running statistics), then the eval
+    // backward: xhat is that of the eval forward's statistics.
+    stored->set_training(false);
+    recomputed->set_training(false);
+    CHECK(stored->forward(x_eval) == recomputed->forward(x_eval));
+    stored->set_training(true);
+    recomputed->set_training(true);
+    CHECK(stored->forward(x) == recomputed->forward(x));
+    stored->set_training(false);
+    recomputed->set_training(false);
+    CHECK(stored->backward(dy_eval) == recomputed->backward(dy_eval));
+    same("eval backward after a train forward");
+    stored->set_training(true);
+    recomputed->set_training(true);
     // The recomputing layer does read its input in the backward: changed in between (which the
     // promise of input_stable rules out), its input gradient changes.
     Tensor<float> x_changed = x;

@@ -68,9 +68,12 @@ class BatchNorm : public Module<T> {
       kernels::batchnorm_normalize(x.data(), batch, channels_, S, mean_.data(), invstd_.data(),
                                    gamma, beta, xhat, y_.data(), fused());
     } else {
+      // The running statistics as they are now: a train forward before this mode's backward
+      // updates them, and a recomputed xhat must use the mean this forward normalised with.
+      mean_ = running_mean_.value;
       kernels::batchnorm_invstd(running_var_.value.data(), channels_, options_.eps, invstd_.data());
-      kernels::batchnorm_normalize(x.data(), batch, channels_, S, running_mean_.value.data(),
-                                   invstd_.data(), gamma, beta, xhat, y_.data(), fused());
+      kernels::batchnorm_normalize(x.data(), batch, channels_, S, mean_.data(), invstd_.data(),
+                                   gamma, beta, xhat, y_.data(), fused());
     }
     return y_;
   }
@@ -81,6 +84,7 @@ class BatchNorm : public Module<T> {
   void set_training(bool on) override {
     if (on != this->training()) {
       invstd_.swap(other_mode_invstd_);
+      mean_.swap(other_mode_mean_);
       std::swap(batch_statistics_, other_mode_batch_statistics_);
       std::swap(x_in_, other_mode_x_in_);
     }
@@ -225,6 +229,7 @@ class BatchNorm : public Module<T> {
     running_mean_ = Buffer<T>("running_mean", 1, channels, T(0));
     running_var_ = Buffer<T>("running_var", 1, channels, T(1));
     mean_.resize(channels);
+    other_mode_mean_.resize(channels);
     var_.resize(channels);
     invstd_.resize(channels);
     other_mode_invstd_.resize(channels);
@@ -260,11 +265,10 @@ class BatchNorm : public Module<T> {
   }
 
   /// Where the backward reads xhat: stored by the forward, or recomputed from its input with the
-  /// statistics it was normalised with (the batch's, or the running ones in eval mode).
+  /// statistics it was normalised with (this mode's mean_ and invstd_).
   kernels::BatchNormXhat<T> xhat() const {
     if (!x_in_) return {xhat_.data()};
-    return {nullptr, x_in_->data(), batch_statistics_ ? mean_.data() : running_mean_.value.data(),
-            invstd_.data()};
+    return {nullptr, x_in_->data(), mean_.data(), invstd_.data()};
   }
 
   /// Rows of channels * positions values (positions = 0: any multiple of the channels).
@@ -286,7 +290,9 @@ class BatchNorm : public Module<T> {
   Buffer<T> running_mean_, running_var_;
   bool batch_statistics_ = true;  ///< of the last forward
   bool other_mode_batch_statistics_ = false;
-  RowVector<T> mean_, var_, invstd_, other_mode_invstd_, scratch_;
+  /// The mean and inverse deviations the last forward of each mode normalised with (in eval mode
+  /// a copy of the running mean then).
+  RowVector<T> mean_, other_mode_mean_, var_, invstd_, other_mode_invstd_, scratch_;
   ProcessGroup* group_ = nullptr;  ///< synchronised statistics over these processes (null: none)
   Index count_ = 0;                ///< values per channel behind the last train-mode statistics
   std::vector<double> sync_;
