@@ -276,7 +276,7 @@ TEST_CASE(
   const Index batch = 40;
   const kernels::ConvShape s{8, 64, 64, 4, 2, 1};
   const Index patch = s.patch_size(), P = s.out_positions(), cols = batch * P;
-  REQUIRE(kernels::im2col_chunked(2, patch, cols, 4));
+  REQUIRE(kernels::im2col_chunked(patch, cols, 4));
   std::vector<Tensor<float>> outs;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
@@ -357,20 +357,19 @@ TEST_CASE(
   CHECK(conv.backward(y_big).rows() == 40);  // dX alone is fine
 }
 
-TEST_CASE("Conv2d chunks forwards without dW, or with a narrow col: the same Y, dX and dW bitwise",
-          "[conv2d]") {
+TEST_CASE("Conv2d chunks the forwards of large cols: the same Y, dX and dW bitwise", "[conv2d]") {
   // Wide: 256 -> 17 channels, 8x8 to 4x4, batch 64: col is 4096 x 1024 values (16.8 MB), chunked
-  // for a forward that no dW follows (a GAN's D in G's step), not for one that dW follows (17
-  // output channels want more than 1024 columns for the chunked dW). Narrow: 3 -> 4 channels,
-  // 64x64 to 32x32, batch 128: col is 48 x 131072 (25 MB), chunked in every forward, its dW from
-  // the whole col gathered again (a colour discriminator's first layer).
+  // in every forward, its dW chunked too (im2col_weight_grad). Narrow: 3 -> 4 channels, 64x64 to
+  // 32x32, batch 128: col is 48 x 131072 (25 MB), chunked in every forward, its dW from the whole
+  // col gathered again (a colour discriminator's first layer).
   struct Case {
     Index in, out, side, batch;
+    bool chunked_dw;
   };
-  for (const Case c : {Case{256, 17, 8, 64}, Case{3, 4, 64, 128}}) {
+  for (const Case c : {Case{256, 17, 8, 64, true}, Case{3, 4, 64, 128, false}}) {
     const kernels::ConvShape s{c.in, c.side, c.side, 4, 2, 1};
     const Index patch = s.patch_size(), P = s.out_positions(), cols = c.batch * P;
-    REQUIRE_FALSE(kernels::im2col_chunked(c.out, patch, cols, 4));
+    REQUIRE(kernels::im2col_chunked(patch, cols, 4) == c.chunked_dw);
     REQUIRE(kernels::im2col_chunked_forward(patch, cols, 4));
     for (int threads : {1, 2}) {
       set_num_threads(threads);
@@ -390,8 +389,12 @@ TEST_CASE("Conv2d chunks forwards without dW, or with a narrow col: the same Y, 
       kernels::from_channel_major(ycm.data(), c.batch, c.out, P, y.data(), with.bias().value.data(),
                                   Activation::identity, 0.0f);
       kernels::to_channel_major(dy.data(), c.batch, c.out, P, ycm.data());
-      kernels::gemm(kernels::Trans::no, kernels::Trans::yes, c.out, patch, cols, 1.0f, ycm.data(),
-                    cols, col.data(), cols, 0.0f, dw.data(), patch);
+      if (c.chunked_dw) {
+        kernels::im2col_weight_grad(ycm.data(), c.out, x.data(), c.batch, s, 0.0f, dw.data());
+      } else {
+        kernels::gemm(kernels::Trans::no, kernels::Trans::yes, c.out, patch, cols, 1.0f, ycm.data(),
+                      cols, col.data(), cols, 0.0f, dw.data(), patch);
+      }
 
       CHECK((with.forward(x).array() == y.array()).all());
       const Tensor<float> dx = with.backward(dy);
@@ -400,7 +403,7 @@ TEST_CASE("Conv2d chunks forwards without dW, or with a narrow col: the same Y, 
       CHECK((without.forward(x).array() == y.array()).all());
       CHECK((without.backward(dy).array() == dx.array()).all());
       CHECK((without.weight().grad.array() == 0.0f).all());
-      // Asked for dW after such a forward, the layer gathers the whole col from the x it kept.
+      // Asked for dW after such a forward, the layer gathers col again from the x it kept.
       without.forward(x);
       without.set_needs_param_grads(true);
       CHECK((without.backward(dy).array() == dx.array()).all());

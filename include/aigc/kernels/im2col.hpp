@@ -358,6 +358,48 @@ void im2col_part(const T* x, Index n0, Index n, Index c0, Index c1, const ConvSh
   }
 }
 
+/// col^T of channels [c0, c1) of images [n0, n0 + n) on the calling thread: row m OH OW + oh OW +
+/// ow (image n0 + m) holds the (c1 - c0) k k values of im2col_part's column of that position, in
+/// the same order (row: n OH OW x (c1 - c0) k k). Each image's channels are first copied into a
+/// zero-bordered buffer, so that a position's values are (c1 - c0) k contiguous runs of k values
+/// (for the DCGANs' kernel 4, one 16-byte copy each); the rows are written in order. The chunked
+/// weight gradient multiplies dZ by these rows as they are: the GEMM packs them by rows, with no
+/// transposing pack.
+template <class T>
+void im2row_part(const T* x, Index n0, Index n, Index c0, Index c1, const ConvShape& s, T* row) {
+  const Index H = s.height, Wd = s.width, pad = s.padding, Hp = H + 2 * pad, Wp = Wd + 2 * pad;
+  const Index OH = s.out_height(), OW = s.out_width(), stride = s.stride, plane = Hp * Wp;
+  const Index channels = c1 - c0, G = channels * s.kernel * s.kernel;
+  T* buf = detail::padded_plane<T>(channels * plane);
+  std::fill(buf, buf + channels * plane, T(0));  // the border stays zero
+  detail::with_constant<4>(s.kernel, [&](auto kernel_tag) {
+    constexpr Index fixed = decltype(kernel_tag)::value;  ///< 0: not fixed at compile time
+    const Index K = fixed ? fixed : s.kernel;
+    for (Index m = 0; m < n; ++m) {
+      const T* image = x + (n0 + m) * s.image_size() + c0 * H * Wd;
+      for (Index c = 0; c < channels; ++c) {
+        for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
+          const T* from = image + (c * H + h) * Wd;
+          T* to = buf + c * plane + (h + pad) * Wp + pad;
+          for (Index w = 0; w < Wd; ++w) to[w] = from[w];
+        }
+      }
+      T* d = row + m * OH * OW * G;
+      for (Index oh = 0; oh < OH; ++oh) {
+        for (Index ow = 0; ow < OW; ++ow) {
+          const T* src = buf + oh * stride * Wp + ow * stride;
+          for (Index c = 0; c < channels; ++c) {
+            for (Index i = 0; i < K; ++i, d += K) {
+              const T* from = src + c * plane + i * Wp;
+              for (Index j = 0; j < K; ++j) d[j] = from[j];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
 /// x[n, c, :] = act(x[n, c, :] + bias[c]) over images of C planes of `plane_size` values (bias
 /// may be null: an offset of zero), as col2im applies them to the planes it sums.
 template <class T, class A = simd_arch>

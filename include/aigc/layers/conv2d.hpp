@@ -182,22 +182,19 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
                                   static_cast<T>(options_.negative_slope));
       return y_;
     }
-    // A col too large for the cache is gathered chunk by chunk (kernels::im2col_gemm), and again
-    // by the weight gradient (kernels::im2col_weight_grad), from x, which a training forward
-    // keeps (a pointer when x stays until the backward, else a copy): faster than one col of the
-    // whole batch through memory (the 64x64 DCGAN's second layer, 2 threads: forward and weight
-    // gradient 56.8 ms chunked, 61.7 ms through a 134 MB col, measured), and without that col.
-    // Other cols of 16 MB or more are gathered chunk by chunk as well when no dW follows the
-    // forward (eval mode, or training with the parameter gradients off: a GAN's D in G's step;
-    // the 64x64 DCGAN's D then writes none of its 67 and 34 MB cols), or when col has fewer than
-    // 128 rows: then dW gathers the whole col again from x, a copy of a few input channels, and
-    // multiplies it as the unchunked layer does (the same bits), while the forward's output never
-    // goes through memory channel-major (the 64x64 DCGAN's first D layer, 2 threads: 3.3 ms
-    // against 5.2). A training forward keeps x in either case, for a dW asked for after all.
+    // A col of 16 MB or more, too large for the cache, is gathered chunk by chunk
+    // (kernels::im2col_gemm), and again by the weight gradient (kernels::im2col_weight_grad), from
+    // x, which a training forward keeps (a pointer when x stays until the backward, else a copy):
+    // faster than one col of the whole batch through memory (the 64x64 DCGAN's second to fourth
+    // layers, cols of 134, 67 and 34 MB), and without that col. When no dW follows (eval mode, or
+    // training with the parameter gradients off: a GAN's D in G's step), nothing gathers it again.
+    // When col has fewer than 128 rows, dW gathers the whole col again from x, a copy of a few
+    // input channels, and multiplies it as the unchunked layer does (the same bits), while the
+    // forward's output never goes through memory channel-major (the 64x64 DCGAN's first D layer,
+    // 2 threads: 3.3 ms against 5.2). A training forward keeps x in either case, for a dW asked
+    // for after all.
     const Index patch = shape_.patch_size();
-    const bool dw_next = this->training() && this->needs_param_grads();
-    if (kernels::im2col_chunked(out_, patch, cols, sizeof(T)) ||
-        (kernels::im2col_chunked_forward(patch, cols, sizeof(T)) && (!dw_next || patch < 128))) {
+    if (kernels::im2col_chunked_forward(patch, cols, sizeof(T))) {
       weight_grad_ready_ = this->training();  // an eval forward keeps no x for dW
       if (this->training()) keep_input(x);
       y_.resize(batch, out_ * P);
@@ -244,7 +241,7 @@ class Conv2d : public Module<T>, public SpectralNormalizable<T>, public Precisio
         kernels::gemm_in<T>(this->precision_, kernels::Trans::no, kernels::Trans::no, out_, patch,
                             batch, T(1), dzcm_.data(), batch, x_in_->data(), patch,
                             sn ? T(0) : T(1), dw, patch);
-      } else if (!col_kept_ && kernels::im2col_chunked(out_, patch, cols, sizeof(T))) {
+      } else if (!col_kept_ && kernels::im2col_chunked(patch, cols, sizeof(T))) {
         kernels::im2col_weight_grad(dzcm_.data(), out_, x_in_->data(), batch, shape_,
                                     sn ? T(0) : T(1), dw, this->precision_);
       } else {

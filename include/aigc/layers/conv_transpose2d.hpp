@@ -217,7 +217,7 @@ class ConvTranspose2d : public Module<T>, public SpectralNormalizable<T>, public
     // Else dcol is gathered chunk by chunk of images when the whole batch's would not fit the
     // cache.
     const bool one = one_position();
-    const bool chunked = !one && kernels::im2col_chunked(in_, patch, cols, sizeof(T));
+    const bool chunked = !one && kernels::im2col_chunked(patch, cols, sizeof(T));
     if (!one && !chunked) {
       dcol_.resize(patch, cols);
       kernels::im2col(dz, batch, out_shape_, dcol_.data());
