@@ -40,6 +40,23 @@ TEST_CASE("parallel_for and parallel_for_aligned cover each index once", "[paral
   set_num_threads(0);
 }
 
+TEST_CASE("parallel_for_balanced covers each index once, one index per call", "[parallel]") {
+  for (int threads : {1, 2, 3, 7}) {
+    set_num_threads(threads);
+    for (Index n : {Index{1}, Index{2}, Index{7}, Index{64}, Index{1000}}) {
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+      std::atomic<int> wide{0};  // (no Catch2 assertions on the workers)
+      kernels::parallel_for_balanced(n, [&](Index b, Index e) {
+        if (e != b + 1) wide++;
+        for (Index i = b; i < e; ++i) hits[static_cast<std::size_t>(i)]++;
+      });
+      CHECK(wide.load() == 0);
+      for (auto& h : hits) REQUIRE(h.load() == 1);
+    }
+  }
+  set_num_threads(0);
+}
+
 TEST_CASE("parallel parts run on several threads, nested jobs run inline", "[parallel]") {
   set_num_threads(2);
   // Part 0 runs on the calling thread; part 1 on a worker unless the caller, done with part 0,

@@ -97,7 +97,7 @@ void gemm_col2im_chunks(const T* a, Index K, Index batch, const ConvShape& s, T*
       col2im_chunk_images(patch, P, batch, static_cast<Index>(sizeof(T)), GemmBlocking<T, A>::NR);
   const Index chunks = (batch + chunk - 1) / chunk;
   const BatchedProductA<T, A> product(precision, patch, K, a, K);
-  aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
+  aigc::kernels::parallel_for_balanced(chunks, [&](Index q0, Index q1) {
     T* col = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(patch * chunk * P));
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
       const Index n0 = q * chunk, n = std::min(chunk, batch - n0);

@@ -74,7 +74,7 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
                                                   detail::GemmBlocking<T, A>::NR);
   const Index chunks = (batch + chunk - 1) / chunk;
   const BatchedProductA<T, A> product(precision, out, patch, w, patch);
-  aigc::kernels::parallel_for(chunks, 1, [&](Index q0, Index q1) {
+  aigc::kernels::parallel_for_balanced(chunks, [&](Index q0, Index q1) {
     T* col = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(patch * chunk * P));
     T* ycm = aigc::kernels::scratch(4).get<T>(static_cast<std::size_t>(out * chunk * P));
     for (Index q = q0; q < q1; ++q) {  // the kernels below run on this part's thread alone
@@ -102,19 +102,19 @@ void im2col_weight_grad(const T* dz, Index out, const T* x, Index batch, const C
   const Index group = detail::weight_grad_group_channels(C), groups = (C + group - 1) / group;
   const Index chunk =
       detail::weight_grad_chunk_images(group * KK, P, batch, static_cast<Index>(sizeof(T)));
-  for (Index n0 = 0; n0 < batch; n0 += chunk) {
-    const Index n = std::min(chunk, batch - n0);
-    aigc::kernels::parallel_for(groups, 1, [&](Index g0, Index g1) {
-      T* rows = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(group * KK * n * P));
-      for (Index g = g0; g < g1; ++g) {
-        const Index c0 = g * group, c1 = std::min(C, c0 + group);
+  aigc::kernels::parallel_for(groups, 1, [&](Index g0, Index g1) {
+    T* rows = aigc::kernels::scratch(3).get<T>(static_cast<std::size_t>(group * KK * chunk * P));
+    for (Index g = g0; g < g1; ++g) {  // a group's chunks in order, with no wait between them
+      const Index c0 = g * group, c1 = std::min(C, c0 + group);
+      for (Index n0 = 0; n0 < batch; n0 += chunk) {
+        const Index n = std::min(chunk, batch - n0);
         im2row_part(x, n0, n, c0, c1, s, rows);
         gemm_in<T, A>(precision, Trans::no, Trans::no, out, (c1 - c0) * KK, n * P, T(1),
                       dz + n0 * P, cols, rows, (c1 - c0) * KK, n0 == 0 ? beta : T(1), dw + c0 * KK,
                       patch);
       }
-    });
-  }
+    }
+  });
 }
 
 }  // namespace aigc::kernels

@@ -99,6 +99,23 @@ void parallel_for(Index n, Index grain, F&& f) {
   });
 }
 
+/// Calls f(begin, end) over [0, n) one unit at a time, the units claimed by the threads so that
+/// they balance themselves (BalancedChunks: each runs its own share first, then takes units from
+/// the back of a slower one's). For passes of independent units whose results do not depend on
+/// the thread that runs them: the chunked convolutions' products, whose halves a static split
+/// made one core wait for the other whenever another tenant slowed that core down.
+template <class F>
+void parallel_for_balanced(Index n, F&& f) {
+  if (n <= 0) return;
+  const int parts =
+      static_cast<int>(std::min<Index>({num_threads(), n, Index{BalancedChunks::max_parts}}));
+  BalancedChunks units(n, parts, (n + parts - 1) / parts);
+  parallel_parts(parts, [&](int p) {
+    Index begin = 0, end = 0;
+    while (units.next(p, begin, end)) f(begin, end);
+  });
+}
+
 /// Like parallel_for, with the range boundaries on multiples of `align` (vector widths, tiles):
 /// f(begin, end) over [0, n) split into at most num_threads() ranges of at least `grain` items.
 template <class F>
