@@ -30,9 +30,10 @@ inline bool im2col_chunked_forward(Index patch, Index cols, Index value_bytes) {
 /// below: when the batch's col has at least 16 MB and at least 128 rows (fewer make the chunks'
 /// weight-gradient GEMMs too narrow: such a dW = dZ col^T is a small output over a long depth,
 /// which gemm computes as dot products). The 64x64 DCGAN's second, third and fourth layers (cols
-/// of 134, 67 and 34 MB at batch 128), whose whole cols took as long or longer through memory
-/// (the GAN's step, 2 threads, 3.8% faster chunked, measured in turns within one process); no
-/// layer of the 28x28 models at batch 64.
+/// of 134, 67 and 34 MB at batch 128; the third and fourth went through their whole cols until
+/// the transposed gathers of im2col_weight_grad made the chunked dW as fast: the GAN's step on 2
+/// threads, both changes, 2.5-3.8% faster, measured in turns within one process); no layer of the
+/// 28x28 models at batch 64.
 inline bool im2col_chunked(Index patch, Index cols, Index value_bytes) {
   return patch >= 128 && im2col_chunked_forward(patch, cols, value_bytes);
 }
@@ -46,8 +47,9 @@ inline Index weight_grad_group_channels(Index channels) { return (channels + 1) 
 /// Images per chunk of the chunked weight gradient: a group's col of about 2 MB, but at least 256
 /// columns. Fixed by the shape alone, since the chunks set the order of dW's sums. Each chunk
 /// reads and writes the group's block of dW once, so a longer depth makes that cost less: on the
-/// 64x64 DCGAN's layers, 2 threads, 2 MB took 22-24 ms where 1 MB (2, 4 and 8 images) took 24-28
-/// ms, and 4 MB no less than 2 (measured in turns, 15 rounds).
+/// 64x64 DCGAN's three layers, 2 threads, with col rows, 2 MB took 22-26 ms where 1 MB took 24-28
+/// ms, and 4 MB no less than 2; with the transposed rows of im2col_weight_grad, 1 and 2 MB are
+/// within the noise of each other (20-24 ms; measured in turns, 15 rounds).
 inline Index weight_grad_chunk_images(Index group_rows, Index positions, Index batch,
                                       Index value_bytes) {
   const Index per_image = std::max<Index>(1, group_rows * positions * value_bytes);
@@ -87,13 +89,13 @@ void im2col_gemm(const T* w, Index out, const T* x, Index batch, const ConvShape
 }
 
 /// dW = beta dW + dZ im2col(x)^T: dZ out x batch*P (channel-major), x batch x s.image_size(), dW
-/// out x patch. The sum runs over chunks of images in order (weight_grad_chunk_images); within a
-/// chunk, the input channels form two fixed groups (dW's column blocks), whose col rows are
-/// gathered transposed (im2row_part: a GEMM with no transposing pack; on the 64x64 DCGAN's third
-/// and fourth layers, 2 threads, 1.5-2.5 ms faster than col rows, measured in turns) and multiplied
-/// by whichever part takes the group. The chunks and groups depend on the
-/// shape alone, so the result is bitwise the same for any thread count, though its sums are not
-/// ordered as one GEMM over the whole batch would order them.
+/// out x patch. The input channels form two fixed groups (dW's column blocks); whichever part
+/// takes a group sums its block over chunks of images in order (weight_grad_chunk_images),
+/// gathering each chunk's col rows transposed (im2row_part: a GEMM with no transposing pack; on
+/// the 64x64 DCGAN's third and fourth layers, 2 threads, 1-2 ms faster than col rows, measured in
+/// turns). The chunks and groups depend on the shape alone, so the result is bitwise the same for
+/// any thread count, though its sums are not ordered as one GEMM over the whole batch would order
+/// them.
 template <class T, class A = simd_arch>
 void im2col_weight_grad(const T* dz, Index out, const T* x, Index batch, const ConvShape& s, T beta,
                         T* dw, Precision precision = Precision::fp32) {
