@@ -125,6 +125,18 @@ T* padded_plane(Index size) {
   return aigc::kernels::scratch(2).get<T>(static_cast<std::size_t>(size));
 }
 
+/// Copies an H x W plane into the interior of a buffer of (H + 2 pad) x (W + 2 pad) values whose
+/// border the caller zeroed once (and which stays zero).
+template <class T>
+void copy_to_padded(const T* plane, Index H, Index W, Index pad, T* buf) {
+  const Index Wp = W + 2 * pad;
+  for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
+    const T* from = plane + h * W;
+    T* to = buf + (h + pad) * Wp + pad;
+    for (Index w = 0; w < W; ++w) to[w] = from[w];
+  }
+}
+
 /// dst[l] += src[l] for l < n: one tap's term of col2im's sums.
 template <class T, class A>
 void add_row(T* dst, const T* src, Index n) {
@@ -299,11 +311,7 @@ void im2col_plane(const T* plane, const ConvShape& s, T* buf, T* dst, Index ld) 
     });
     return;
   }
-  for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
-    const T* from = plane + h * Wd;
-    T* to = buf + (h + pad) * Wp + pad;
-    for (Index w = 0; w < Wd; ++w) to[w] = from[w];
-  }
+  copy_to_padded(plane, H, Wd, pad, buf);
   with_stride(s.stride, [&](auto stride_tag) {
     constexpr Index fixed = decltype(stride_tag)::value;  ///< 0: not fixed at compile time
     const Index stride = fixed ? fixed : s.stride;
@@ -378,11 +386,7 @@ void im2row_part(const T* x, Index n0, Index n, Index c0, Index c1, const ConvSh
     for (Index m = 0; m < n; ++m) {
       const T* image = x + (n0 + m) * s.image_size() + c0 * H * Wd;
       for (Index c = 0; c < channels; ++c) {
-        for (Index h = 0; h < H; ++h) {  // short rows: a loop, not a call to memmove
-          const T* from = image + (c * H + h) * Wd;
-          T* to = buf + c * plane + (h + pad) * Wp + pad;
-          for (Index w = 0; w < Wd; ++w) to[w] = from[w];
-        }
+        detail::copy_to_padded(image + c * H * Wd, H, Wd, pad, buf + c * plane);
       }
       T* d = row + m * OH * OW * G;
       for (Index oh = 0; oh < OH; ++oh) {
